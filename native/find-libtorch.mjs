@@ -1,0 +1,106 @@
+// Locates a libtorch installation: $LIBTORCH, then python3's torch package, then the system's
+// (Debian/Ubuntu libtorch-dev). Returns include dirs, library dir, libraries and the C++11 ABI flag.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const HOW_TO_GET =
+  'libtorch not found. Get it one of these ways, then run `npm ci` again:\n' +
+  '  - Debian/Ubuntu: sudo apt-get install libtorch-dev\n' +
+  '  - pip: python3 -m pip install torch   (CPU or CUDA wheels both work)\n' +
+  '  - download a libtorch zip from pytorch.org, unpack it, and set LIBTORCH=/path/to/libtorch';
+
+function hasCudaLibs(libDir) {
+  return existsSync(join(libDir, 'libtorch_cuda.so'));
+}
+
+function abiFromCmake(root) {
+  const candidates = [join(root, 'share/cmake/Torch/TorchConfig.cmake')];
+  for (const file of candidates) {
+    if (!existsSync(file)) continue;
+    const m = /_GLIBCXX_USE_CXX11_ABI=([01])/.exec(readFileSync(file, 'utf8'));
+    if (m) return Number(m[1]);
+  }
+  return 1;
+}
+
+function fromEnv() {
+  const root = process.env.LIBTORCH;
+  if (!root) return null;
+  const header = join(root, 'include/torch/csrc/api/include/torch/torch.h');
+  if (!existsSync(header)) {
+    throw new Error(`LIBTORCH=${root} does not contain include/torch/csrc/api/include/torch/torch.h`);
+  }
+  const libDir = join(root, 'lib');
+  return {
+    source: `LIBTORCH=${root}`,
+    includeDirs: [join(root, 'include'), join(root, 'include/torch/csrc/api/include')],
+    libDir,
+    cxx11Abi: abiFromCmake(root),
+    cuda: hasCudaLibs(libDir),
+  };
+}
+
+function fromPython() {
+  const script = [
+    'import json, os, torch',
+    'root = os.path.dirname(torch.__file__)',
+    'print(json.dumps({"root": root, "abi": int(torch._C._GLIBCXX_USE_CXX11_ABI), "version": torch.__version__}))',
+  ].join('\n');
+  for (const python of [process.env.PYTHON ?? 'python3']) {
+    let out;
+    try {
+      out = execFileSync(python, ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+    } catch {
+      continue;
+    }
+    const info = JSON.parse(out.toString().trim().split('\n').pop());
+    const libDir = join(info.root, 'lib');
+    const include = join(info.root, 'include');
+    if (!existsSync(join(include, 'torch/csrc/api/include/torch/torch.h'))) continue;
+    return {
+      source: `${python} torch ${info.version} (${info.root})`,
+      includeDirs: [include, join(include, 'torch/csrc/api/include')],
+      libDir,
+      cxx11Abi: info.abi,
+      cuda: hasCudaLibs(libDir),
+    };
+  }
+  return null;
+}
+
+function fromSystem() {
+  const header = '/usr/include/torch/csrc/api/include/torch/torch.h';
+  if (!existsSync(header)) return null;
+  const libDirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'];
+  for (const dir of libDirs) {
+    if (!existsSync(dir)) continue;
+    if (readdirSync(dir).some((f) => f === 'libtorch.so' || f === 'libtorch_cpu.so')) {
+      return {
+        source: `system (${dir})`,
+        includeDirs: ['/usr/include', '/usr/include/torch/csrc/api/include'],
+        libDir: dir,
+        cxx11Abi: 1,
+        cuda: hasCudaLibs(dir),
+      };
+    }
+  }
+  return null;
+}
+
+export function findLibtorch() {
+  const found = fromEnv() ?? fromPython() ?? fromSystem();
+  if (!found) throw new Error(HOW_TO_GET);
+  const libs = ['c10', 'torch_cpu', 'torch'];
+  if (found.cuda) libs.push('c10_cuda', 'torch_cuda');
+  return { ...found, libs };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    console.log(JSON.stringify(findLibtorch(), null, 2));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+}

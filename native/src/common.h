@@ -1,0 +1,106 @@
+// Shared helpers of the addon: tensor handles, argument decoding and error translation.
+// Every exported function is wrapped in NS_GUARD so that libtorch exceptions reach JS as Errors.
+#pragma once
+
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ns {
+
+// One JS-visible reference to an at::Tensor. Several handles may share one storage (views);
+// bytes is the storage size that was reported to V8 for this handle.
+struct Holder {
+  at::Tensor tensor;
+  int64_t reportedBytes = 0;
+};
+
+struct Stats {
+  std::atomic<int64_t> liveHandles{0};
+  std::atomic<int64_t> reportedBytes{0};
+};
+Stats& stats();
+
+Napi::Value wrap(Napi::Env env, at::Tensor t);
+Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& ts);
+void release(Napi::Env env, Holder* h);
+
+at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<at::Tensor> optTensorArg(const Napi::CallbackInfo& info, size_t i);
+std::vector<at::Tensor> tensorListArg(const Napi::CallbackInfo& info, size_t i);
+std::vector<int64_t> intsArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<std::vector<int64_t>> optIntsArg(const Napi::CallbackInfo& info, size_t i);
+int64_t intArg(const Napi::CallbackInfo& info, size_t i);
+double doubleArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<double> optDoubleArg(const Napi::CallbackInfo& info, size_t i);
+bool boolArg(const Napi::CallbackInfo& info, size_t i);
+std::string stringArg(const Napi::CallbackInfo& info, size_t i);
+at::Scalar scalarArg(const Napi::CallbackInfo& info, size_t i);
+bool isNumber(const Napi::CallbackInfo& info, size_t i);
+bool isMissing(const Napi::CallbackInfo& info, size_t i);
+at::ScalarType dtypeArg(const Napi::CallbackInfo& info, size_t i);
+c10::optional<at::ScalarType> optDtypeArg(const Napi::CallbackInfo& info, size_t i);
+at::Device deviceArg(const Napi::CallbackInfo& info, size_t i);
+at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, size_t deviceIndex);
+c10::optional<at::Generator> generatorArg(const Napi::CallbackInfo& info, size_t i);
+
+using Registry = std::vector<std::pair<const char*, Napi::Function::Callback>>;
+void registerCreation(Registry& r);
+void registerShape(Registry& r);
+void registerPointwise(Registry& r);
+void registerReduce(Registry& r);
+void registerNn(Registry& r);
+void registerAutograd(Registry& r);
+void registerRuntime(Registry& r);
+void registerBits(Registry& r);
+
+}  // namespace ns
+
+#define NS_GUARD_BEGIN try {
+#define NS_GUARD_END                                                         \
+  }                                                                          \
+  catch (const Napi::Error&) {                                               \
+    throw;                                                                   \
+  }                                                                          \
+  catch (const c10::Error& e) {                                              \
+    throw Napi::Error::New(info.Env(), e.what_without_backtrace());          \
+  }                                                                          \
+  catch (const std::exception& e) {                                          \
+    throw Napi::Error::New(info.Env(), e.what());                            \
+  }
+
+// Defines an exported function whose body returns an at::Tensor (or any Napi::Value via NS_FN_VALUE).
+#define NS_FN(name, ...)                                                    \
+  static Napi::Value name(const Napi::CallbackInfo& info) {                  \
+    NS_GUARD_BEGIN                                                           \
+    return ::ns::wrap(info.Env(), [&]() -> at::Tensor { __VA_ARGS__ }());           \
+    NS_GUARD_END                                                             \
+  }
+
+// An in-place update: runs body for its effect and returns undefined (the JS object is reused).
+#define NS_INPLACE(name, ...)                                               \
+  static Napi::Value name(const Napi::CallbackInfo& info) {                  \
+    NS_GUARD_BEGIN                                                           \
+    [&]() -> at::Tensor { __VA_ARGS__ }();                                          \
+    return info.Env().Undefined();                                           \
+    NS_GUARD_END                                                             \
+  }
+
+#define NS_FN_VALUE(name, ...)                                              \
+  static Napi::Value name(const Napi::CallbackInfo& info) {                  \
+    NS_GUARD_BEGIN                                                           \
+    __VA_ARGS__                                                              \
+    NS_GUARD_END                                                             \
+  }
+
+#define NS_T(i) ::ns::tensorArg(info, i)
+#define NS_OPT_T(i) ::ns::optTensorArg(info, i)
+#define NS_INTS(i) ::ns::intsArg(info, i)
+#define NS_INT(i) ::ns::intArg(info, i)
+#define NS_DOUBLE(i) ::ns::doubleArg(info, i)
+#define NS_BOOL(i) ::ns::boolArg(info, i)
+#define NS_SCALAR(i) ::ns::scalarArg(info, i)

@@ -1,0 +1,85 @@
+// Deterministic freeing: scope(fn) disposes every tensor created while fn runs, except those
+// it returns (they move to the enclosing scope) and those passed to keep().
+export interface Disposable {
+  dispose(): void;
+  readonly isDisposed: boolean;
+  /** @internal set by keep() or when a tensor leaves its scope */
+  _scopeFrame: object[] | null;
+}
+
+const frames: Disposable[][] = [];
+
+/** Called by every new tensor. */
+export function track(t: Disposable): void {
+  const frame = frames[frames.length - 1];
+  if (frame) {
+    frame.push(t);
+    t._scopeFrame = frame;
+  }
+}
+
+/** Excludes tensors from scope cleanup: they live until dispose() or garbage collection. */
+export function keep<T>(value: T): T {
+  visitDisposables(value, (t) => {
+    t._scopeFrame = null;
+  });
+  return value;
+}
+
+function isDisposable(v: unknown): v is Disposable {
+  return typeof v === 'object' && v !== null && '_scopeFrame' in v && typeof (v as Disposable).dispose === 'function';
+}
+
+/** Applies fn to each tensor in a value: a tensor, or arrays/plain objects/Maps holding tensors. */
+export function visitDisposables(value: unknown, fn: (t: Disposable) => void, depth = 0): void {
+  if (depth > 8 || value === null || typeof value !== 'object') return;
+  if (isDisposable(value)) {
+    fn(value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) visitDisposables(v, fn, depth + 1);
+  } else if (value instanceof Map) {
+    for (const v of value.values()) visitDisposables(v, fn, depth + 1);
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) visitDisposables(v, fn, depth + 1);
+  }
+}
+
+export function scope<T>(fn: () => T): T {
+  const frame: Disposable[] = [];
+  frames.push(frame);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    frames.pop();
+    disposeFrame(frame);
+    throw e;
+  }
+  frames.pop();
+  if (result instanceof Promise) {
+    disposeFrame(frame);
+    throw new Error('scope() takes a synchronous function; dispose tensors explicitly in async code');
+  }
+  const parent = frames[frames.length - 1] ?? null;
+  visitDisposables(result, (t) => {
+    if (t._scopeFrame === frame) {
+      t._scopeFrame = parent;
+      parent?.push(t);
+    }
+  });
+  disposeFrame(frame);
+  return result;
+}
+
+function disposeFrame(frame: Disposable[]): void {
+  for (const t of frame) {
+    if (t._scopeFrame === frame && !t.isDisposed) t.dispose();
+  }
+  frame.length = 0;
+}
+
+export function scopeDepth(): number {
+  return frames.length;
+}
