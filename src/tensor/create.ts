@@ -34,7 +34,8 @@ function flattenNested(data: Nested[]): (number | boolean)[] {
 
 function checkShape(shape: readonly number[], what: string): void {
   for (const s of shape) {
-    if (!Number.isInteger(s) || s < 0) throw new RangeError(`${what}: shape must be non-negative integers, got [${shape.join(', ')}]`);
+    if (!Number.isInteger(s) || s < 0)
+      throw new RangeError(`${what}: shape must be non-negative integers, got [${shape.join(', ')}]`);
   }
 }
 
@@ -128,11 +129,21 @@ export function emptyLike(t: Tensor): Tensor {
 
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new RangeError('cat(): needs at least one tensor');
-  return new Tensor(native.cat(tensors.map((t) => t.handle), dim));
+  return new Tensor(
+    native.cat(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new RangeError('stack(): needs at least one tensor');
-  return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
+  return new Tensor(
+    native.stack(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 /** Elementwise choice: cond ? a : b (either side may be a number). */
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {

@@ -1,5 +1,15 @@
 // Data types and their libtorch ScalarType codes (stable across libtorch 1.13 and 2.x).
-export type DType = 'uint8' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool' | 'bfloat16';
+export type DType =
+  | 'uint8'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'float16'
+  | 'float32'
+  | 'float64'
+  | 'bool'
+  | 'bfloat16';
 
 export const DTYPE_CODES: Readonly<Record<DType, number>> = {
   uint8: 0,
@@ -18,7 +28,8 @@ const NAMES = new Map<number, DType>(Object.entries(DTYPE_CODES).map(([k, v]) =>
 
 export function dtypeCode(dtype: DType): number {
   const code = DTYPE_CODES[dtype];
-  if (code === undefined) throw new TypeError(`unknown dtype '${dtype}'; expected one of ${Object.keys(DTYPE_CODES).join(', ')}`);
+  if (code === undefined)
+    throw new TypeError(`unknown dtype '${dtype}'; expected one of ${Object.keys(DTYPE_CODES).join(', ')}`);
   return code;
 }
 

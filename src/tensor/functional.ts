@@ -139,7 +139,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
 }
 export function nllLoss(logProbs: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
   return new Tensor(
-    native.nllLoss(logProbs.handle, target.handle, o.weight?.handle, REDUCTION[o.reduction ?? 'mean'], o.ignoreIndex ?? -100),
+    native.nllLoss(
+      logProbs.handle,
+      target.handle,
+      o.weight?.handle,
+      REDUCTION[o.reduction ?? 'mean'],
+      o.ignoreIndex ?? -100,
+    ),
   );
 }
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {

@@ -1,39 +1,40 @@
 // The tensor engine's public API.
-export { type DType, type TypedArray, ELEMENT_SIZE, isFloating } from './dtype.js';
-export { Tensor, type Device, type Operand, type Reduction } from './tensor.js';
-export { scope, keep } from './scope.js';
+
+export { enableGrad, isGradEnabled, noGrad } from './autograd.js';
 export {
-  tensor,
-  scalar,
-  empty,
-  zeros,
-  ones,
-  full,
   arange,
-  linspace,
-  eye,
-  zerosLike,
-  onesLike,
-  emptyLike,
-  cat,
-  stack,
-  where,
-  oneHot,
   type CreateOptions,
+  cat,
+  empty,
+  emptyLike,
+  eye,
+  full,
+  linspace,
+  oneHot,
+  ones,
+  onesLike,
+  scalar,
+  stack,
+  tensor,
+  where,
+  zeros,
+  zerosLike,
 } from './create.js';
+export { type DType, ELEMENT_SIZE, isFloating, type TypedArray } from './dtype.js';
+export * as F from './functional.js';
 export {
+  bernoulli,
   Generator,
   manualSeed,
-  rand,
-  randn,
-  uniform,
-  normal,
-  randint,
-  randperm,
   multinomial,
-  bernoulli,
+  normal,
   type RandomOptions,
+  rand,
+  randint,
+  randn,
+  randperm,
+  uniform,
 } from './random.js';
-export { noGrad, enableGrad, isGradEnabled } from './autograd.js';
-export { memory, setNumThreads, getNumThreads, cuda, libtorchVersion, type MemoryInfo } from './runtime.js';
-export * as F from './functional.js';
+export { cuda, getNumThreads, libtorchVersion, type MemoryInfo, memory, setNumThreads } from './runtime.js';
+export { keep, scope } from './scope.js';
+export { type Device, type Operand, type Reduction, Tensor } from './tensor.js';

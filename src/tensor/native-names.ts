@@ -1,4 +1,4 @@
-// Names of the functions the addon exports (test/tensor/native-names.test.ts checks this list).
+// Names of the functions the addon exports (regenerate with scripts/gen-native-names.mjs).
 export const NATIVE_NAMES = [
   'abs',
   'adaptiveAvgPool2d',

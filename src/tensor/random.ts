@@ -1,7 +1,8 @@
 // Seeded randomness: one global seed (manualSeed) and explicit, resumable CPU generators.
+
+import type { CreateOptions } from './create.js';
 import { dtypeCode } from './dtype.js';
 import { type GeneratorHandle, native } from './native.js';
-import type { CreateOptions } from './create.js';
 import { Tensor } from './tensor.js';
 
 export class Generator {
