@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
 # Installs everything normsoftmax needs: libtorch (when none is found) and the npm packages,
 # which builds the native addon. Safe to run again.
+#   --with-reference   also install Debian's PyTorch/torchvision, used by parity tests and benchmarks
+#                      (implied when CI is set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! node native/find-libtorch.mjs >/dev/null 2>&1; then
+apt_install() {
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-    echo "[install] libtorch not found: installing libtorch-dev with apt"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
+    if [ -z "${APT_UPDATED:-}" ]; then apt-get update -qq; APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
   else
-    node native/find-libtorch.mjs || true
-    exit 1
+    echo "[install] please install: $*" >&2
+    return 1
+  fi
+}
+
+if ! node native/find-libtorch.mjs >/dev/null 2>&1; then
+  echo "[install] libtorch not found: installing libtorch-dev with apt"
+  apt_install libtorch-dev || { node native/find-libtorch.mjs || true; exit 1; }
+fi
+if [ -n "${CI:-}" ] || [ "${1:-}" = "--with-reference" ]; then
+  if ! /usr/bin/python3 -c "import torch, torchvision, faiss, sklearn, PIL" >/dev/null 2>&1; then
+    echo "[install] installing the PyTorch/faiss/sklearn reference (Debian packages)"
+    apt_install python3-torch python3-torchvision python3-faiss python3-sklearn python3-pil python3-scipy
   fi
 fi
 npm ci --no-fund --no-audit
