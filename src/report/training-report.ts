@@ -1,0 +1,70 @@
+// The HTML page of a training run: loss and Recall@K curves plus the final table.
+import type { EpochRecord, MetricsRecord, StepRecord } from '../train/metrics.js';
+import { lineChartSvg } from './plot.js';
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
+
+export async function trainingReportHtml(
+  title: string,
+  records: MetricsRecord[],
+  notes: string[] = [],
+): Promise<string> {
+  const steps = records.filter((r): r is StepRecord => r.type === 'step');
+  const epochs = records.filter((r): r is EpochRecord => r.type === 'epoch');
+  const evals = epochs.filter((e) => e.eval);
+  const lossSvg = await lineChartSvg({
+    title: 'Training loss',
+    xLabel: 'step',
+    yLabel: 'loss',
+    series: [{ name: 'loss', points: steps.map((s) => ({ x: s.step, y: s.loss })) }],
+  });
+  const recallSeries = [];
+  const ks = Object.keys(evals[0]?.eval?.float.recall ?? {});
+  for (const kind of ['float', 'binary'] as const) {
+    for (const k of ks) {
+      const points = evals
+        .filter((e) => e.eval?.[kind])
+        .map((e) => ({ x: e.epoch, y: e.eval?.[kind]?.recall[k] ?? 0 }));
+      if (points.length > 0) recallSeries.push({ name: `${kind} R@${k}`, points });
+    }
+  }
+  const recallSvg =
+    recallSeries.length > 0
+      ? await lineChartSvg({
+          title: 'Zero-shot Recall@K (%)',
+          xLabel: 'epoch',
+          yLabel: 'Recall@K',
+          series: recallSeries,
+        })
+      : '<p>No evaluation yet.</p>';
+  const last = evals[evals.length - 1]?.eval;
+  const table = last ? resultTable(last, ks) : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
+.plots{display:flex;flex-wrap:wrap;gap:2rem}</style></head>
+<body><h1>${escape(title)}</h1>
+${notes.map((n) => `<p>${escape(n)}</p>`).join('\n')}
+${table}
+<div class="plots"><div>${lossSvg}</div><div>${recallSvg}</div></div>
+<h2>Epochs</h2>
+<table><tr><th>epoch</th><th>phase</th><th>loss</th><th>lr</th><th>images/s</th><th>seconds</th></tr>
+${epochs
+  .map(
+    (e) =>
+      `<tr><td>${e.epoch}</td><td>${e.phase}</td><td>${e.loss.toFixed(4)}</td><td>${e.lr.toExponential(2)}</td><td>${e.imagesPerSecond.toFixed(1)}</td><td>${e.seconds.toFixed(1)}</td></tr>`,
+  )
+  .join('\n')}
+</table></body></html>
+`;
+}
+
+function resultTable(e: NonNullable<EpochRecord['eval']>, ks: string[]): string {
+  const row = (name: string, r: { recall: Record<string, number>; nmi?: number } | undefined) =>
+    r
+      ? `<tr><td>${name}</td>${ks.map((k) => `<td>${(r.recall[k] ?? 0).toFixed(2)}</td>`).join('')}<td>${r.nmi === undefined ? '' : (r.nmi * 100).toFixed(2)}</td></tr>`
+      : '';
+  return `<h2>Final zero-shot retrieval</h2><table><tr><th></th>${ks.map((k) => `<th>R@${k}</th>`).join('')}<th>NMI</th></tr>
+${row('float', e.float)}${row('binary', e.binary)}</table>`;
+}

@@ -1,0 +1,209 @@
+// Training configuration: defaults < --preset < --config FILE.json < command-line flags.
+// The keys are the CLI flags in camelCase; `normsoftmax train --help` documents each.
+import { existsSync, readFileSync } from 'node:fs';
+import { UserError } from '../cli/errors.js';
+
+export type LossName = 'normsoftmax' | 'triplet' | 'proxynca';
+export type OptimizerName = 'sgd' | 'adamw';
+export type Arch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'bninception' | 'smallcnn';
+export const ARCHS: readonly Arch[] = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'bninception', 'smallcnn'];
+export const LOSSES: readonly LossName[] = ['normsoftmax', 'triplet', 'proxynca'];
+
+export interface TrainConfig {
+  dataset: string;
+  root: string;
+  arch: Arch;
+  dim: number;
+  pretrained: string | null;
+  batchSize: number;
+  imagesPerClass: number;
+  /** 'balanced' (the paper's class-balanced sampler) or 'shuffle'. */
+  sampler: 'balanced' | 'shuffle';
+  lr: number;
+  lrMult: number;
+  gamma: number;
+  epochsPerStep: number;
+  numSteps: number;
+  warmupEpochs: number;
+  temperature: number;
+  classFraction: number;
+  loss: LossName;
+  margin: number;
+  optimizer: OptimizerName;
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+  device: string;
+  out: string;
+  evalEvery: number;
+  /** Recall@K list used by periodic evaluation (defaults per data set). */
+  k: number[];
+  /** Input pipeline: resize then crop (0 = none), for image-file data sets. */
+  resize: number;
+  crop: number;
+  workers: number;
+  skipBadImages: boolean;
+  /** Stop after this many batches per epoch (0 = all): for smoke runs and tests. */
+  maxBatchesPerEpoch: number;
+  threads: number;
+}
+
+export const DEFAULTS: TrainConfig = {
+  dataset: 'cub',
+  root: '',
+  arch: 'resnet50',
+  dim: 2048,
+  pretrained: null,
+  batchSize: 75,
+  imagesPerClass: 25,
+  sampler: 'balanced',
+  lr: 0.01,
+  lrMult: 1,
+  gamma: 0.1,
+  epochsPerStep: 15,
+  numSteps: 2,
+  warmupEpochs: 1,
+  temperature: 0.05,
+  classFraction: 1,
+  loss: 'normsoftmax',
+  margin: 0.2,
+  optimizer: 'sgd',
+  momentum: 0.9,
+  weightDecay: 1e-4,
+  seed: 0,
+  device: 'cpu',
+  out: 'runs/train',
+  evalEvery: 5,
+  k: [1, 2, 4, 8],
+  resize: 256,
+  crop: 224,
+  workers: 4,
+  skipBadImages: false,
+  maxBatchesPerEpoch: 0,
+  threads: 0,
+};
+
+/** The official reproduction settings of spec section 3. */
+export const PRESETS: Record<string, Partial<TrainConfig>> = {
+  cub: { dataset: 'cub', lr: 0.001, imagesPerClass: 25, batchSize: 75, k: [1, 2, 4, 8] },
+  cars196: { dataset: 'cars196', lr: 0.01, imagesPerClass: 25, batchSize: 75, k: [1, 2, 4, 8] },
+  sop: { dataset: 'sop', lr: 0.01, imagesPerClass: 5, batchSize: 75, k: [1, 10, 100, 1000] },
+  inshop: { dataset: 'inshop', lr: 0.01, imagesPerClass: 5, batchSize: 75, k: [1, 10, 20, 30, 40, 50] },
+};
+
+/** Recall@K lists of spec section 4, by data set. */
+export function defaultK(dataset: string): number[] {
+  if (dataset === 'sop') return [1, 10, 100, 1000];
+  if (dataset === 'inshop') return [1, 10, 20, 30, 40, 50];
+  return [1, 2, 4, 8];
+}
+
+const NUMBER_KEYS = [
+  'dim',
+  'batchSize',
+  'imagesPerClass',
+  'lr',
+  'lrMult',
+  'gamma',
+  'epochsPerStep',
+  'numSteps',
+  'warmupEpochs',
+  'temperature',
+  'classFraction',
+  'margin',
+  'momentum',
+  'weightDecay',
+  'seed',
+  'evalEvery',
+  'resize',
+  'crop',
+  'workers',
+  'maxBatchesPerEpoch',
+  'threads',
+] as const satisfies readonly (keyof TrainConfig)[];
+
+const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+function fail(key: string, expected: string, got: unknown): never {
+  throw new UserError(`${flag(key)}: expected ${expected}, got ${JSON.stringify(got)}`, 2);
+}
+
+/** Parses a --config file; unknown keys are errors so that typos do not pass silently. */
+export function readConfigFile(path: string): Partial<TrainConfig> {
+  if (!existsSync(path)) throw new UserError(`--config ${path}: file not found`, 2);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`--config ${path}: not valid JSON (${(e as Error).message})`, 2);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new UserError(`--config ${path}: expected a JSON object of training options`, 2);
+  }
+  const known = new Set([...Object.keys(DEFAULTS), 'preset']);
+  for (const key of Object.keys(doc)) {
+    if (!known.has(key)) throw new UserError(`--config ${path}: unknown key "${key}"`, 2);
+  }
+  return doc as Partial<TrainConfig>;
+}
+
+/** Merges the layers and validates every value; errors name the flag. */
+export function resolveConfig(layers: {
+  preset?: string;
+  file?: Partial<TrainConfig> & { preset?: string };
+  flags?: Partial<TrainConfig>;
+}): TrainConfig {
+  const presetName = layers.flags && 'preset' in layers.flags ? undefined : (layers.preset ?? layers.file?.preset);
+  const name = layers.preset ?? presetName;
+  if (name !== undefined && !(name in PRESETS)) {
+    throw new UserError(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got "${name}"`, 2);
+  }
+  const { preset: _ignored, ...file } = layers.file ?? {};
+  const merged = { ...DEFAULTS, ...(name ? PRESETS[name] : {}), ...file, ...(layers.flags ?? {}) } as TrainConfig;
+  if (!layers.flags?.k && !file.k && !name) merged.k = defaultK(merged.dataset);
+  return validateConfig(merged);
+}
+
+export function validateConfig(c: TrainConfig): TrainConfig {
+  for (const key of NUMBER_KEYS) {
+    if (typeof c[key] !== 'number' || !Number.isFinite(c[key])) fail(key, 'a number', c[key]);
+  }
+  const positiveInts = [
+    'dim',
+    'batchSize',
+    'imagesPerClass',
+    'epochsPerStep',
+    'numSteps',
+    'evalEvery',
+    'workers',
+  ] as const;
+  for (const key of positiveInts) if (!Number.isInteger(c[key]) || c[key] < 1) fail(key, 'a positive integer', c[key]);
+  for (const key of ['warmupEpochs', 'seed', 'maxBatchesPerEpoch', 'threads', 'resize', 'crop'] as const) {
+    if (!Number.isInteger(c[key]) || c[key] < 0) fail(key, 'a non-negative integer', c[key]);
+  }
+  if (!(c.lr > 0)) fail('lr', 'a positive number', c.lr);
+  if (!(c.temperature > 0)) fail('temperature', 'a positive number', c.temperature);
+  if (!(c.classFraction > 0 && c.classFraction <= 1)) fail('classFraction', 'a number in (0, 1]', c.classFraction);
+  if (!(c.gamma > 0)) fail('gamma', 'a positive number', c.gamma);
+  if (c.sampler === 'balanced' && c.batchSize % c.imagesPerClass !== 0) {
+    throw new UserError(
+      `--batch-size ${c.batchSize} must be a multiple of --images-per-class ${c.imagesPerClass} for the class-balanced sampler`,
+      2,
+    );
+  }
+  if (!ARCHS.includes(c.arch)) fail('arch', `one of ${ARCHS.join(', ')}`, c.arch);
+  if (!LOSSES.includes(c.loss)) fail('loss', `one of ${LOSSES.join(', ')}`, c.loss);
+  if (c.optimizer !== 'sgd' && c.optimizer !== 'adamw') fail('optimizer', 'sgd or adamw', c.optimizer);
+  if (c.sampler !== 'balanced' && c.sampler !== 'shuffle') fail('sampler', 'balanced or shuffle', c.sampler);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(c.device)) fail('device', 'cpu, cuda or cuda:N', c.device);
+  if (!Array.isArray(c.k) || c.k.length === 0 || c.k.some((k) => !Number.isInteger(k) || k < 1)) {
+    fail('k', 'a list of positive integers such as 1,2,4,8', c.k);
+  }
+  if (!c.root && !['fashion-mnist', 'mnist'].includes(c.dataset)) fail('root', 'the data set directory', c.root);
+  return c;
+}
+
+/** Total epochs of phase B (after warm-up). */
+export function totalEpochs(c: TrainConfig): number {
+  return c.epochsPerStep * c.numSteps;
+}
