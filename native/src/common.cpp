@@ -162,7 +162,21 @@ c10::optional<at::ScalarType> optDtypeArg(const Napi::CallbackInfo& info, size_t
 
 at::Device deviceArg(const Napi::CallbackInfo& info, size_t i) {
   if (isMissing(info, i)) return at::Device(at::kCPU);
-  return at::Device(stringArg(info, i));
+  auto device = at::Device(stringArg(info, i));
+  // Without this check, creating on a missing CUDA device fails deep in the dispatcher with a
+  // page-long message that never says CUDA is unavailable.
+  if (device.is_cuda()) {
+    auto count = static_cast<int64_t>(torch::cuda::device_count());
+    if (count == 0) {
+      throw Napi::Error::New(info.Env(), "device '" + device.str() +
+                                             "' requested but CUDA is not available (cuda.deviceCount() is 0)");
+    }
+    if (device.has_index() && device.index() >= count) {
+      throw Napi::Error::New(info.Env(), "device '" + device.str() + "' requested but only " +
+                                             std::to_string(count) + " CUDA device(s) exist");
+    }
+  }
+  return device;
 }
 
 at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, size_t deviceIndex) {
