@@ -7,7 +7,7 @@ import { NATIVE_NAMES } from '../../src/tensor/native-names.js';
 
 test('NATIVE_NAMES equals the addon exports', () => {
   const exported = Object.keys(native).sort();
-  const listed = [...NATIVE_NAMES].sort();
+  const listed: string[] = [...NATIVE_NAMES].sort();
   const missing = exported.filter((n) => !listed.includes(n));
   const stale = listed.filter((n) => !exported.includes(n));
   assert.deepEqual(
