@@ -14,8 +14,21 @@ export function sampleClassSubset(labels: readonly number[], numClasses: number,
   const present = [...new Set(labels)].sort((a, b) => a - b);
   const wanted = Math.min(size, numClasses) - present.length;
   const negatives = wanted > 0 ? rng.sample(numClasses - present.length, wanted).map((v) => nthAbsent(v, present)) : [];
-  const classes = [...present, ...negatives].sort((a, b) => a - b);
-  return { classes, targets: reindex(labels, classes) };
+  const sorted = Int32Array.from([...present, ...negatives]).sort();
+  const classes = Array.from(sorted);
+  return { classes, targets: labels.map((y) => lowerBound(sorted, y)) };
+}
+
+/** Index of the first element >= value in an ascending array. */
+function lowerBound(sorted: Int32Array, value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** labels re-indexed into classes (which must contain every label). */

@@ -89,18 +89,28 @@ export class Rng {
     return arr;
   }
 
-  /** k distinct integers drawn uniformly from [0, n), in the order drawn (partial Fisher-Yates, O(k) memory). */
+  /** k distinct integers drawn uniformly from [0, n), in the order drawn (partial Fisher-Yates). */
   sample(n: number, k: number): number[] {
     if (!Number.isInteger(k) || k < 0 || k > n)
       throw new RangeError(`Rng.sample: need 0 <= k <= n, got k=${k}, n=${n}`);
-    // Virtual array a[i] = i, with only the swapped entries stored.
-    const swapped = new Map<number, number>();
     const out: number[] = new Array(k);
+    if (n <= 65536 || n <= 64 * k) {
+      // Dense array a[i] = i: cheapest when k is a sizeable fraction of n.
+      const a = new Int32Array(n);
+      for (let i = 0; i < n; i++) a[i] = i;
+      for (let i = 0; i < k; i++) {
+        const j = i + this.int(n - i);
+        out[i] = a[j] as number;
+        a[j] = a[i] as number;
+      }
+      return out;
+    }
+    // The same draws over a virtual array, storing only the swapped entries (O(k) memory).
+    const swapped = new Map<number, number>();
     for (let i = 0; i < k; i++) {
       const j = i + this.int(n - i);
-      const aj = swapped.get(j) ?? j;
+      out[i] = swapped.get(j) ?? j;
       swapped.set(j, swapped.get(i) ?? i);
-      out[i] = aj;
     }
     return out;
   }

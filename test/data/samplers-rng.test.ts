@@ -45,6 +45,8 @@ test('sample(n, k) gives k distinct values; shuffle gives a permutation', () => 
   assert.deepEqual(r.sample(5, 5).sort(), [0, 1, 2, 3, 4]);
   const p = r.shuffle([0, 1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual([...p].sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+  // Sparse (Map) and dense storage make the same draws: 3000 of 200000 is sparse, 3200 dense.
+  assert.deepEqual(new Rng(5).sample(200000, 3200).slice(0, 3000), new Rng(5).sample(200000, 3000));
   assert.throws(() => r.sample(3, 4), /need 0 <= k <= n/);
   assert.throws(() => new Rng(-1), /non-negative integer/);
   assert.throws(() => r.restore({ algorithm: 'xoshiro128**', s: [0, 0, 0, 0] }), /not all zero/);
