@@ -61,7 +61,7 @@ describe('reproducibility', () => {
       const first = draw();
       manualSeed(11);
       const second = draw();
-      first.forEach((t, i) => assert.deepEqual(second[i]!.toArray(), t.toArray(), `sampler ${i}`));
+      for (const [i, t] of first.entries()) assert.deepEqual(second[i]!.toArray(), t.toArray(), `sampler ${i}`);
       manualSeed(12);
       assert.notDeepEqual(rand([4]).toArray(), first[0]!.toArray());
     });
@@ -104,7 +104,7 @@ describe('generator state', () => {
       assert.notDeepEqual(later, next[0]!.toArray());
       g.setState(state);
       const replay = [rand([7], { generator: g }), randn([7], { generator: g }), randperm(20, { generator: g })];
-      next.forEach((t, i) => assert.deepEqual(replay[i]!.toArray(), t.toArray(), `draw ${i}`));
+      for (const [i, t] of next.entries()) assert.deepEqual(replay[i]!.toArray(), t.toArray(), `draw ${i}`);
     });
   });
   test('restoring into another generator continues its stream', () => {
