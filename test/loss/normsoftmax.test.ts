@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NormSoftmaxLoss } from '../../src/loss/normsoftmax.js';
-import { F, Generator, noGrad, scope, type Tensor, tensor } from '../../src/tensor/index.js';
+import { F, Generator, memory, noGrad, scope, type Tensor, tensor } from '../../src/tensor/index.js';
 import { takeRowGrad } from '../../src/train/optim/row-sparse.js';
 import { SGD } from '../../src/train/optim/sgd.js';
 import { Rng } from '../../src/util/rng.js';
@@ -225,4 +225,31 @@ test('bad inputs are rejected with messages naming the problem', () => {
     );
     assert.throws(() => new NormSoftmaxLoss({ numClasses: 5, dim: 4, temperature: 0 }), /temperature must be > 0/);
   });
+});
+
+test('training steps in scope() keep the number of live tensors flat (full and subsampled)', () => {
+  for (const classFraction of [1, 0.3]) {
+    scope(() => {
+      const loss = new NormSoftmaxLoss({ numClasses: 20, dim: 4, classFraction, generator: new Generator(2) });
+      const opt = new SGD(loss.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+      const x = F.normalize(
+        tensor(
+          Array.from({ length: 16 }, (_, i) => Math.sin(i + 1)),
+          { shape: [4, 4] },
+        ),
+      );
+      const y = tensor([0, 0, 7, 7], { dtype: 'int64' });
+      const step = () =>
+        scope(() => {
+          loss.forward(x, y).backward();
+          opt.step();
+          opt.zeroGrad();
+        });
+      step();
+      const live = memory().liveTensors;
+      for (let i = 0; i < 10; i++) step();
+      assert.equal(memory().liveTensors, live, `f = ${classFraction}`);
+      opt.dispose();
+    });
+  }
 });
