@@ -46,6 +46,10 @@ export class TripletSemiHardLoss implements MetricLoss {
   parameters(): Tensor[] {
     return [];
   }
+
+  namedParameters(): Record<string, Tensor> {
+    return {};
+  }
 }
 
 /** Minimum over dim of the entries where mask is 1; the plain maximum where the mask is empty. */

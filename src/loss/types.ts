@@ -6,6 +6,8 @@ export interface MetricLoss {
   forward(embeddings: Tensor, labels: Tensor): Tensor;
   /** The loss's own trainable tensors (class weights, proxies), to give to the optimiser. */
   parameters(): Tensor[];
+  /** The same tensors by name, for checkpoints (e.g. { weight } for NormSoftmax). */
+  namedParameters(): Record<string, Tensor>;
 }
 
 /** Checks the shapes the losses expect; messages name the argument. */

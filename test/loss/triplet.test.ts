@@ -38,6 +38,7 @@ test('triplet loss has no parameters and checks its inputs', () => {
   scope(() => {
     const loss = new TripletSemiHardLoss();
     assert.deepEqual(loss.parameters(), []);
+    assert.deepEqual(loss.namedParameters(), {});
     assert.equal(loss.margin, 1);
     assert.throws(
       () => loss.forward(tensor([1, 2]), tensor([0, 1], { dtype: 'int64' })),
