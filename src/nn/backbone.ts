@@ -17,6 +17,14 @@ export abstract class Backbone extends Module {
   /** Globally average-pooled features [N, width] (no classification head). */
   abstract features(x: Tensor): Tensor;
 
+  /**
+   * A pretrained checkpoint's tensors in this backbone's layout (default: unchanged). Returned tensors
+   * may be new views; the caller disposes them.
+   */
+  adaptWeights(stateDict: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+    return { ...stateDict };
+  }
+
   protected checkInput(x: Tensor): void {
     const c = this.input.channels;
     if (x.rank !== 4 || x.shape[1] !== c) {

@@ -102,6 +102,21 @@ export class BnInception extends Backbone {
     return { spec, conv1x1, conv3x3, double3x3, poolProj };
   }
 
+  /**
+   * The Caffe-converted file stores BatchNorm vectors as [1, C] (old PyTorch copied them in by
+   * broadcasting); they are reshaped to [C] here.
+   */
+  override adaptWeights(stateDict: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
+    const shapes = this.stateShapes();
+    const out: Record<string, Tensor> = {};
+    for (const [key, value] of Object.entries(stateDict)) {
+      const want = shapes.get(key);
+      const rowVector = want?.length === 1 && value.rank === 2 && value.shape[0] === 1 && value.shape[1] === want[0];
+      out[key] = rowVector ? value.reshape(want[0] as number) : value;
+    }
+    return out;
+  }
+
   featureMap(x: Tensor): Tensor {
     this.checkInput(x);
     return scope(() => {

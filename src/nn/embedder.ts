@@ -100,8 +100,9 @@ export class Embedder extends Module {
 
   /**
    * Loads pretrained backbone weights (torchvision / Caffe-converted key names). The classification head
-   * (fc.*, last_linear.*) and a DataParallel `module.` prefix are ignored; anything else that does not
-   * match throws a StateDictError naming the keys.
+   * (fc.*, last_linear.*) and a DataParallel `module.` prefix are ignored, and the backbone adapts known
+   * layout quirks (BN-Inception's [1, C] BatchNorm vectors); anything else that does not match throws a
+   * StateDictError naming the keys.
    */
   loadBackboneWeights(stateDict: Readonly<Record<string, Tensor>>): void {
     const keys = Object.keys(stateDict);
@@ -113,11 +114,14 @@ export class Embedder extends Module {
       if (head !== null && (name === head || name.startsWith(`${head}.`))) continue;
       filtered[name] = value;
     }
-    const report = this.backbone.checkStateDict(filtered);
-    if (report.missing.length + report.unexpected.length + report.mismatched.length > 0) {
-      throw new StateDictError(report, `weights do not fit the ${this.arch} backbone`);
-    }
-    this.backbone.loadStateDict(filtered);
+    scope(() => {
+      const adapted = this.backbone.adaptWeights(filtered);
+      const report = this.backbone.checkStateDict(adapted);
+      if (report.missing.length + report.unexpected.length + report.mismatched.length > 0) {
+        throw new StateDictError(report, `weights do not fit the ${this.arch} backbone`);
+      }
+      this.backbone.loadStateDict(adapted);
+    });
   }
 }
 

@@ -100,9 +100,9 @@ describe('Embedder', () => {
   });
 
   test('forward gives unit-norm rows [N, dim] and gradients reach the backbone', () => {
-    const e = createEmbedder({ arch: 'resnet18', dim: 32 });
+    const e = createEmbedder({ arch: 'smallcnn', dim: 32 });
     scope(() => {
-      const out = e.forward(randn([3, 3, 32, 32]));
+      const out = e.forward(randn([3, 1, 28, 28]));
       assert.deepEqual(out.shape, [3, 32]);
       for (const n of out.norm(2, 1).toArray()) assert.ok(Math.abs(n - 1) < 1e-5);
       out.select(1, 0).sum().backward();
