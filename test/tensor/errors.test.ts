@@ -70,9 +70,9 @@ const CASES: [string, () => unknown, RegExp][] = [
   [
     'a number where a tensor goes',
     () => F.conv2d(zeros([1, 1, 3, 3]), 42 as unknown as Tensor),
-    /argument 1: expected a tensor handle/,
+    /argument 1: expected a tensor/,
   ],
-  ['a string operand', () => zeros([2]).add('x' as unknown as number), /argument 1: expected a tensor handle/],
+  ['a string operand', () => zeros([2]).add('x' as unknown as number), /argument 1: expected a tensor/],
   ['item() of two elements', () => zeros([2]).item(), /item\(\) needs a tensor with one element, got 2/],
   [
     'data that does not fill the shape',

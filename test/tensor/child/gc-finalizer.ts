@@ -11,10 +11,10 @@ const before = memory();
   for (let i = 0; i < COUNT; i++) zeros([250]); // 1000 bytes each, dropped at once
 })();
 const created = memory();
-// Node-API runs finalizers after the collection, when the event loop turns.
-for (let i = 0; i < 5 && memory().liveTensors > before.liveTensors; i++) {
+// Finalizers run after the collection, once the event loop turns.
+for (let i = 0; i < 20 && memory().liveTensors > before.liveTensors; i++) {
   gc();
-  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 5));
 }
 const collected = memory();
 process.stdout.write(JSON.stringify({ before, created, collected, count: COUNT }));
