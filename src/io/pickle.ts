@@ -71,8 +71,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
     return text;
   };
   const utf8 = (n: number): string => {
+    const raw = take(n);
     try {
-      return textDecoder.decode(take(n));
+      return textDecoder.decode(raw);
     } catch {
       return fail('a string is not valid UTF-8');
     }

@@ -6,24 +6,12 @@ import { FormatError } from './format-error.js';
 import { setOwn } from './own-record.js';
 import { PyDict } from './pickle.js';
 import { readFileBytes } from './read-file.js';
-import {
-  contiguousStrides,
-  firstNonBoolByte,
-  gatherStrided,
-  numelOf,
-  tensorFromBytes,
-  viewExtent,
-} from './tensor-bytes.js';
+import { firstNonBoolByte, tensorFromStrided, viewExtent } from './tensor-bytes.js';
 import { TensorRef, unpickleTorch } from './torch-pickle.js';
 import { ZipArchive } from './zip.js';
 
 const LEGACY =
   'is in the legacy torch.save format (PyTorch < 1.6), which is not supported; re-save it with a recent PyTorch: torch.save(torch.load(path), path)';
-
-function isView(shape: readonly number[], strides: readonly number[]): boolean {
-  const expected = contiguousStrides(shape);
-  return shape.some((size, d) => size !== 1 && strides[d] !== expected[d]);
-}
 
 class Checkpoint {
   readonly #archive: ZipArchive;
@@ -71,7 +59,7 @@ class Checkpoint {
     return bytes;
   }
 
-  /** Copies one tensor out of its storage: a plain slice when it is contiguous, a strided gather otherwise. */
+  /** Copies one tensor (a strided view of a storage record) out of the archive, after checking its bounds. */
   materialize(ref: TensorRef, name: string): Tensor {
     const { storage, shape, strides, offset } = ref;
     const dtype = storage.type.dtype;
@@ -88,12 +76,11 @@ class Checkpoint {
         `tensor '${name}' (size [${shape.join(', ')}], stride [${strides.join(', ')}], offset ${offset}) reaches outside its storage of ${storage.numel} values`,
       );
     }
-    const bytes = isView(shape, strides)
-      ? gatherStrided(record, size, shape, strides, offset)
-      : record.subarray(offset * size, (offset + numelOf(shape)) * size);
-    if (dtype === 'bool' && firstNonBoolByte(bytes) >= 0)
-      throw this.fail(`bool tensor '${name}' holds bytes other than 0 and 1`);
-    return tensorFromBytes(bytes, dtype, shape);
+    if (dtype === 'bool') {
+      const bad = firstNonBoolByte(record.subarray(offset, extent));
+      if (bad >= 0) throw this.fail(`bool tensor '${name}' holds byte ${record[offset + bad]}; expected 0 or 1`);
+    }
+    return tensorFromStrided(record, dtype, shape, strides, offset);
   }
 }
 

@@ -1,6 +1,6 @@
 // A minimal zip reader for torch.save archives: the central directory (with zip64 records), STORED
 // entries returned as views into the file's bytes, DEFLATE entries inflated with node:zlib.
-// CRCs are not verified: PyTorch does not write them for integrity, and sizes and bounds are checked.
+// CRCs are not verified (that would hash every byte in JavaScript); sizes, offsets and bounds are checked.
 import { inflateRawSync } from 'node:zlib';
 import { FormatError } from './format-error.js';
 
