@@ -13,6 +13,14 @@ import { ZipArchive } from './zip.js';
 const LEGACY =
   'is in the legacy torch.save format (PyTorch < 1.6), which is not supported; re-save it with a recent PyTorch: torch.save(torch.load(path), path)';
 
+// The legacy format starts with a pickled magic number: PROTO n, LONG1 10 bytes, 0x1950a86a20f9469cfc6c.
+const LEGACY_MAGIC = [0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+
+/** Whether `bytes` start like a pre-1.6 (non-zip) torch.save file. */
+export function isLegacyTorchSave(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x80 && LEGACY_MAGIC.every((b, i) => bytes[2 + i] === b);
+}
+
 class Checkpoint {
   readonly #archive: ZipArchive;
   readonly #prefix: string;
@@ -21,7 +29,7 @@ class Checkpoint {
 
   constructor(bytes: Uint8Array, source: string) {
     this.fail = (problem) => new FormatError(source, problem);
-    if (bytes[0] === 0x80) throw this.fail(LEGACY);
+    if (isLegacyTorchSave(bytes)) throw this.fail(LEGACY);
     if (bytes[0] !== 0x50 || bytes[1] !== 0x4b)
       throw this.fail('not a PyTorch checkpoint (expected a zip archive from torch.save)');
     this.#archive = new ZipArchive(bytes, source);
