@@ -1,0 +1,154 @@
+// Builds a training run from a TrainConfig: data set, model, loss, sampler, batch source and
+// evaluation, then runs (or resumes) it. Used by `normsoftmax train`, the demo and the tests.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../cli/errors.js';
+import { loadDataset } from '../data/formats/index.js';
+import { ClassBalancedSampler } from '../data/samplers/class-balanced.js';
+import { ShuffleSampler } from '../data/samplers/shuffle.js';
+import type { BatchSampler } from '../data/samplers/types.js';
+import type { Dataset, Sample } from '../data/types.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadWeights } from '../io/weights.js';
+import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
+import { ProxyNcaLoss } from '../loss/proxynca.js';
+import { TripletSemiHardLoss } from '../loss/triplet.js';
+import { createEmbedder, type Embedder } from '../nn/embedder.js';
+import { type Device, manualSeed, setNumThreads } from '../tensor/index.js';
+import { Rng } from '../util/rng.js';
+import { type Checkpoint, disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
+import type { TrainConfig } from './config.js';
+import { evaluateModel } from './evaluate-model.js';
+import { type EvalRecord, readMetrics } from './metrics.js';
+import { createBatchSource } from './sources.js';
+import { runTraining, type TrainableLoss, type TrainingState } from './trainer.js';
+
+export interface SessionOptions {
+  resume?: string;
+  silent?: boolean;
+  log?: (line: string) => void;
+  /** Test split override (e.g. a subsample for the demo). */
+  testSamples?: Sample[];
+  dataset?: Dataset;
+}
+
+export interface SessionResult {
+  state: TrainingState;
+  model: Embedder;
+  outDir: string;
+  lastEval: EvalRecord | null;
+}
+
+export function createLoss(c: TrainConfig, numClasses: number): TrainableLoss {
+  switch (c.loss) {
+    case 'normsoftmax':
+      return new NormSoftmaxLoss({
+        numClasses,
+        dim: c.dim,
+        temperature: c.temperature,
+        classFraction: c.classFraction,
+        rng: new Rng(c.seed + 1),
+        device: c.device as Device,
+      });
+    case 'proxynca':
+      return new ProxyNcaLoss({ numClasses, dim: c.dim, device: c.device as Device });
+    case 'triplet': {
+      const loss = new TripletSemiHardLoss({ margin: c.margin });
+      return Object.assign(loss, { namedParameters: () => ({}) });
+    }
+  }
+}
+
+export function createSampler(c: TrainConfig, labels: number[]): BatchSampler {
+  try {
+    return c.sampler === 'balanced'
+      ? new ClassBalancedSampler({ labels, batchSize: c.batchSize, imagesPerClass: c.imagesPerClass, seed: c.seed })
+      : new ShuffleSampler({ labels, batchSize: c.batchSize, dropLast: true, seed: c.seed });
+  } catch (e) {
+    throw new UserError((e as Error).message, 2);
+  }
+}
+
+/** The config a resumed run must keep: everything that shapes the model, data and optimisation. */
+function checkResumable(saved: TrainConfig, now: TrainConfig, path: string): void {
+  const keys: (keyof TrainConfig)[] = [
+    'dataset',
+    'arch',
+    'dim',
+    'loss',
+    'batchSize',
+    'imagesPerClass',
+    'sampler',
+    'seed',
+  ];
+  for (const k of keys) {
+    if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) {
+      throw new UserError(
+        `--resume ${path}: checkpoint has ${k} = ${JSON.stringify(saved[k])}, this run has ${JSON.stringify(now[k])}`,
+        2,
+      );
+    }
+  }
+}
+
+export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promise<SessionResult> {
+  if (c.threads > 0) setNumThreads(c.threads);
+  manualSeed(c.seed);
+  const dataset = o.dataset ?? loadDataset(c.dataset, c.root);
+  const train = dataset.splits.train;
+  if (!train || train.length === 0) throw new UserError(`${c.dataset}: the data set has no training images`);
+  const numClasses = new Set(train.map((s) => s.label)).size;
+
+  const model = createEmbedder({ arch: c.arch, dim: c.dim });
+  if (c.pretrained) {
+    const weights = loadWeights(c.pretrained);
+    try {
+      model.loadBackboneWeights(weights);
+    } finally {
+      for (const t of Object.values(weights)) t.dispose();
+    }
+  }
+  if (c.device !== 'cpu') model.to(c.device as Device);
+  const loss = createLoss(c, numClasses);
+  const sampler = createSampler(
+    c,
+    train.map((s) => s.label),
+  );
+
+  let checkpoint: Checkpoint | undefined;
+  if (o.resume) {
+    checkpoint = loadCheckpoint(o.resume);
+    checkResumable(checkpoint.meta.config, c, o.resume);
+    model.loadStateDict(checkpoint.model);
+    for (const [name, t] of Object.entries(loss.namedParameters())) {
+      const saved = checkpoint.loss[name];
+      if (!saved) throw new UserError(`--resume ${o.resume}: checkpoint lacks loss parameter "${name}"`);
+      t.copy_(saved);
+    }
+  }
+
+  mkdirSync(c.out, { recursive: true });
+  writeFileAtomic(join(c.out, 'config.json'), `${JSON.stringify(c, null, 2)}\n`);
+  if (checkpoint) trimMetrics(join(c.out, 'metrics.jsonl'), checkpoint.meta.epochsDone);
+
+  const source = createBatchSource(dataset, train, model.input, c, 'train');
+  const evaluate = (m: Embedder) => evaluateModel(m, dataset, c, { silent: o.silent, testSamples: o.testSamples });
+  try {
+    const state = await runTraining(
+      { config: c, model, loss, sampler, source, numClasses, evaluate, outDir: c.out, silent: o.silent, log: o.log },
+      checkpoint ? { checkpoint } : undefined,
+    );
+    return { state, model, outDir: c.out, lastEval: state.lastEval };
+  } finally {
+    if (checkpoint) disposeCheckpoint(checkpoint);
+    source.dispose?.();
+  }
+}
+
+/** On resume, drops metrics written after the checkpoint's epoch (a run killed mid-epoch). */
+function trimMetrics(path: string, epochsDone: number): void {
+  if (!existsSync(path)) return;
+  const kept = readMetrics(path).filter((r) => r.epoch <= epochsDone);
+  const text = kept.map((r) => JSON.stringify(r)).join('\n');
+  writeFileAtomic(path, kept.length > 0 ? `${text}\n` : '');
+}
