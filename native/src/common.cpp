@@ -203,6 +203,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerAutograd(r);
   ns::registerRuntime(r);
   ns::registerBits(r);
+  ns::registerImage(r);
   for (auto& [name, fn] : r) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;
 }

@@ -57,6 +57,7 @@ void registerNn(Registry& r);
 void registerAutograd(Registry& r);
 void registerRuntime(Registry& r);
 void registerBits(Registry& r);
+void registerImage(Registry& r);
 
 }  // namespace ns
 

@@ -74,6 +74,8 @@ export const NATIVE_NAMES = [
   'grad',
   'gt',
   'hammingDistance',
+  'imageResizeBilinear',
+  'imageToChw',
   'indexAdd',
   'indexAddInplace',
   'indexCopyInplace',
