@@ -14,7 +14,7 @@ import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
 import { ProxyNcaLoss } from '../loss/proxynca.js';
 import { TripletSemiHardLoss } from '../loss/triplet.js';
 import { createEmbedder, type Embedder } from '../nn/embedder.js';
-import { type Device, manualSeed, setNumThreads } from '../tensor/index.js';
+import { type Device, manualSeed, noGrad, setNumThreads } from '../tensor/index.js';
 import { Rng } from '../util/rng.js';
 import { type Checkpoint, disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
@@ -123,7 +123,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
     for (const [name, t] of Object.entries(loss.namedParameters())) {
       const saved = checkpoint.loss[name];
       if (!saved) throw new UserError(`--resume ${o.resume}: checkpoint lacks loss parameter "${name}"`);
-      t.copy_(saved);
+      noGrad(() => t.copy_(saved));
     }
   }
 

@@ -1,0 +1,115 @@
+// Resume is exact: training straight through equals training part-way, then resuming from the checkpoint.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Dataset, RawImage, Sample } from '../../src/data/types.js';
+import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
+import { readMetrics } from '../../src/train/metrics.js';
+import { runSession } from '../../src/train/session.js';
+import { Rng } from '../../src/util/rng.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** 28x28 images: a class-specific bright square at a jittered position, plus noise. */
+function syntheticDataset(): Dataset {
+  const make = (split: string, classes: number, perClass: number, seed: number) => {
+    const rng = new Rng(seed);
+    const samples: Sample[] = [];
+    const pixels: Uint8Array[] = [];
+    for (let c = 0; c < classes; c++) {
+      for (let i = 0; i < perClass; i++) {
+        const img = new Uint8Array(28 * 28);
+        for (let p = 0; p < img.length; p++) img[p] = rng.int(40);
+        const x0 = (c * 6 + rng.int(3)) % 20;
+        const y0 = (c * 9 + rng.int(3)) % 20;
+        for (let y = y0; y < y0 + 8; y++) for (let x = x0; x < x0 + 8; x++) img[y * 28 + x] = 200 + rng.int(55);
+        samples.push({ path: `synthetic:${split}/${pixels.length}`, label: c });
+        pixels.push(img);
+      }
+    }
+    return { samples, pixels };
+  };
+  const train = make('train', 4, 12, 1);
+  const test = make('test', 3, 6, 2);
+  const readRaw = (s: Sample): RawImage => {
+    const [, split, index] = /^synthetic:(\w+)\/(\d+)$/.exec(s.path) ?? [];
+    const source = split === 'train' ? train : test;
+    return { data: source.pixels[Number(index)] as Uint8Array, width: 28, height: 28, channels: 1 };
+  };
+  return { name: 'synthetic', root: '', splits: { train: train.samples, test: test.samples }, readRaw };
+}
+
+function config(out: string, numSteps: number): TrainConfig {
+  return resolveConfig({
+    flags: {
+      dataset: 'fashion-mnist',
+      arch: 'smallcnn',
+      dim: 16,
+      batchSize: 8,
+      imagesPerClass: 4,
+      lr: 0.05,
+      warmupEpochs: 1,
+      epochsPerStep: 1,
+      numSteps,
+      gamma: 0.5,
+      evalEvery: 100,
+      k: [1, 2],
+      seed: 3,
+      classFraction: 0.75,
+      out,
+    },
+  });
+}
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'normsoftmax-resume-'));
+  dirs.push(d);
+  return d;
+}
+
+async function finalWeights(c: TrainConfig, resume?: string): Promise<Map<string, number[]>> {
+  const result = await runSession(c, { dataset: syntheticDataset(), silent: true, log: () => {}, resume });
+  const weights = new Map(Object.entries(result.model.stateDict()).map(([k, t]) => [k, t.toArray()]));
+  result.model.dispose();
+  return weights;
+}
+
+test('training 3 epochs straight equals 2 epochs then resume for 1 (warm-up, main phase, class subsampling)', async () => {
+  const straightDir = tempDir();
+  const straight = await finalWeights(config(straightDir, 2));
+
+  const splitDir = tempDir();
+  await finalWeights(config(splitDir, 1));
+  const resumed = await finalWeights(config(splitDir, 2), join(splitDir, 'last.safetensors'));
+
+  assert.deepEqual([...resumed.keys()], [...straight.keys()]);
+  for (const [key, values] of straight) assert.deepEqual(resumed.get(key), values, `${key} differs after resume`);
+  const epochs = readMetrics(join(splitDir, 'metrics.jsonl')).filter((r) => r.type === 'epoch');
+  assert.deepEqual(
+    epochs.map((r) => r.epoch),
+    [1, 2, 3],
+  );
+  const straightLosses = readMetrics(join(straightDir, 'metrics.jsonl')).filter((r) => r.type === 'epoch');
+  assert.deepEqual(
+    epochs.map((r) => r.loss),
+    straightLosses.map((r) => r.loss),
+  );
+});
+
+test('training changes the weights and resume refuses a checkpoint of another configuration', async () => {
+  const dir = tempDir();
+  const c = config(dir, 1);
+  const result = await runSession(c, { dataset: syntheticDataset(), silent: true, log: () => {} });
+  assert.ok(result.lastEval, 'the last epoch is evaluated');
+  assert.ok((result.lastEval?.float.recall['1'] ?? 0) > 0);
+  result.model.dispose();
+  await assert.rejects(
+    runSession({ ...c, dim: 32 }, { dataset: syntheticDataset(), silent: true, resume: join(dir, 'last.safetensors') }),
+    /checkpoint has dim = 16, this run has 32/,
+  );
+});
