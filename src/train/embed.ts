@@ -84,10 +84,50 @@ export function loadModel(path: string, o: { arch?: string; dim?: number } = {})
   const model = createEmbedder({ arch: o.arch as Arch, dim: o.dim });
   const weights = loadWeights(path);
   try {
-    model.loadBackboneWeights(weights);
+    // An embedder's own state dict (backbone.* and remap.*), e.g. exported from a checkpoint, loads whole.
+    const keys = Object.keys(weights);
+    const isEmbedderState = keys.length > 0 && keys.every((k) => k.startsWith('backbone.') || k.startsWith('remap.'));
+    if (isEmbedderState) model.loadStateDict(weights);
+    else model.loadBackboneWeights(weights);
   } finally {
     for (const t of Object.values(weights)) t.dispose();
   }
   model.eval();
   return { model, description: `${path} (bare ${o.arch} weights, dim ${model.dim})`, config: null };
+}
+
+export interface EmbeddedSet {
+  embeddings: Tensor;
+  labels: Int32Array;
+  paths: string[];
+}
+
+export interface EmbedForEvalOptions {
+  checkpoint: string;
+  arch?: string;
+  dim?: number;
+  dataset: Dataset;
+  silent?: boolean;
+}
+
+/**
+ * Embeds what a data set is evaluated on: its test split (query = gallery) or, for In-Shop-like data,
+ * its query and gallery splits.
+ */
+export async function embedForEval(o: EmbedForEvalOptions): Promise<{ query: EmbeddedSet; gallery?: EmbeddedSet }> {
+  const { model } = loadModel(o.checkpoint, { arch: o.arch, dim: o.dim });
+  const embed = async (samples: Sample[], label: string): Promise<EmbeddedSet> => ({
+    embeddings: await embedSamples(model, o.dataset, samples, { silent: o.silent, label }),
+    labels: Int32Array.from(samples, (s) => s.label),
+    paths: samples.map((s) => s.path),
+  });
+  try {
+    const { test, query, gallery } = o.dataset.splits;
+    if (test) return { query: await embed(test, 'embedding test') };
+    if (query && gallery)
+      return { query: await embed(query, 'embedding query'), gallery: await embed(gallery, 'embedding gallery') };
+    throw new UserError(`${o.dataset.name}: no test split and no query/gallery splits to evaluate`);
+  } finally {
+    model.dispose();
+  }
 }

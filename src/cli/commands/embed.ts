@@ -1,0 +1,99 @@
+// `normsoftmax embed`: N x D float32 .npy of a folder of images or a data set split, plus FILE.json with
+// the image paths and labels (a contract: scripts call these flags).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { extname, join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { Dataset, Sample } from '../../data/types.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { saveNpy } from '../../io/npy.js';
+import { embedSamples, loadModel } from '../../train/embed.js';
+import { addDatasetOptions, openDataset, selectSplit } from '../dataset-options.js';
+import { UserError } from '../errors.js';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp']);
+
+/** Every image under dir (recursively), sorted by path; label = index of its folder among sorted folders. */
+export function folderSamples(dir: string): Sample[] {
+  const root = resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UserError(`--images ${dir}: not a directory`, 2);
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (IMAGE_EXTENSIONS.has(extname(name).toLowerCase())) files.push(p);
+    }
+  };
+  walk(root);
+  files.sort();
+  if (files.length === 0) throw new UserError(`--images ${dir}: no images (jpg, png, webp, ...) found`, 2);
+  const folders = [...new Set(files.map((f) => f.slice(0, f.lastIndexOf('/'))))].sort();
+  return files.map((path) => ({ path, label: folders.indexOf(path.slice(0, path.lastIndexOf('/'))) }));
+}
+
+interface EmbedFlags {
+  checkpoint: string;
+  arch?: string;
+  dim?: string;
+  images?: string;
+  dataset?: string;
+  root?: string;
+  split?: string;
+  splitFile?: string;
+  out: string;
+  batchSize?: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('embed')
+    .description('embed images with a trained checkpoint (or bare backbone weights) into an N x D .npy')
+    .requiredOption('--checkpoint <file>', 'a normsoftmax checkpoint, or torchvision .pth / .safetensors weights')
+    .option('--arch <name>', 'architecture, required for bare weights')
+    .option('--dim <n>', 'embedding size for bare weights (default: the backbone width)')
+    .option('--images <dir>', 'embed every image under this folder (sorted by path)')
+    .requiredOption('--out <file.npy>', 'output .npy (FILE.json gets the paths and labels)')
+    .option('--batch-size <n>', 'images per batch (default 64)');
+  addDatasetOptions(cmd, { splitHelp: 'split to embed (default test; In-Shop: query or gallery)' });
+  // --dataset is required by addDatasetOptions; here --images is the alternative.
+  const datasetOption = cmd.options.find((o) => o.long === '--dataset');
+  if (datasetOption) datasetOption.mandatory = false;
+  cmd.action(async (flags: EmbedFlags) => {
+    if (!flags.out.endsWith('.npy')) throw new UserError(`--out ${flags.out}: expected a .npy file name`, 2);
+    if (!flags.images === !flags.dataset)
+      throw new UserError('give either --images DIR or --dataset NAME --root DIR', 2);
+    const dim = flags.dim === undefined ? undefined : Number(flags.dim);
+    if (dim !== undefined && (!Number.isInteger(dim) || dim < 1))
+      throw new UserError(`--dim: expected a positive integer, got "${flags.dim}"`, 2);
+    const batchSize = flags.batchSize === undefined ? 64 : Number(flags.batchSize);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new UserError(`--batch-size: expected a positive integer, got "${flags.batchSize}"`, 2);
+    let dataset: Dataset;
+    let samples: Sample[];
+    if (flags.images) {
+      samples = folderSamples(flags.images);
+      dataset = { name: 'images', root: resolve(flags.images), splits: { test: samples } };
+    } else {
+      dataset = openDataset({ dataset: flags.dataset as string, root: flags.root, splitFile: flags.splitFile });
+      samples = selectSplit(
+        dataset as Parameters<typeof selectSplit>[0],
+        flags.split,
+        dataset.splits.test ? 'test' : 'query',
+      );
+    }
+    const { model, description } = loadModel(flags.checkpoint, { arch: flags.arch, dim });
+    console.error(`model: ${description}`);
+    const embeddings = await embedSamples(model, dataset, samples, { batchSize, label: 'embedding' });
+    saveNpy(flags.out, embeddings);
+    const sidecar = flags.out.replace(/\.npy$/, '.json');
+    writeFileAtomic(
+      sidecar,
+      `${JSON.stringify({ paths: samples.map((s) => s.path), labels: samples.map((s) => s.label) })}\n`,
+    );
+    console.log(
+      `${embeddings.size(0)} x ${embeddings.size(1)} embeddings -> ${flags.out} (paths and labels: ${sidecar})`,
+    );
+    embeddings.dispose();
+    model.dispose();
+  });
+}
