@@ -204,6 +204,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerRuntime(r);
   ns::registerBits(r);
   ns::registerImage(r);
+  ns::registerKnn(r);
   for (auto& [name, fn] : r) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;
 }

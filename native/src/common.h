@@ -58,6 +58,7 @@ void registerAutograd(Registry& r);
 void registerRuntime(Registry& r);
 void registerBits(Registry& r);
 void registerImage(Registry& r);
+void registerKnn(Registry& r);
 
 }  // namespace ns
 

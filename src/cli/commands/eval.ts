@@ -1,0 +1,309 @@
+// `normsoftmax eval`: retrieval metrics of embeddings given as .npy files (one set searched against
+// itself, or query vs gallery), or of a model checkpoint on a data set's test split (In-Shop: query vs
+// gallery), embedded by embedForEval (src/train/embed.ts).
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { type EvalInput, type EvalRun, type NmiOptions, runEvaluation } from '../../eval/evaluate.js';
+import { checkSameDimension, type LoadedSet, loadSet } from '../../eval/files.js';
+import { KMEANS_DEFAULTS } from '../../eval/kmeans.js';
+import { DEFAULT_RECALL_KS, recallKsForDataset } from '../../eval/recall.js';
+import { formatMetricsTable, reportHtml, reportMarkdown } from '../../eval/report.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { F, scope, type Tensor } from '../../tensor/index.js';
+import { embedForEval } from '../../train/embed.js';
+import { openDataset } from '../dataset-options.js';
+import { UserError } from '../errors.js';
+
+export interface EvalOptions {
+  embeddings?: string;
+  labels?: string;
+  queryEmbeddings?: string;
+  queryLabels?: string;
+  galleryEmbeddings?: string;
+  galleryLabels?: string;
+  checkpoint?: string;
+  arch?: string;
+  dim?: string;
+  dataset?: string;
+  root?: string;
+  k?: string;
+  binary?: boolean;
+  nmi?: boolean;
+  mapR?: boolean;
+  json?: boolean;
+  report?: string;
+  normalize?: boolean;
+  nmiIterations?: string;
+  nmiRestarts?: string;
+  nmiAverage?: string;
+  seed?: string;
+  tileSize?: string;
+}
+
+const PAIR_FLAGS = [
+  ['queryEmbeddings', '--query-embeddings'],
+  ['queryLabels', '--query-labels'],
+  ['galleryEmbeddings', '--gallery-embeddings'],
+  ['galleryLabels', '--gallery-labels'],
+] as const;
+
+export function parseKList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim());
+  const ks = parts.map(Number);
+  if (parts.length === 0 || ks.some((k, i) => parts[i] === '' || !Number.isInteger(k) || k < 1)) {
+    throw new UserError(`--k: expected a comma-separated list of positive integers such as 1,2,4,8, got "${value}"`, 2);
+  }
+  return [...new Set(ks)].sort((a, b) => a - b);
+}
+
+function positiveInt(flag: string, value: string | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
+    throw new UserError(`${flag}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`, 2);
+  }
+  return n;
+}
+
+type Mode = 'self' | 'pair' | 'checkpoint';
+
+function modeOf(o: EvalOptions): Mode {
+  const self = o.embeddings !== undefined || o.labels !== undefined;
+  const pair = PAIR_FLAGS.some(([key]) => o[key] !== undefined);
+  const model = o.checkpoint !== undefined;
+  if ([self, pair, model].filter(Boolean).length !== 1) {
+    throw new UserError(
+      'eval: give exactly one input: --embeddings and --labels, or --query-embeddings/--query-labels/' +
+        '--gallery-embeddings/--gallery-labels, or --checkpoint with --dataset and --root',
+      2,
+    );
+  }
+  if (self) {
+    if (!o.embeddings) throw new UserError('--labels needs --embeddings', 2);
+    if (!o.labels) throw new UserError('--embeddings needs --labels', 2);
+    return 'self';
+  }
+  if (pair) {
+    const missing = PAIR_FLAGS.filter(([key]) => o[key] === undefined).map(([, flag]) => flag);
+    if (missing.length > 0) throw new UserError(`query/gallery evaluation also needs ${missing.join(', ')}`, 2);
+    return 'pair';
+  }
+  if (!o.dataset) throw new UserError('--checkpoint needs --dataset NAME (and --root DIR)', 2);
+  return 'checkpoint';
+}
+
+function nmiOptions(o: EvalOptions): NmiOptions {
+  const average = o.nmiAverage ?? 'geometric';
+  if (average !== 'geometric' && average !== 'arithmetic') {
+    throw new UserError(`--nmi-average: expected geometric or arithmetic, got "${average}"`, 2);
+  }
+  return {
+    iterations: positiveInt('--nmi-iterations', o.nmiIterations, KMEANS_DEFAULTS.iterations),
+    restarts: positiveInt('--nmi-restarts', o.nmiRestarts, KMEANS_DEFAULTS.restarts),
+    seed: positiveInt('--seed', o.seed, KMEANS_DEFAULTS.seed, true),
+    average,
+  };
+}
+
+interface Inputs {
+  input: EvalInput;
+  /** Where each set came from, for messages and the report. */
+  sources: string[];
+  queryPaths?: string[];
+  galleryPaths?: string[];
+  dispose(): void;
+}
+
+function disposeSets(sets: LoadedSet[]): void {
+  for (const set of sets) {
+    set.embeddings.dispose();
+    set.labels.dispose();
+  }
+}
+
+function loadFiles(o: EvalOptions, mode: 'self' | 'pair'): Inputs {
+  if (mode === 'self') {
+    const set = loadSet(
+      { flag: '--embeddings', path: o.embeddings as string },
+      { flag: '--labels', path: o.labels as string },
+    );
+    return {
+      input: set,
+      sources: [set.source],
+      queryPaths: set.paths,
+      galleryPaths: set.paths,
+      dispose: () => disposeSets([set]),
+    };
+  }
+  const query = loadSet(
+    { flag: '--query-embeddings', path: o.queryEmbeddings as string },
+    { flag: '--query-labels', path: o.queryLabels as string },
+  );
+  let gallery: LoadedSet;
+  try {
+    gallery = loadSet(
+      { flag: '--gallery-embeddings', path: o.galleryEmbeddings as string },
+      { flag: '--gallery-labels', path: o.galleryLabels as string },
+    );
+  } catch (e) {
+    disposeSets([query]);
+    throw e;
+  }
+  const inputs: Inputs = {
+    input: { query, gallery },
+    sources: [query.source, gallery.source],
+    queryPaths: query.paths,
+    galleryPaths: gallery.paths,
+    dispose: () => disposeSets([query, gallery]),
+  };
+  try {
+    checkSameDimension(query, gallery);
+  } catch (e) {
+    inputs.dispose();
+    throw e;
+  }
+  return inputs;
+}
+
+async function embedCheckpoint(o: EvalOptions, silent: boolean): Promise<Inputs> {
+  const dim = o.dim === undefined ? undefined : positiveInt('--dim', o.dim, 0);
+  const dataset = openDataset({ dataset: o.dataset as string, root: o.root });
+  const { query, gallery } = await embedForEval({
+    checkpoint: o.checkpoint as string,
+    arch: o.arch,
+    dim,
+    dataset,
+    silent,
+  });
+  const source = `--checkpoint ${o.checkpoint} on --dataset ${o.dataset}`;
+  if (!gallery) {
+    return {
+      input: query,
+      sources: [`${source} (test split)`],
+      queryPaths: query.paths,
+      galleryPaths: query.paths,
+      dispose: () => query.embeddings.dispose(),
+    };
+  }
+  return {
+    input: { query, gallery },
+    sources: [`${source} (query and gallery splits)`],
+    queryPaths: query.paths,
+    galleryPaths: gallery.paths,
+    dispose: () => {
+      query.embeddings.dispose();
+      gallery.embeddings.dispose();
+    },
+  };
+}
+
+/** The inputs with L2-normalised embeddings (freed with the inputs). */
+function normalized(inputs: Inputs): Inputs {
+  const made: Tensor[] = [];
+  const unit = (t: Tensor) => {
+    const u = scope(() => F.normalize(t.to('float32'), { dim: 1 }));
+    made.push(u);
+    return u;
+  };
+  const input = inputs.input;
+  const next: EvalInput =
+    'query' in input && 'gallery' in input
+      ? {
+          query: { embeddings: unit(input.query.embeddings), labels: input.query.labels },
+          gallery: { embeddings: unit(input.gallery.embeddings), labels: input.gallery.labels },
+        }
+      : { embeddings: unit(input.embeddings), labels: input.labels };
+  return {
+    ...inputs,
+    input: next,
+    dispose: () => {
+      for (const t of made) t.dispose();
+      inputs.dispose();
+    },
+  };
+}
+
+function writeReport(dir: string, run: EvalRun, inputs: Inputs): string[] {
+  const reportDir = resolve(dir);
+  try {
+    mkdirSync(reportDir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`--report ${dir}: cannot create the directory (${(e as Error).message})`, 2);
+  }
+  const ctx = {
+    sources: inputs.sources,
+    queryPaths: inputs.queryPaths,
+    galleryPaths: inputs.galleryPaths,
+    reportDir,
+  };
+  const files = [join(reportDir, 'report.md'), join(reportDir, 'report.html')];
+  writeFileAtomic(files[0] as string, reportMarkdown(run, ctx));
+  writeFileAtomic(files[1] as string, reportHtml(run, ctx));
+  return files;
+}
+
+export async function runEval(o: EvalOptions, log: (line: string) => void = console.log): Promise<void> {
+  const mode = modeOf(o);
+  const datasetKs = o.dataset ? recallKsForDataset(o.dataset) : null;
+  const ks = o.k !== undefined ? parseKList(o.k) : (datasetKs ?? DEFAULT_RECALL_KS);
+  const nmi = o.nmi ? nmiOptions(o) : false;
+  const tileSize = o.tileSize === undefined ? undefined : positiveInt('--tile-size', o.tileSize, 0);
+  const loaded = mode === 'checkpoint' ? await embedCheckpoint(o, o.json === true) : loadFiles(o, mode);
+  const inputs = o.normalize ? normalized(loaded) : loaded;
+  try {
+    let run: EvalRun;
+    try {
+      run = runEvaluation(inputs.input, { k: ks, binary: o.binary, nmi, mapR: o.mapR, tileSize, minNeighbors: 5 });
+    } catch (e) {
+      if (e instanceof RangeError)
+        throw new UserError(`${inputs.sources.join(', ')}: ${e.message}`, 2);
+      throw e;
+    }
+    const files = o.report !== undefined ? writeReport(o.report, run, inputs) : [];
+    if (o.json) {
+      log(JSON.stringify(run.result));
+      return;
+    }
+    log(formatMetricsTable(run));
+    const s = run.storage;
+    if (o.binary)
+      log(`storage per item: float32 ${s.floatBytes} bytes, binary ${s.binaryBytes} bytes (${s.ratio.toFixed(0)}x)`);
+    for (const f of files) log(`wrote ${f}`);
+  } finally {
+    inputs.dispose();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('Recall@K (float and binary), NMI and MAP@R of embeddings or of a checkpoint')
+    .option('--embeddings <file>', 'embeddings .npy [n, d]; searched against themselves (self excluded)')
+    .option('--labels <file>', 'labels .npy [n] (int32 or int64)')
+    .option('--query-embeddings <file>', 'query embeddings .npy (with a distinct gallery; nothing excluded)')
+    .option('--query-labels <file>', 'query labels .npy')
+    .option('--gallery-embeddings <file>', 'gallery embeddings .npy')
+    .option('--gallery-labels <file>', 'gallery labels .npy')
+    .option('--checkpoint <file>', 'a model checkpoint to embed the test split with (needs --dataset and --root)')
+    .option('--arch <name>', 'architecture, when --checkpoint is bare backbone weights')
+    .option('--dim <n>', 'embedding size, when --checkpoint is bare backbone weights')
+    .option(
+      '--dataset <name>',
+      "data set of --checkpoint; also picks the data set's K list (cub, cars196, sop, inshop)",
+    )
+    .option('--root <dir>', 'data set root directory')
+    .option('--k <list>', `Recall@K list (default: the data set's, else ${DEFAULT_RECALL_KS.join(',')})`)
+    .option('--binary', 'also evaluate binary codes (bit = x > 0, Hamming distance)')
+    .option('--nmi', 'NMI of k-means clusters (k = number of classes)')
+    .option('--map-r', 'MAP@R and R-Precision')
+    .option('--json', 'print one JSON object: {"float": {...}, "binary": {...}}, recall in percent')
+    .option('--report <dir>', 'write report.md and report.html (retrieval examples) into DIR')
+    .option('--normalize', 'L2-normalise the embeddings first (ours already are)')
+    .option('--nmi-iterations <n>', `k-means iterations (default ${KMEANS_DEFAULTS.iterations})`)
+    .option('--nmi-restarts <n>', `k-means restarts (default ${KMEANS_DEFAULTS.restarts})`)
+    .option('--nmi-average <method>', 'NMI normalisation: geometric (default, as the reference) or arithmetic')
+    .option('--seed <n>', 'k-means seed (default 0)')
+    .option('--tile-size <n>', 'rows and columns of one score tile (memory: n^2 * 4 bytes; default 4096)')
+    .action((opts: EvalOptions) => runEval(opts));
+}

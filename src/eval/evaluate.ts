@@ -1,0 +1,221 @@
+// Retrieval evaluation of embeddings: Recall@K, and optionally NMI (k-means), MAP@R / R-Precision,
+// for float embeddings (inner product) and their binary codes (Hamming distance).
+//
+// Which queries exclude themselves is decided by the form of the input, never by comparing arrays:
+//   { embeddings, labels }  query set = gallery (CUB, Cars, SOP): query i never retrieves item i;
+//   { query, gallery }      two sets (In-Shop): nothing is excluded, even if the arrays are equal.
+import { cat, scope, type Tensor } from '../tensor/index.js';
+import { binarize, knnHamming, knnHammingSelf, type StorageReport, storageReport } from './binary.js';
+import { type KMeansOptions, kmeans } from './kmeans.js';
+import { knnInnerProduct, knnInnerProductSelf } from './knn.js';
+import { LabelCodes, type LabelsLike } from './labels.js';
+import { mapAtR, maxRelevant } from './map-at-r.js';
+import type { Neighbors } from './neighbors.js';
+import { type NmiAverage, normalizedMutualInfo } from './nmi.js';
+import { checkKs, DEFAULT_RECALL_KS, recallAtK } from './recall.js';
+
+export interface EvalSet {
+  embeddings: Tensor;
+  labels: LabelsLike;
+}
+
+/** One set searched against itself (self excluded), or a query set against a distinct gallery. */
+export type EvalInput = EvalSet | { query: EvalSet; gallery: EvalSet };
+
+export interface NmiOptions extends KMeansOptions {
+  average?: NmiAverage;
+}
+
+export interface EvaluateOptions {
+  /** Recall@K for these K (default 1, 2, 4, 8). */
+  k?: readonly number[];
+  /** Also evaluate binary codes (bit = x > 0) with Hamming distance. */
+  binary?: boolean;
+  /** NMI of k-means clusters (k = number of classes) against the labels, on the float embeddings. */
+  nmi?: boolean | NmiOptions;
+  /** MAP@R and R-Precision. */
+  mapR?: boolean;
+  /** Retrieve at least this many neighbours per query (e.g. to show examples). */
+  minNeighbors?: number;
+  /** Rows and columns of one score tile (memory: tileSize^2 * 4 bytes). */
+  tileSize?: number;
+  onProgress?: (stage: 'float' | 'binary' | 'nmi', done: number, total: number) => void;
+}
+
+export interface Metrics {
+  /** Recall@K in percent, keyed by K. */
+  recall: Record<string, number>;
+  /** In [0, 1]. */
+  nmi?: number;
+  /** In [0, 1]. */
+  mapAtR?: number;
+  /** In [0, 1]. */
+  rPrecision?: number;
+}
+
+export interface EvalResult {
+  float: Metrics;
+  binary?: Metrics;
+}
+
+/** Everything an evaluation computed, for reports: the metrics plus neighbours, sizes and timings. */
+export interface EvalRun {
+  result: EvalResult;
+  selfRetrieval: boolean;
+  queries: number;
+  galleryItems: number;
+  dimension: number;
+  neighbors: { float: Neighbors; binary?: Neighbors };
+  /** Dense label codes (shared by query and gallery). */
+  queryLabels: Int32Array;
+  galleryLabels: Int32Array;
+  storage: StorageReport;
+  seconds: { float: number; binary?: number; nmi?: number };
+}
+
+interface Prepared {
+  self: boolean;
+  query: Tensor;
+  gallery: Tensor;
+  queryLabels: Int32Array;
+  galleryLabels: Int32Array;
+  classes: number;
+}
+
+function isPair(input: EvalInput): input is { query: EvalSet; gallery: EvalSet } {
+  return 'query' in input && 'gallery' in input;
+}
+
+function checkEmbeddings(x: Tensor, labels: Int32Array, what: string): void {
+  if (x.rank !== 2)
+    throw new RangeError(`${what} embeddings: expected a 2-d [n, d] array, got shape [${x.shape.join(', ')}]`);
+  if (x.size(0) !== labels.length) {
+    throw new RangeError(`${what}: ${x.size(0)} embeddings but ${labels.length} labels`);
+  }
+  if (x.size(0) === 0) throw new RangeError(`${what}: no embeddings`);
+  const finite = scope(() => x.isfinite().all().item());
+  if (!finite) throw new RangeError(`${what} embeddings contain NaN or infinite values`);
+}
+
+function prepare(input: EvalInput): Prepared {
+  const codes = new LabelCodes();
+  if (!isPair(input)) {
+    const labels = codes.encode(input.labels, 'labels');
+    checkEmbeddings(input.embeddings, labels, 'the set');
+    if (input.embeddings.size(0) < 2) throw new RangeError('the set needs at least 2 items (a query excludes itself)');
+    return {
+      self: true,
+      query: input.embeddings,
+      gallery: input.embeddings,
+      queryLabels: labels,
+      galleryLabels: labels,
+      classes: codes.size,
+    };
+  }
+  const queryLabels = codes.encode(input.query.labels, 'query labels');
+  const galleryLabels = codes.encode(input.gallery.labels, 'gallery labels');
+  checkEmbeddings(input.query.embeddings, queryLabels, 'query');
+  checkEmbeddings(input.gallery.embeddings, galleryLabels, 'gallery');
+  const dq = input.query.embeddings.size(1);
+  const dg = input.gallery.embeddings.size(1);
+  if (dq !== dg) throw new RangeError(`query embeddings have dimension ${dq}, gallery embeddings ${dg}`);
+  return {
+    self: false,
+    query: input.query.embeddings,
+    gallery: input.gallery.embeddings,
+    queryLabels,
+    galleryLabels,
+    classes: codes.size,
+  };
+}
+
+function retrievalMetrics(p: Prepared, nb: Neighbors, ks: readonly number[], withMapR: boolean): Metrics {
+  const common = { neighbors: nb, queryLabels: p.queryLabels, galleryLabels: p.galleryLabels, excludeSelf: p.self };
+  const metrics: Metrics = { recall: recallAtK(common, ks) };
+  if (withMapR) {
+    const m = mapAtR(common);
+    metrics.mapAtR = m.mapAtR;
+    metrics.rPrecision = m.rPrecision;
+  }
+  return metrics;
+}
+
+function timed<T>(fn: () => T): [T, number] {
+  const start = process.hrtime.bigint();
+  const value = fn();
+  return [value, Number(process.hrtime.bigint() - start) / 1e9];
+}
+
+function clusterNmi(p: Prepared, o: NmiOptions): number {
+  return scope(() => {
+    const x = p.self ? p.query : cat([p.query.to('float32'), p.gallery.to('float32')], 0);
+    const labels = p.self ? p.queryLabels : Int32Array.from([...p.queryLabels, ...p.galleryLabels]);
+    const classes = new Set(labels).size;
+    const { assignments } = kmeans(x, classes, o);
+    return normalizedMutualInfo(labels, assignments, o.average ?? 'geometric');
+  });
+}
+
+export function runEvaluation(input: EvalInput, options: EvaluateOptions = {}): EvalRun {
+  const ks = options.k ?? DEFAULT_RECALL_KS;
+  checkKs(ks);
+  const p = prepare(input);
+  const available = p.gallery.size(0) - (p.self ? 1 : 0);
+  const wanted = Math.max(
+    ...ks,
+    options.minNeighbors ?? 0,
+    options.mapR ? maxRelevant(p.queryLabels, p.galleryLabels, p.self) : 0,
+  );
+  const k = Math.max(1, Math.min(available, wanted));
+  const knnOptions = (stage: 'float' | 'binary') => ({
+    tileSize: options.tileSize,
+    onProgress: options.onProgress && ((d: number, t: number) => options.onProgress?.(stage, d, t)),
+  });
+
+  const [floatNeighbors, floatSeconds] = timed(() =>
+    p.self
+      ? knnInnerProductSelf(p.query, k, knnOptions('float'))
+      : knnInnerProduct(p.query, p.gallery, k, knnOptions('float')),
+  );
+  const result: EvalResult = { float: retrievalMetrics(p, floatNeighbors, ks, options.mapR === true) };
+  const seconds: EvalRun['seconds'] = { float: floatSeconds };
+  const neighbors: EvalRun['neighbors'] = { float: floatNeighbors };
+
+  if (options.nmi) {
+    const [value, s] = timed(() => clusterNmi(p, options.nmi === true ? {} : (options.nmi as NmiOptions)));
+    result.float.nmi = value;
+    seconds.nmi = s;
+  }
+  if (options.binary) {
+    const [binaryNeighbors, s] = timed(() =>
+      scope(() =>
+        p.self
+          ? knnHammingSelf(binarize(p.query), k, knnOptions('binary'))
+          : knnHamming(binarize(p.query), binarize(p.gallery), k, knnOptions('binary')),
+      ),
+    );
+    result.binary = retrievalMetrics(p, binaryNeighbors, ks, options.mapR === true);
+    neighbors.binary = binaryNeighbors;
+    seconds.binary = s;
+  }
+  return {
+    result,
+    selfRetrieval: p.self,
+    queries: p.query.size(0),
+    galleryItems: p.gallery.size(0),
+    dimension: p.query.size(1),
+    neighbors,
+    queryLabels: p.queryLabels,
+    galleryLabels: p.galleryLabels,
+    storage: storageReport(p.query.size(1)),
+    seconds,
+  };
+}
+
+/**
+ * Evaluates embeddings: { float: { recall: { '1': ... }, nmi?, mapAtR?, rPrecision? }, binary?: {...} },
+ * recall in percent. Self retrieval for { embeddings, labels }; query vs gallery for { query, gallery }.
+ */
+export function evaluate(input: EvalInput, options: EvaluateOptions = {}): EvalResult {
+  return runEvaluation(input, options).result;
+}

@@ -1,0 +1,173 @@
+// The evaluation report: a markdown table of the metrics and an HTML page adding retrieval examples
+// (a query and its top 5, each marked correct or incorrect; with images when their paths are known).
+import { relative, sep } from 'node:path';
+import type { EvalRun, Metrics } from './evaluate.js';
+import { neighborRow } from './neighbors.js';
+
+export interface ReportContext {
+  /** Where the embeddings came from, shown in the header. */
+  sources: string[];
+  /** Image path of each query / gallery row (absolute), when known. */
+  queryPaths?: string[];
+  galleryPaths?: string[];
+  /** The directory the HTML page is written to: images are linked relative to it. */
+  reportDir: string;
+  /** Queries shown as examples. */
+  examples?: number;
+}
+
+export const EXAMPLE_TOP = 5;
+
+const percent = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v.toFixed(2));
+const fraction = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : (100 * v).toFixed(2));
+
+interface Row {
+  name: string;
+  value: (m: Metrics) => string;
+}
+
+function metricRows(run: EvalRun): Row[] {
+  const rows: Row[] = Object.keys(run.result.float.recall).map((k) => ({
+    name: `R@${k} (%)`,
+    value: (m) => percent(m.recall[k]),
+  }));
+  if (run.result.float.nmi !== undefined) rows.push({ name: 'NMI (x100)', value: (m) => fraction(m.nmi) });
+  if (run.result.float.mapAtR !== undefined) {
+    rows.push({ name: 'MAP@R (x100)', value: (m) => fraction(m.mapAtR) });
+    rows.push({ name: 'R-Precision (x100)', value: (m) => fraction(m.rPrecision) });
+  }
+  return rows;
+}
+
+function describe(run: EvalRun): string[] {
+  const s = run.storage;
+  const lines = [
+    run.selfRetrieval
+      ? `${run.queries} items searched against each other (query set = gallery, each query excluded from its own results)`
+      : `${run.queries} queries against a gallery of ${run.galleryItems} (distinct sets, nothing excluded)`,
+    `dimension ${run.dimension}: ${s.floatBytes} bytes per float32 embedding` +
+      (run.result.binary ? `, ${s.binaryBytes} bytes per binary code (${s.ratio.toFixed(0)}x smaller)` : ''),
+    `time: float ${run.seconds.float.toFixed(2)} s` +
+      (run.seconds.binary !== undefined ? `, binary ${run.seconds.binary.toFixed(2)} s` : '') +
+      (run.seconds.nmi !== undefined ? `, k-means + NMI ${run.seconds.nmi.toFixed(2)} s` : ''),
+    'ties: equal scores or Hamming distances are ordered by gallery index (ascending)',
+  ];
+  return lines;
+}
+
+/** The metrics as a plain-text table (for the terminal). */
+export function formatMetricsTable(run: EvalRun): string {
+  const rows = metricRows(run);
+  const head = ['metric', 'float', ...(run.result.binary ? ['binary'] : [])];
+  const body = rows.map((r) => [
+    r.name,
+    r.value(run.result.float),
+    ...(run.result.binary ? [r.value(run.result.binary)] : []),
+  ]);
+  const all = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '))
+    .join('\n');
+}
+
+export function reportMarkdown(run: EvalRun, ctx: ReportContext): string {
+  const rows = metricRows(run);
+  const binary = run.result.binary !== undefined;
+  const lines = [
+    '# normsoftmax evaluation',
+    '',
+    ...ctx.sources.map((s) => `- ${s}`),
+    ...describe(run).map((l) => `- ${l}`),
+    '',
+    binary ? '| metric | float | binary |' : '| metric | float |',
+    binary ? '| --- | ---: | ---: |' : '| --- | ---: |',
+    ...rows.map((r) =>
+      binary
+        ? `| ${r.name} | ${r.value(run.result.float)} | ${r.value(run.result.binary as Metrics)} |`
+        : `| ${r.name} | ${r.value(run.result.float)} |`,
+    ),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function imageUrl(path: string, reportDir: string): string {
+  return relative(reportDir, path).split(sep).map(encodeURIComponent).join('/');
+}
+
+/** Evenly spaced example queries. */
+export function exampleQueries(n: number, count: number): number[] {
+  const c = Math.min(n, count);
+  return Array.from({ length: c }, (_, i) => Math.floor((i * n) / c));
+}
+
+function card(label: string, caption: string, path: string | undefined, ctx: ReportContext, mark?: boolean): string {
+  const cls = mark === undefined ? 'query' : mark ? 'hit' : 'miss';
+  const picture = path
+    ? `<img src="${escapeHtml(imageUrl(path, ctx.reportDir))}" alt="${escapeHtml(label)}" loading="lazy">`
+    : `<div class="noimg">${escapeHtml(label)}</div>`;
+  const sign = mark === undefined ? '' : mark ? '&#10003; ' : '&#10007; ';
+  return `<figure class="${cls}">${picture}<figcaption>${sign}${escapeHtml(caption)}</figcaption></figure>`;
+}
+
+function examplesHtml(run: EvalRun, ctx: ReportContext, kind: 'float' | 'binary'): string {
+  const nb = run.neighbors[kind];
+  if (!nb) return '';
+  const out: string[] = [`<h2>Retrieval examples (${kind}, top ${EXAMPLE_TOP})</h2>`];
+  for (const q of exampleQueries(run.queries, ctx.examples ?? 8)) {
+    const want = run.queryLabels[q];
+    const cells = [card(`query ${q}`, `query ${q} · class ${want}`, ctx.queryPaths?.[q], ctx)];
+    let rank = 0;
+    for (const j of neighborRow(nb, q, EXAMPLE_TOP)) {
+      rank++;
+      const key = nb.keys[q * nb.k + rank - 1] as number;
+      const score = kind === 'float' ? `score ${key.toFixed(3)}` : `distance ${key}`;
+      const caption = `#${rank} item ${j} · class ${run.galleryLabels[j]} · ${score}`;
+      cells.push(card(`item ${j}`, caption, ctx.galleryPaths?.[j], ctx, run.galleryLabels[j] === want));
+    }
+    out.push(`<div class="row">${cells.join('')}</div>`);
+  }
+  return out.join('\n');
+}
+
+export function reportHtml(run: EvalRun, ctx: ReportContext): string {
+  const rows = metricRows(run);
+  const binary = run.result.binary !== undefined;
+  const table = [
+    `<tr><th>metric</th><th>float</th>${binary ? '<th>binary</th>' : ''}</tr>`,
+    ...rows.map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.name)}</td><td>${r.value(run.result.float)}</td>${
+          binary ? `<td>${r.value(run.result.binary as Metrics)}</td>` : ''
+        }</tr>`,
+    ),
+  ].join('\n');
+  const notes = [...ctx.sources, ...describe(run)].map((l) => `<li>${escapeHtml(l)}</li>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>normsoftmax evaluation</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}td:first-child,th:first-child{text-align:left}
+.row{display:flex;gap:10px;margin:14px 0;align-items:flex-start}
+figure{margin:0;width:150px;border:4px solid #999;padding:2px;font-size:12px}
+figure img,.noimg{width:100%;height:130px;object-fit:contain;background:#f4f4f4;display:flex;align-items:center;justify-content:center}
+figure.query{border-color:#36c}figure.hit{border-color:#2a2}figure.miss{border-color:#d33}
+figcaption{padding-top:3px;text-align:center}
+</style></head><body>
+<h1>normsoftmax evaluation</h1>
+<ul>
+${notes}
+</ul>
+<table>
+${table}
+</table>
+${examplesHtml(run, ctx, 'float')}
+${examplesHtml(run, ctx, 'binary')}
+</body></html>
+`;
+}

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { evaluate, runEvaluation } from '../../src/eval/evaluate.js';
+import { scope, type Tensor, tensor } from '../../src/tensor/index.js';
+import { loadGoldenJson } from '../helpers/golden.js';
+
+const golden = loadGoldenJson('eval-knn.json');
+const g = (name: string) => golden.tensors[name] as Tensor;
+
+test('evaluate reproduces the faiss recall of both protocols and has the documented shape', () => {
+  scope(() => {
+    const ks = golden.extra.ks as number[];
+    const self = evaluate({ embeddings: g('x'), labels: g('labels') }, { k: ks, binary: true, nmi: true, mapR: true });
+    assert.deepEqual(self.float.recall, golden.extra.recall_self);
+    assert.deepEqual(Object.keys(self.float).sort(), ['mapAtR', 'nmi', 'rPrecision', 'recall']);
+    assert.deepEqual(Object.keys(self.binary ?? {}).sort(), ['mapAtR', 'rPrecision', 'recall']);
+    for (const v of [self.float.nmi, self.float.mapAtR, self.float.rPrecision] as number[]) assert.ok(v > 0 && v <= 1);
+    assert.ok((self.float.rPrecision as number) >= (self.float.mapAtR as number));
+    const pair = evaluate(
+      {
+        query: { embeddings: g('query'), labels: g('query_labels') },
+        gallery: { embeddings: g('gallery'), labels: g('gallery_labels') },
+      },
+      { k: ks },
+    );
+    assert.deepEqual(pair, { float: { recall: golden.extra.recall_pair } });
+  });
+});
+
+test('equal but distinct arrays as query and gallery are two sets (In-Shop protocol): nothing is excluded', () => {
+  scope(() => {
+    // Unit vectors at 0, 10, 90 and 80 degrees.
+    const x = tensor([0, 10, 90, 80].map((deg) => [Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)]));
+    const labels = [0, 1, 0, 1];
+    const asTwoSets = evaluate(
+      { query: { embeddings: x, labels }, gallery: { embeddings: x.clone(), labels: [...labels] } },
+      { k: [1] },
+    );
+    assert.deepEqual(asTwoSets.float.recall, { '1': 100 }); // each query finds its own copy
+    // As one set, each item's nearest other item has the other label; items 1 and 3 find each other second.
+    const asOneSet = evaluate({ embeddings: x, labels }, { k: [1, 2, 3] });
+    assert.deepEqual(asOneSet.float.recall, { '1': 0, '2': 50, '3': 100 });
+  });
+});
+
+test('In-Shop style query/gallery sets with int32 and int64 labels of the same classes', () => {
+  scope(() => {
+    const query = tensor([
+      [1, 0],
+      [0, 1],
+      [-1, 0],
+    ]);
+    const gallery = tensor([
+      [0.8, 0.6],
+      [0.6, 0.8],
+      [-0.6, -0.8],
+    ]);
+    const r = runEvaluation(
+      {
+        query: { embeddings: query, labels: tensor([7, 8, 9], { dtype: 'int32' }) },
+        gallery: { embeddings: gallery, labels: tensor([8, 7, 9], { dtype: 'int64' }) },
+      },
+      { k: [1, 2], mapR: true },
+    );
+    // Query 0 -> gallery 0 (label 8), then 1 (label 7); query 1 -> 1 (7), 0 (8); query 2 -> 2 (9).
+    assert.deepEqual(r.result.float.recall, { '1': 100 * (1 / 3), '2': 100 });
+    assert.deepEqual([...r.neighbors.float.indices], [0, 1, 1, 0, 2, 1]);
+    assert.equal(r.result.float.mapAtR, 1 / 3);
+    assert.equal(r.selfRetrieval, false);
+  });
+});
+
+test('K lists beyond the gallery are answered with the whole gallery', () => {
+  scope(() => {
+    // Item 0 is alone in its class, so it never hits; K = 1000 searches the 2 other items.
+    const r = evaluate(
+      {
+        embeddings: tensor([
+          [1, 0],
+          [0, 1],
+          [1, 0.1],
+        ]),
+        labels: [0, 1, 1],
+      },
+      { k: [1, 1000] },
+    );
+    assert.deepEqual(r.float.recall, { '1': 100 * (1 / 3), '1000': 100 * (2 / 3) });
+  });
+});
+
+test('bad inputs are refused with one clear message', () => {
+  scope(() => {
+    const x = tensor([
+      [1, 0],
+      [0, 1],
+    ]);
+    assert.throws(() => evaluate({ embeddings: x, labels: [0, 1, 2] }), /2 embeddings but 3 labels/);
+    assert.throws(
+      () =>
+        evaluate({
+          embeddings: tensor([
+            [1, Number.NaN],
+            [0, 1],
+          ]),
+          labels: [0, 1],
+        }),
+      /NaN or infinite/,
+    );
+    assert.throws(() => evaluate({ embeddings: x, labels: tensor([0.5, 1]) }), /integer labels/);
+    assert.throws(
+      () =>
+        evaluate({
+          query: { embeddings: x, labels: [0, 1] },
+          gallery: { embeddings: tensor([[1, 0, 0]]), labels: [0] },
+        }),
+      /dimension 2, gallery embeddings 3/,
+    );
+    assert.throws(() => evaluate({ embeddings: x, labels: [0, 1] }, { k: [] }), /K list is empty/);
+  });
+});
