@@ -180,7 +180,7 @@ def inshop():
 
 def folder():
     base = fresh("folder")
-    # Five classes with images (sorted: apple, Zebra-first by code unit), plus one empty class folder.
+    # Five classes with images (code-unit order puts 'Zebra' before 'apple'), plus one empty class folder.
     classes = {"Zebra": [".jpg", ".PNG"], "apple": [".jpg", ".jpeg", ".webp"], "banana split": [".png"],
                "cherry": [".jpg", ".jpg"], "date": [".JPG", ".png"]}
     for c, exts in classes.items():
