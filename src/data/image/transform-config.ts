@@ -1,0 +1,95 @@
+// What the image pipeline does to every sample: resize, crop, flip, normalise. Train mode uses a random
+// crop and a random flip; eval mode a centre crop and no flip (torchvision's RandomCrop/CenterCrop).
+import type { InputSpec } from '../../nn/input-spec.js';
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+export interface TransformConfig {
+  /** Resize every image to exactly this size first (aspect ratio not kept), Pillow-bilinear; null: keep. */
+  resize: Size | null;
+  /** Then crop to this size (random in train mode, centred in eval mode); null: no crop. */
+  crop: Size | null;
+  /** Train mode: probability of a horizontal flip. */
+  flipProbability: number;
+  /** Output channels and their order; 'gray' gives 1 channel (Pillow's L conversion of colour images). */
+  colorOrder: 'RGB' | 'BGR' | 'gray';
+  /** 1: pixels scaled to [0, 1]; 255: raw 0-255 values (Caffe models). */
+  range: 1 | 255;
+  /** Per output channel in colorOrder, on the scaled pixels: x = (pixel - mean) / std. */
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+export type TransformMode = 'train' | 'eval';
+
+function square(n: number): Size {
+  return { width: n, height: n };
+}
+
+/** The paper's transform for torchvision ImageNet backbones: 256x256, 224 crop, flip 0.5, ImageNet stats. */
+export const IMAGENET_TRANSFORM: TransformConfig = Object.freeze({
+  resize: square(256),
+  crop: square(224),
+  flipProbability: 0.5,
+  colorOrder: 'RGB',
+  range: 1,
+  mean: [0.485, 0.456, 0.406],
+  std: [0.229, 0.224, 0.225],
+});
+
+/**
+ * The transform that feeds a backbone with the given input spec. Small inputs (MNIST-like, size <= 32)
+ * are used as they are: no resize, crop or flip (digits are not mirror-symmetric). Larger ones are
+ * resized to size*8/7 (256 for 224) and cropped to size, flipped with p = 0.5 in training.
+ */
+export function transformForInput(spec: InputSpec): TransformConfig {
+  const small = spec.size <= 32;
+  const resize = Math.round((spec.size * 8) / 7);
+  return {
+    resize: small ? null : square(resize),
+    crop: small ? null : square(spec.size),
+    flipProbability: small ? 0 : 0.5,
+    colorOrder: spec.colorOrder,
+    range: spec.range,
+    mean: [...spec.mean],
+    std: [...spec.std],
+  };
+}
+
+function checkSize(what: string, s: Size | null): void {
+  if (s === null) return;
+  for (const v of [s.width, s.height]) {
+    if (!Number.isInteger(v) || v < 1 || v > 65536) {
+      throw new RangeError(`transform: ${what} must be whole pixels between 1 and 65536, got ${s.width}x${s.height}`);
+    }
+  }
+}
+
+/** Throws a RangeError naming the first invalid setting. */
+export function validateTransform(c: TransformConfig): void {
+  checkSize('resize', c.resize);
+  checkSize('crop', c.crop);
+  if (c.resize && c.crop && (c.crop.width > c.resize.width || c.crop.height > c.resize.height)) {
+    throw new RangeError(
+      `transform: crop ${c.crop.width}x${c.crop.height} is larger than resize ${c.resize.width}x${c.resize.height}`,
+    );
+  }
+  if (!(c.flipProbability >= 0 && c.flipProbability <= 1)) {
+    throw new RangeError(`transform: flipProbability must be in [0, 1], got ${c.flipProbability}`);
+  }
+  if (!['RGB', 'BGR', 'gray'].includes(c.colorOrder)) {
+    throw new RangeError(`transform: colorOrder must be RGB, BGR or gray, got ${c.colorOrder}`);
+  }
+  if (c.range !== 1 && c.range !== 255) throw new RangeError(`transform: range must be 1 or 255, got ${c.range}`);
+  const channels = c.colorOrder === 'gray' ? 1 : 3;
+  if (c.mean.length !== channels || c.std.length !== channels) {
+    throw new RangeError(`transform: mean and std need ${channels} values for ${c.colorOrder}`);
+  }
+  if (!c.mean.every(Number.isFinite)) throw new RangeError('transform: mean values must be finite');
+  if (!c.std.every((s) => Number.isFinite(s) && s !== 0)) {
+    throw new RangeError('transform: std values must be finite and non-zero');
+  }
+}
