@@ -1,0 +1,7 @@
+// Entry of a decode worker thread. Loader hooks that bin/normsoftmax.mjs registers through tsx's API
+// are not inherited by worker threads, so the worker registers them itself (harmless when the parent
+// ran with --import tsx).
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./decode-worker.ts');
