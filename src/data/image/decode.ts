@@ -4,20 +4,27 @@
 import sharp from 'sharp';
 import { BadImageError, firstLine } from './bad-image-error.js';
 import type { DecodedPixels } from './colour.js';
+import { type SniffedSpace, sniffColourSpace } from './sniff.js';
 
 // libvips caches operations for reuse; a data loader never repeats one, so the cache only holds memory.
 sharp.cache(false);
 
+const OPTIONS = { failOn: 'error', ignoreIcc: true, sequentialRead: true } as const;
+
+async function metadataSpace(bytes: Uint8Array): Promise<SniffedSpace> {
+  const meta = await sharp(bytes, OPTIONS).metadata();
+  if (meta.space === 'cmyk') return 'cmyk';
+  return meta.space === 'b-w' || meta.space === 'grey16' ? 'gray' : 'colour';
+}
+
 /** Decodes an encoded image (JPEG, PNG, WebP, and whatever else sharp reads); `path` names it in errors. */
 export async function decodeImage(bytes: Uint8Array, path: string): Promise<DecodedPixels> {
-  const options = { failOn: 'error', ignoreIcc: true, sequentialRead: true } as const;
   try {
-    const meta = await sharp(bytes, options).metadata();
-    const cmyk = meta.space === 'cmyk';
-    let image = sharp(bytes, options);
+    const space = sniffColourSpace(bytes) ?? (await metadataSpace(bytes));
+    const cmyk = space === 'cmyk';
+    let image = sharp(bytes, OPTIONS);
     if (cmyk) image = image.pipelineColourspace('cmyk').toColourspace('cmyk');
-    else if (meta.space === 'b-w' || meta.space === 'grey16') image = image.toColourspace('b-w');
-    else image = image.toColourspace('srgb');
+    else image = image.toColourspace(space === 'gray' ? 'b-w' : 'srgb');
     const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const channels = info.channels;
     if (channels < 1 || channels > 4) throw new Error(`unsupported channel count ${channels}`);

@@ -1,0 +1,104 @@
+"""torchvision side of bench/data/run.ts.
+
+Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
+  {"cmd": "setup", "threads": N}
+      -> torch / torchvision / PIL versions
+  {"cmd": "pipeline", "files": [...], "batch": B, "workers": W, "seed": S}
+      -> {"imagesPerSecond": ..., "images": N}: one pass of a DataLoader (W workers, shuffled) with the
+         paper's train transform: pil_loader convert('RGB'), Resize((256, 256)), RandomCrop(224),
+         RandomHorizontalFlip(), ToTensor(), Normalize(ImageNet). Rate = images after the first batch
+         / time from the first batch to the last, so worker start-up is not counted (same as ours).
+  {"cmd": "step", "batch": B, "steps": K}
+      -> {"imagesPerSecond": ...}: torchvision resnet50 forward + backward at 224x224 (train mode).
+"""
+import json
+import platform
+import sys
+import time
+
+import PIL
+import torch
+import torchvision
+import torchvision.transforms as T
+from PIL import Image
+
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+
+
+class Files(torch.utils.data.Dataset):
+    def __init__(self, files):
+        self.files = files
+        self.transform = T.Compose(
+            [
+                T.Resize((256, 256)),
+                T.RandomCrop(224),
+                T.RandomHorizontalFlip(),
+                T.ToTensor(),
+                T.Normalize(MEAN, STD),
+            ]
+        )
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        with open(self.files[i], "rb") as f:
+            img = Image.open(f).convert("RGB")
+        return self.transform(img), 0
+
+
+def pipeline(req):
+    torch.manual_seed(req.get("seed", 0))
+    loader = torch.utils.data.DataLoader(
+        Files(req["files"]), batch_size=req["batch"], shuffle=True, num_workers=req["workers"]
+    )
+    first = None
+    count = 0
+    for images, _ in loader:
+        if first is None:
+            first = time.perf_counter()
+        else:
+            count += images.shape[0]
+    elapsed = time.perf_counter() - first
+    return {"imagesPerSecond": count / elapsed, "images": count}
+
+
+def step(req):
+    model = torchvision.models.resnet50()
+    model.train()
+    x = torch.randn(req["batch"], 3, 224, 224)
+    model(x).sum().backward()  # warm-up
+    start = time.perf_counter()
+    for _ in range(req["steps"]):
+        model.zero_grad(set_to_none=True)
+        model(x).sum().backward()
+    return {"imagesPerSecond": req["batch"] * req["steps"] / (time.perf_counter() - start)}
+
+
+def main():
+    for line in sys.stdin:
+        req = json.loads(line)
+        try:
+            if req["cmd"] == "setup":
+                torch.set_num_threads(req["threads"])
+                reply = {
+                    "torch": torch.__version__,
+                    "torchvision": torchvision.__version__,
+                    "pil": PIL.__version__,
+                    "python": platform.python_version(),
+                    "threads": torch.get_num_threads(),
+                }
+            elif req["cmd"] == "pipeline":
+                reply = pipeline(req)
+            elif req["cmd"] == "step":
+                reply = step(req)
+            else:
+                reply = {"error": f"unknown cmd {req['cmd']}"}
+        except Exception as e:  # reported to the caller as one line
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(reply), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+// Data pipeline benchmark (issue 4 point 4): images/s of the train pipeline (decode, Pillow-bilinear
+// resize to 256x256, random 224 crop, flip, normalise, batch) on synthetic 500x375 JPEGs, ours
+// (BatchLoader) vs torchvision (PIL + DataLoader with 2 workers, bench/data/reference.py) in the same
+// invocation, and what a resnet50@224 training step (forward + backward, batch 8) consumes, measured
+// with our engine (and PyTorch's, for reference). Rounds alternate which side goes first.
+// Usage: node --import tsx bench/data/run.ts [--threads N] [--quick]   (prints one JSON object)
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IMAGENET_TRANSFORM } from '../../src/data/image/transform-config.js';
+import { BatchLoader } from '../../src/data/loader/batch-loader.js';
+import type { Sample } from '../../src/data/types.js';
+import { resnet50 } from '../../src/nn/resnet.js';
+import { getNumThreads, libtorchVersion, randn, scope, setNumThreads } from '../../src/tensor/index.js';
+import { parseBenchArgs, runBenchMain } from '../common/args.js';
+import { machineInfo } from '../common/machine.js';
+import { findTorchPython, PythonWorker } from '../common/python.js';
+import { median, round } from '../common/timing.js';
+import { writeSyntheticJpegs } from './synthetic.js';
+
+const REFERENCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference.py');
+const WIDTH = 500;
+const HEIGHT = 375;
+const BATCH = 32;
+const TORCH_WORKERS = 2;
+const STEP_BATCH = 8;
+const TARGETS = { pipelineOverConsumption: 2, oursOverTorchvision: 1 };
+
+function progress(message: string): void {
+  process.stderr.write(`[bench/data] ${message}\n`);
+}
+
+/** A seeded shuffle of 0..n-1 cut into batches (the order does not change the work). */
+function shuffledBatches(n: number, batch: number, seed: number): number[][] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let state = seed + 1;
+  for (let i = n - 1; i > 0; i--) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    const j = state % (i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const out: number[][] = [];
+  for (let i = 0; i < n; i += batch) out.push(order.slice(i, i + batch));
+  return out;
+}
+
+/** One pass over every sample; rate counted from the first batch on, as the reference does. */
+async function oursPass(loader: BatchLoader, n: number, epoch: number): Promise<number> {
+  let first = 0;
+  let count = 0;
+  for await (const b of loader.batches(shuffledBatches(n, BATCH, epoch), { epoch })) {
+    if (first === 0) first = performance.now();
+    else count += b.samples.length;
+    b.dispose();
+  }
+  return count / ((performance.now() - first) / 1000);
+}
+
+/** Images/s of resnet50 forward + backward (train mode) on a random batch with our engine. */
+function oursStep(steps: number): number {
+  const model = resnet50({ numClasses: null });
+  model.train();
+  const x = randn([STEP_BATCH, 3, 224, 224]);
+  const once = () =>
+    scope(() => {
+      model.zeroGrad();
+      model.forward(x).sum().backward();
+    });
+  once(); // warm-up
+  const start = performance.now();
+  for (let s = 0; s < steps; s++) once();
+  const rate = (STEP_BATCH * steps) / ((performance.now() - start) / 1000);
+  x.dispose();
+  model.dispose();
+  return rate;
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2));
+  const python = findTorchPython();
+  if (python === null)
+    throw new Error('no python3 with torch found (tried python3, /usr/bin/python3): apt install python3-torch');
+  setNumThreads(args.threads);
+  const count = args.quick ? 256 : 1000;
+  const rounds = args.quick ? 1 : 3;
+  const steps = args.quick ? 1 : 3;
+  const machine = machineInfo();
+  const dir = await mkdtemp(join(tmpdir(), 'normsoftmax-bench-data-'));
+  const worker = new PythonWorker(python, REFERENCE_SCRIPT);
+  try {
+    progress(`writing ${count} synthetic ${WIDTH}x${HEIGHT} JPEGs to ${dir}`);
+    const files = await writeSyntheticJpegs(dir, count, WIDTH, HEIGHT);
+    let bytes = 0;
+    for (const f of files) bytes += (await stat(f)).size;
+    const reference = await worker.request<Record<string, string | number>>({ cmd: 'setup', threads: args.threads });
+    const samples: Sample[] = files.map((path) => ({ path, label: 0 }));
+    const loader = new BatchLoader({ dataset: {}, samples, transform: IMAGENET_TRANSFORM, mode: 'train', seed: 1 });
+    const ours: number[] = [];
+    const torchvision: number[] = [];
+    const oursRound = async (r: number) => {
+      ours.push(await oursPass(loader, count, r));
+      progress(`round ${r + 1}: ours ${round(ours.at(-1) as number, 1)} images/s`);
+    };
+    const torchRound = async (r: number) => {
+      const reply = await worker.request<{ imagesPerSecond: number }>({
+        cmd: 'pipeline',
+        files,
+        batch: BATCH,
+        workers: TORCH_WORKERS,
+        seed: r,
+      });
+      torchvision.push(reply.imagesPerSecond);
+      progress(`round ${r + 1}: torchvision ${round(reply.imagesPerSecond, 1)} images/s`);
+    };
+    try {
+      for (let r = 0; r < rounds; r++) {
+        if (r % 2 === 0) {
+          await oursRound(r);
+          await torchRound(r);
+        } else {
+          await torchRound(r);
+          await oursRound(r);
+        }
+      }
+    } finally {
+      await loader.close();
+    }
+    progress(`resnet50 forward+backward, batch ${STEP_BATCH}, ${steps} steps per side`);
+    const stepOurs = oursStep(steps);
+    const stepTorch = (await worker.request<{ imagesPerSecond: number }>({ cmd: 'step', batch: STEP_BATCH, steps }))
+      .imagesPerSecond;
+    const oursRate = median(ours);
+    const torchRate = median(torchvision);
+    const ratios = { pipelineOverConsumption: oursRate / stepOurs, oursOverTorchvision: oursRate / torchRate };
+    const result = {
+      benchmark: 'data',
+      quick: args.quick,
+      machine,
+      threads: getNumThreads(),
+      libtorch: libtorchVersion().torch,
+      reference,
+      images: { count, width: WIDTH, height: HEIGHT, meanKiB: round(bytes / count / 1024, 1) },
+      transform: 'resize 256x256 (Pillow bilinear), random crop 224, flip p=0.5, ImageNet normalise, float32 CHW',
+      batch: BATCH,
+      rounds,
+      ours: {
+        imagesPerSecond: round(oursRate, 1),
+        samples: ours.map((v) => round(v, 1)),
+        workers: loader.workers,
+        concurrency: loader.concurrency,
+        prefetch: loader.prefetch,
+      },
+      torchvision: {
+        imagesPerSecond: round(torchRate, 1),
+        samples: torchvision.map((v) => round(v, 1)),
+        workers: TORCH_WORKERS,
+      },
+      consumption: {
+        step: `resnet50@224 forward+backward, batch ${STEP_BATCH}, train mode`,
+        oursImagesPerSecond: round(stepOurs, 2),
+        pytorchImagesPerSecond: round(stepTorch, 2),
+      },
+      ratios: {
+        pipelineOverConsumption: round(ratios.pipelineOverConsumption, 1),
+        pipelineOverPytorchConsumption: round(oursRate / stepTorch, 1),
+        oursOverTorchvision: round(ratios.oursOverTorchvision, 2),
+      },
+      targets: TARGETS,
+      meetsTargets: {
+        pipelineOverConsumption: ratios.pipelineOverConsumption >= TARGETS.pipelineOverConsumption,
+        oursOverTorchvision: ratios.oursOverTorchvision >= TARGETS.oursOverTorchvision,
+      },
+    };
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    worker.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await runBenchMain(main);
