@@ -1,27 +1,32 @@
 // Exact k-nearest-neighbour selection for evaluation.
 //
-// Each query row keeps its best k candidates as a binary heap stored in two tensors of shape [n, k]:
-// keys (float32 inner products, or int32 Hamming distances) and int32 gallery indices. The root of a
-// row's heap is its worst kept candidate, so most candidates are rejected by one comparison.
-// The order is total: a better key wins; equal keys -> the smaller gallery index wins. Because no two
-// candidates of a row compare equal, the selected set and its sorted order do not depend on the order
-// in which tiles are merged (nor on thread scheduling): ties are broken by gallery index, ascending.
+// Each query row keeps its best candidates in a reservoir (as faiss' ReservoirTopN): one int64 state row
+// [threshold, count, slots...] with 2k slots. A candidate is packed into one 64-bit word that orders
+// exactly as the ranking rule:
+//   high 32 bits: the key mapped to an unsigned integer that grows as the candidate gets worse
+//                 (Hamming: the distance; inner product: the float's order-preserving bits, inverted);
+//   low 32 bits:  the gallery index.
+// So "better" is "smaller word": a better key wins; equal keys -> the smaller gallery index wins. This is
+// a total order (indices are distinct), so the selected set and its sorted order do not depend on the
+// order in which tiles are merged, nor on thread scheduling: ties are broken by gallery index, ascending.
+// A word below the row's threshold is appended; when the slots are full, nth_element keeps the k best and
+// the threshold drops to the k-th best, so most candidates are rejected by one comparison and an
+// accepted one costs O(1) amortised (a binary heap costs a mispredicted branch per level).
 //
-//   knnMergeScores(keys f32 [n,k], ids i32 [n,k], tile f32 [r,c], rowStart, colStart, excludeSelf, transposed)
-//     tile[i][j] is the score of heap row rowStart+i against gallery item colStart+j (transposed: heap
+//   knnMergeScores(state i64 [n,2+2k], tile f32 [r,c], k, rowStart, colStart, excludeSelf, transposed)
+//     tile[i][j] is the score of query row rowStart+i against gallery item colStart+j (transposed: query
 //     row rowStart+j against gallery item colStart+i). Larger scores are better.
-//   knnMergeHamming(keys i32 [n,k], ids i32 [n,k], queries u8 [r,B], gallery u8 [c,B], rowStart, colStart,
-//                   excludeSelf)
+//   knnMergeHamming(state i64 [n,2+2k], queries u8 [r,B], gallery u8 [c,B], k, rowStart, colStart, excludeSelf)
 //     fused popcount(q xor g) + selection; smaller distances are better.
-//   knnSortHeaps(keys, ids, largest): sorts every row best-first in place.
-// excludeSelf skips the candidate whose gallery index equals the heap row (query set = gallery).
+//   knnFinish(state, k, scores) -> int32 [2, n, k]: rows sorted best first; [0] the keys (float32 bits when
+//     scores, else distances), [1] the gallery indices. Empty slots (k > candidates) keep index -1.
+// excludeSelf skips the candidate whose gallery index equals the query row (query set = gallery).
 #include <ATen/Parallel.h>
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <numeric>
 #include <vector>
 
 #include "common.h"
@@ -29,47 +34,64 @@
 namespace ns {
 namespace {
 
-// true when (ka, ia) ranks strictly below (kb, ib).
-template <typename K, bool Larger>
-inline bool worse(K ka, int32_t ia, K kb, int32_t ib) {
-  if (ka != kb) return Larger ? ka < kb : ka > kb;
-  return ia > ib;
+constexpr uint64_t kEmpty = std::numeric_limits<uint64_t>::max();
+
+inline uint64_t packDistance(int32_t distance, int64_t id) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(distance)) << 32) | static_cast<uint32_t>(id);
 }
 
-// Replaces the root (the worst kept candidate) and restores the heap: every parent ranks at or below
-// its children.
-template <typename K, bool Larger>
-inline void replaceRoot(K* keys, int32_t* ids, int64_t k, K key, int32_t id) {
-  int64_t i = 0;
-  for (;;) {
-    const int64_t l = 2 * i + 1;
-    if (l >= k) break;
-    const int64_t r = l + 1;
-    const int64_t w = (r < k && worse<K, Larger>(keys[r], ids[r], keys[l], ids[l])) ? r : l;
-    if (!worse<K, Larger>(keys[w], ids[w], key, id)) break;
-    keys[i] = keys[w];
-    ids[i] = ids[w];
-    i = w;
+// Float bits mapped so that unsigned order = float order (+0 and -0 made equal), then inverted so that
+// larger scores give smaller words.
+inline uint32_t scoreRank(float score) {
+  if (score == 0.0f) score = 0.0f;
+  uint32_t u;
+  std::memcpy(&u, &score, 4);
+  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+  return ~u;
+}
+
+inline float rankScore(uint32_t rank) {
+  uint32_t u = ~rank;
+  u = (u & 0x80000000u) ? (u & 0x7fffffffu) : ~u;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+inline uint64_t packScore(float score, int64_t id) {
+  return (static_cast<uint64_t>(scoreRank(score)) << 32) | static_cast<uint32_t>(id);
+}
+
+// One row of the selection state: [threshold word, count, slots[capacity]].
+struct Reservoir {
+  uint64_t* row;
+  int64_t k;
+  int64_t capacity;
+
+  uint64_t threshold() const { return row[0]; }
+  // Keeps the k best of the slots and lowers the threshold to the k-th best.
+  void shrink() {
+    uint64_t* slots = row + 2;
+    std::nth_element(slots, slots + (k - 1), slots + capacity);
+    row[0] = slots[k - 1];
+    row[1] = static_cast<uint64_t>(k);
   }
-  keys[i] = key;
-  ids[i] = id;
-}
+  void offer(uint64_t word) {
+    if (word >= row[0]) return;
+    uint64_t& count = row[1];
+    row[2 + count] = word;
+    if (++count == static_cast<uint64_t>(capacity)) shrink();
+  }
+};
 
-template <typename K, bool Larger>
-inline void offer(K* keys, int32_t* ids, int64_t k, K key, int32_t id) {
-  // Fast rejection first: strictly worse keys never need the index comparison.
-  if (Larger ? key < keys[0] : key > keys[0]) return;
-  if (worse<K, Larger>(keys[0], ids[0], key, id)) replaceRoot<K, Larger>(keys, ids, k, key, id);
-}
+int64_t capacityOf(const at::Tensor& state) { return state.size(1) - 2; }
 
-void checkHeaps(const at::Tensor& keys, const at::Tensor& ids, at::ScalarType keyType, const char* fn) {
-  TORCH_CHECK(keys.scalar_type() == keyType, fn, ": heap keys must be ", keyType, ", got ", keys.scalar_type());
-  TORCH_CHECK(ids.scalar_type() == at::kInt, fn, ": heap indices must be int32, got ", ids.scalar_type());
-  TORCH_CHECK(keys.dim() == 2 && keys.sizes() == ids.sizes(), fn, ": heaps must be [n, k] tensors of one shape, got ",
-              keys.sizes(), " and ", ids.sizes());
-  TORCH_CHECK(keys.device().is_cpu() && ids.device().is_cpu() && keys.is_contiguous() && ids.is_contiguous(), fn,
-              ": heaps must be contiguous CPU tensors (they are updated in place)");
-  TORCH_CHECK(keys.size(1) >= 1, fn, ": k must be at least 1");
+void checkState(const at::Tensor& state, const char* fn) {
+  TORCH_CHECK(state.scalar_type() == at::kLong && state.dim() == 2 && state.size(1) >= 4, fn,
+              ": the selection state must be an int64 [n, 2 + 2k] tensor, got ", state.scalar_type(), " ",
+              state.sizes());
+  TORCH_CHECK(state.device().is_cpu() && state.is_contiguous(), fn,
+              ": the selection state must be a contiguous CPU tensor (it is updated in place)");
 }
 
 void checkRange(int64_t start, int64_t count, int64_t limit, const char* what, const char* fn) {
@@ -179,36 +201,35 @@ HammingBlock pickHammingBlock() {
 const HammingBlock hammingBlock = pickHammingBlock();
 
 NS_INPLACE(knnMergeScores, {
-  auto& keys = NS_T(0);
-  auto& ids = NS_T(1);
-  auto tile = NS_T(2).contiguous();
-  const int64_t rowStart = NS_INT(3), colStart = NS_INT(4);
+  auto& state = NS_T(0);
+  auto tile = NS_T(1).contiguous();
+  const int64_t k = NS_INT(2), rowStart = NS_INT(3), colStart = NS_INT(4);
   const bool excludeSelf = NS_BOOL(5), transposed = NS_BOOL(6);
-  checkHeaps(keys, ids, at::kFloat, "knnMergeScores");
+  checkState(state, "knnMergeScores");
   TORCH_CHECK(tile.scalar_type() == at::kFloat && tile.dim() == 2 && tile.device().is_cpu(),
               "knnMergeScores: the score tile must be a 2-d float32 CPU tensor, got ", tile.sizes(), " ",
               tile.scalar_type());
-  const int64_t n = keys.size(0), k = keys.size(1);
+  const int64_t n = state.size(0), capacity = capacityOf(state);
+  TORCH_CHECK(k >= 1 && 2 * k <= capacity, "knnMergeScores: k = ", k, " does not fit the state (", capacity, " slots)");
   const int64_t heapRows = transposed ? tile.size(1) : tile.size(0);
   const int64_t galleryCols = transposed ? tile.size(0) : tile.size(1);
-  checkRange(rowStart, heapRows, n, "heap rows", "knnMergeScores");
+  checkRange(rowStart, heapRows, n, "query rows", "knnMergeScores");
   TORCH_CHECK(colStart >= 0 && colStart + galleryCols <= std::numeric_limits<int32_t>::max(),
               "knnMergeScores: gallery indices must fit in int32");
-  float* kp = keys.data_ptr<float>();
-  int32_t* ip = ids.data_ptr<int32_t>();
+  uint64_t* sp0 = reinterpret_cast<uint64_t*>(state.data_ptr<int64_t>());
+  const int64_t stride = state.size(1);
   const float* sp = tile.data_ptr<float>();
   const int64_t cols = tile.size(1);
   if (!transposed) {
     at::parallel_for(0, heapRows, 1, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         const int64_t row = rowStart + i;
-        float* hk = kp + row * k;
-        int32_t* hi = ip + row * k;
+        Reservoir res{sp0 + row * stride, k, capacity};
         const float* s = sp + i * cols;
         for (int64_t j = 0; j < galleryCols; ++j) {
           const int64_t id = colStart + j;
           if (excludeSelf && id == row) continue;
-          offer<float, true>(hk, hi, k, s[j], static_cast<int32_t>(id));
+          res.offer(packScore(s[j], id));
         }
       }
     });
@@ -225,34 +246,33 @@ NS_INPLACE(knnMergeScores, {
           for (int64_t j = j0; j < j1; ++j) {
             const int64_t row = rowStart + j;
             if (excludeSelf && id == row) continue;
-            offer<float, true>(kp + row * k, ip + row * k, k, s[j], static_cast<int32_t>(id));
+            Reservoir{sp0 + row * stride, k, capacity}.offer(packScore(s[j], id));
           }
         }
       }
     });
   }
-  return keys;
+  return state;
 })
 
 NS_INPLACE(knnMergeHamming, {
-  auto& keys = NS_T(0);
-  auto& ids = NS_T(1);
-  auto q = NS_T(2).contiguous();
-  auto g = NS_T(3).contiguous();
-  const int64_t rowStart = NS_INT(4), colStart = NS_INT(5);
+  auto& state = NS_T(0);
+  auto q = NS_T(1).contiguous();
+  auto g = NS_T(2).contiguous();
+  const int64_t k = NS_INT(3), rowStart = NS_INT(4), colStart = NS_INT(5);
   const bool excludeSelf = NS_BOOL(6);
-  checkHeaps(keys, ids, at::kInt, "knnMergeHamming");
+  checkState(state, "knnMergeHamming");
   TORCH_CHECK(q.scalar_type() == at::kByte && g.scalar_type() == at::kByte && q.dim() == 2 && g.dim() == 2 &&
                   q.size(1) == g.size(1) && q.device().is_cpu() && g.device().is_cpu(),
               "knnMergeHamming: codes must be uint8 CPU tensors [r, B] and [c, B] with the same B, got ", q.sizes(),
               " and ", g.sizes());
-  const int64_t n = keys.size(0), k = keys.size(1);
+  const int64_t n = state.size(0), capacity = capacityOf(state), stride = state.size(1);
+  TORCH_CHECK(k >= 1 && 2 * k <= capacity, "knnMergeHamming: k = ", k, " does not fit the state (", capacity, " slots)");
   const int64_t rows = q.size(0), count = g.size(0), bytes = q.size(1);
-  checkRange(rowStart, rows, n, "heap rows", "knnMergeHamming");
+  checkRange(rowStart, rows, n, "query rows", "knnMergeHamming");
   TORCH_CHECK(colStart >= 0 && colStart + count <= std::numeric_limits<int32_t>::max(),
               "knnMergeHamming: gallery indices must fit in int32");
-  int32_t* kp = keys.data_ptr<int32_t>();
-  int32_t* ip = ids.data_ptr<int32_t>();
+  uint64_t* sp0 = reinterpret_cast<uint64_t*>(state.data_ptr<int64_t>());
   const uint8_t* qp = q.data_ptr<uint8_t>();
   const uint8_t* gp = g.data_ptr<uint8_t>();
   // Gallery blocks of ~128 KiB stay in cache while a thread's queries pass over them.
@@ -264,59 +284,50 @@ NS_INPLACE(knnMergeHamming, {
       for (int64_t i = b; i < e; ++i) {
         const int64_t row = rowStart + i;
         hammingBlock(qp + i * bytes, gp + j0 * bytes, len, bytes, dist.data());
-        int32_t* hk = kp + row * k;
-        int32_t* hi = ip + row * k;
+        Reservoir res{sp0 + row * stride, k, capacity};
         for (int64_t j = 0; j < len; ++j) {
           const int64_t id = colStart + j0 + j;
           if (excludeSelf && id == row) continue;
-          offer<int32_t, false>(hk, hi, k, dist[static_cast<size_t>(j)], static_cast<int32_t>(id));
+          res.offer(packDistance(dist[static_cast<size_t>(j)], id));
         }
       }
     }
   });
-  return keys;
+  return state;
 })
 
-template <typename K, bool Larger>
-void sortRows(at::Tensor& keys, at::Tensor& ids) {
-  const int64_t n = keys.size(0), k = keys.size(1);
-  K* kp = keys.data_ptr<K>();
-  int32_t* ip = ids.data_ptr<int32_t>();
-  at::parallel_for(0, n, 64, [&](int64_t b, int64_t e) {
-    std::vector<int64_t> order(static_cast<size_t>(k));
-    std::vector<K> kk(static_cast<size_t>(k));
-    std::vector<int32_t> ii(static_cast<size_t>(k));
+NS_FN(knnFinish, {
+  auto& state = NS_T(0);
+  const int64_t k = NS_INT(1);
+  const bool scores = NS_BOOL(2);
+  checkState(state, "knnFinish");
+  const int64_t n = state.size(0), capacity = capacityOf(state), stride = state.size(1);
+  TORCH_CHECK(k >= 1 && 2 * k <= capacity, "knnFinish: k = ", k, " does not fit the state (", capacity, " slots)");
+  auto out = at::empty({2, n, k}, at::TensorOptions().dtype(at::kInt));
+  uint64_t* sp0 = reinterpret_cast<uint64_t*>(state.data_ptr<int64_t>());
+  int32_t* keys = out.data_ptr<int32_t>();
+  int32_t* ids = keys + n * k;
+  at::parallel_for(0, n, 16, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
-      K* rk = kp + r * k;
-      int32_t* ri = ip + r * k;
-      std::iota(order.begin(), order.end(), 0);
-      std::sort(order.begin(), order.end(),
-                [&](int64_t a, int64_t c) { return worse<K, Larger>(rk[c], ri[c], rk[a], ri[a]); });
+      Reservoir res{sp0 + r * stride, k, capacity};
+      if (static_cast<int64_t>(res.row[1]) > k) res.shrink();
+      uint64_t* slots = res.row + 2;
+      const int64_t count = static_cast<int64_t>(res.row[1]);
+      std::sort(slots, slots + count);
       for (int64_t t = 0; t < k; ++t) {
-        kk[static_cast<size_t>(t)] = rk[order[static_cast<size_t>(t)]];
-        ii[static_cast<size_t>(t)] = ri[order[static_cast<size_t>(t)]];
+        const uint64_t w = t < count ? slots[t] : kEmpty;
+        const uint32_t high = static_cast<uint32_t>(w >> 32);
+        if (scores) {
+          const float f = w == kEmpty ? -std::numeric_limits<float>::infinity() : rankScore(high);
+          std::memcpy(keys + r * k + t, &f, 4);
+        } else {
+          keys[r * k + t] = w == kEmpty ? std::numeric_limits<int32_t>::max() : static_cast<int32_t>(high);
+        }
+        ids[r * k + t] = w == kEmpty ? -1 : static_cast<int32_t>(w & 0xffffffffu);
       }
-      std::copy(kk.begin(), kk.end(), rk);
-      std::copy(ii.begin(), ii.end(), ri);
     }
   });
-}
-
-NS_INPLACE(knnSortHeaps, {
-  auto& keys = NS_T(0);
-  auto& ids = NS_T(1);
-  const bool largest = NS_BOOL(2);
-  TORCH_CHECK(keys.scalar_type() == at::kFloat || keys.scalar_type() == at::kInt,
-              "knnSortHeaps: keys must be float32 or int32, got ", keys.scalar_type());
-  checkHeaps(keys, ids, keys.scalar_type(), "knnSortHeaps");
-  if (keys.scalar_type() == at::kFloat) {
-    if (largest) sortRows<float, true>(keys, ids);
-    else sortRows<float, false>(keys, ids);
-  } else {
-    if (largest) sortRows<int32_t, true>(keys, ids);
-    else sortRows<int32_t, false>(keys, ids);
-  }
-  return keys;
+  return out;
 })
 
 }  // namespace
@@ -324,7 +335,7 @@ NS_INPLACE(knnSortHeaps, {
 void registerKnn(Registry& r) {
   r.insert(r.end(), {{"knnMergeScores", knnMergeScores},
                      {"knnMergeHamming", knnMergeHamming},
-                     {"knnSortHeaps", knnSortHeaps}});
+                     {"knnFinish", knnFinish}});
 }
 
 }  // namespace ns

@@ -9,9 +9,9 @@
 // Ties are frequent (distances are small integers): candidates are ranked by (distance ascending,
 // gallery index ascending), a total order, so tied items come out in ascending gallery index.
 import { cat, scope, type Tensor, tensor, zeros } from '../tensor/index.js';
-import { emptyHeaps, mergeHamming } from './kernels.js';
+import { TopK } from './kernels.js';
 import type { KnnOptions } from './knn.js';
-import { finishHeaps } from './knn.js';
+import { neighborsOf } from './knn.js';
 import { asCodeMatrix, asFloatMatrix, checkK } from './matrix.js';
 import type { Neighbors } from './neighbors.js';
 
@@ -65,14 +65,14 @@ function searchHamming(queries: Tensor, gallery: Tensor, k: number, excludeSelf:
     }
     const n = q.size(0);
     checkK(k, g.size(0) - (excludeSelf ? 1 : 0), excludeSelf ? 'knnHammingSelf' : 'knnHamming');
-    const heaps = emptyHeaps(n, k, 'distance');
+    const top = new TopK(n, k);
     const chunk = o.tileSize ?? ROWS_PER_CHUNK;
     const total = Math.ceil(n / chunk);
     for (let r = 0, done = 0; r < n; r += chunk) {
-      scope(() => mergeHamming(heaps, q.narrow(0, r, Math.min(chunk, n - r)), g, r, 0, excludeSelf));
+      scope(() => top.mergeHamming(q.narrow(0, r, Math.min(chunk, n - r)), g, r, 0, excludeSelf));
       o.onProgress?.(++done, total);
     }
-    return finishHeaps(heaps, n, k, false);
+    return neighborsOf(top, false);
   });
 }
 

@@ -1,65 +1,56 @@
-// Typed access to the native k-NN selection kernels (native/src/knn.cpp). Each query row keeps its best
-// k candidates as a heap in two [n, k] tensors (keys, int32 gallery indices) updated in place.
-import { full, type Tensor } from '../tensor/index.js';
+// Typed access to the native k-NN selection kernels (native/src/knn.cpp): a running top-k per query row,
+// held natively as packed (key, gallery index) words (16 bytes per query and neighbour), updated in place.
+import { full, Tensor } from '../tensor/index.js';
 import { native } from '../tensor/native.js';
 
-const INT32_MAX = 2 ** 31 - 1;
+export class TopK {
+  readonly #state: Tensor;
 
-export interface Heaps {
-  keys: Tensor;
-  ids: Tensor;
-}
+  /** An empty selection of the k best candidates for each of n query rows. */
+  constructor(
+    readonly n: number,
+    readonly k: number,
+  ) {
+    // Per row: [threshold word, count, 2k slots]; the all-ones threshold admits every candidate.
+    this.#state = full([n, 2 + 2 * k], -1, { dtype: 'int64' });
+    this.#state.narrow(1, 1, 1).fill_(0);
+  }
 
-/** Empty heaps for n rows: every slot holds the worst possible candidate. */
-export function emptyHeaps(n: number, k: number, kind: 'score' | 'distance'): Heaps {
-  return kind === 'score'
-    ? { keys: full([n, k], Number.NEGATIVE_INFINITY), ids: full([n, k], INT32_MAX, { dtype: 'int32' }) }
-    : { keys: full([n, k], INT32_MAX, { dtype: 'int32' }), ids: full([n, k], INT32_MAX, { dtype: 'int32' }) };
-}
+  /**
+   * Offers every score of a float32 tile (larger is better): tile[i][j] scores query row rowStart+i
+   * against gallery item colStart+j (with `transposed`, query row rowStart+j against item colStart+i).
+   */
+  mergeScores(
+    tile: Tensor,
+    rowStart: number,
+    colStart: number,
+    o: { excludeSelf: boolean; transposed: boolean },
+  ): void {
+    native.knnMergeScores(this.#state.handle, tile.handle, this.k, rowStart, colStart, o.excludeSelf, o.transposed);
+  }
 
-/**
- * Offers every score of a float32 tile: tile[i][j] scores heap row rowStart+i against gallery item
- * colStart+j (with `transposed`, heap row rowStart+j against gallery item colStart+i).
- */
-export function mergeScores(
-  heaps: Heaps,
-  tile: Tensor,
-  rowStart: number,
-  colStart: number,
-  o: { excludeSelf: boolean; transposed: boolean },
-): void {
-  native.knnMergeScores(
-    heaps.keys.handle,
-    heaps.ids.handle,
-    tile.handle,
-    rowStart,
-    colStart,
-    o.excludeSelf,
-    o.transposed,
-  );
-}
+  /** Offers the Hamming distance of every (query code, gallery code) pair: fused popcount and selection. */
+  mergeHamming(queries: Tensor, gallery: Tensor, rowStart: number, colStart: number, excludeSelf: boolean): void {
+    native.knnMergeHamming(this.#state.handle, queries.handle, gallery.handle, this.k, rowStart, colStart, excludeSelf);
+  }
 
-/** Offers the Hamming distance of every (query code, gallery code) pair: fused popcount and selection. */
-export function mergeHamming(
-  heaps: Heaps,
-  queries: Tensor,
-  gallery: Tensor,
-  rowStart: number,
-  colStart: number,
-  excludeSelf: boolean,
-): void {
-  native.knnMergeHamming(
-    heaps.keys.handle,
-    heaps.ids.handle,
-    queries.handle,
-    gallery.handle,
-    rowStart,
-    colStart,
-    excludeSelf,
-  );
-}
-
-/** Sorts every row best first: larger (or smaller) keys first, equal keys by gallery index ascending. */
-export function sortHeaps(heaps: Heaps, largest: boolean): void {
-  native.knnSortHeaps(heaps.keys.handle, heaps.ids.handle, largest);
+  /**
+   * Sorts every row best first (better key, then smaller gallery index), frees the state and returns the
+   * keys (inner products as float32, or Hamming distances) and gallery indices, row-major [n, k].
+   */
+  finish(scores: boolean): { keys: Float32Array | Int32Array; ids: Int32Array } {
+    const out = new Tensor(native.knnFinish(this.#state.handle, this.k, scores));
+    this.#state.dispose();
+    try {
+      const all = out.toTypedArray() as Int32Array;
+      const half = all.length / 2;
+      const keys = all.subarray(0, half);
+      return {
+        keys: scores ? new Float32Array(keys.buffer, keys.byteOffset, half) : keys,
+        ids: all.subarray(half),
+      };
+    } finally {
+      out.dispose();
+    }
+  }
 }

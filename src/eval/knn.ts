@@ -10,12 +10,15 @@
 // by every heap comparison and by the final sort, so equal scores always come out in ascending gallery
 // index whatever the tiling or thread count.
 import { scope, type Tensor } from '../tensor/index.js';
-import { emptyHeaps, type Heaps, mergeScores, sortHeaps } from './kernels.js';
+import { TopK } from './kernels.js';
 import { asFloatMatrix, checkK } from './matrix.js';
 import type { Neighbors } from './neighbors.js';
 
 export interface KnnOptions {
-  /** Rows (and columns) of one score tile; memory for a tile is tileSize^2 * 4 bytes. */
+  /**
+   * Rows (and columns) of one score tile; memory for a tile is tileSize^2 * 4 bytes. Default: 4096, and
+   * for self retrieval about n / 8 when smaller, so that most tiles lie off the diagonal and are shared.
+   */
   tileSize?: number;
   /** Called after each tile with the tiles done and the total. */
   onProgress?: (done: number, total: number) => void;
@@ -23,8 +26,12 @@ export interface KnnOptions {
 
 export const DEFAULT_TILE_SIZE = 4096;
 
-function tileSizeOf(o: KnnOptions): number {
-  const t = o.tileSize ?? DEFAULT_TILE_SIZE;
+function tileSizeOf(o: KnnOptions, selfRows?: number): number {
+  const auto =
+    selfRows === undefined
+      ? DEFAULT_TILE_SIZE
+      : Math.min(DEFAULT_TILE_SIZE, Math.max(256, Math.ceil(selfRows / 8 / 64) * 64));
+  const t = o.tileSize ?? auto;
   if (!Number.isInteger(t) || t < 1) throw new RangeError(`tileSize must be a positive integer, got ${t}`);
   return t;
 }
@@ -35,14 +42,10 @@ function starts(n: number, step: number): number[] {
   return out;
 }
 
-export function finishHeaps(heaps: Heaps, n: number, k: number, largest: boolean): Neighbors {
-  sortHeaps(heaps, largest);
-  return {
-    n,
-    k,
-    indices: heaps.ids.toTypedArray() as Int32Array,
-    keys: heaps.keys.toTypedArray() as Float32Array | Int32Array,
-  };
+/** The search result of a finished selection. */
+export function neighborsOf(top: TopK, scores: boolean): Neighbors {
+  const { keys, ids } = top.finish(scores);
+  return { n: top.n, k: top.k, indices: ids, keys };
 }
 
 /** The k gallery items with the largest inner product for each query (query and gallery are distinct sets). */
@@ -57,7 +60,7 @@ export function knnInnerProduct(query: Tensor, gallery: Tensor, k: number, o: Kn
     const n = q.size(0);
     const m = g.size(0);
     checkK(k, m, 'knnInnerProduct');
-    const heaps = emptyHeaps(n, k, 'score');
+    const top = new TopK(n, k);
     const rows = starts(n, tile);
     const cols = starts(m, tile);
     let done = 0;
@@ -65,12 +68,12 @@ export function knnInnerProduct(query: Tensor, gallery: Tensor, k: number, o: Kn
       for (const c of cols) {
         scope(() => {
           const scores = q.narrow(0, r, Math.min(tile, n - r)).mm(g.narrow(0, c, Math.min(tile, m - c)).T);
-          mergeScores(heaps, scores, r, c, { excludeSelf: false, transposed: false });
+          top.mergeScores(scores, r, c, { excludeSelf: false, transposed: false });
         });
         o.onProgress?.(++done, rows.length * cols.length);
       }
     }
-    return finishHeaps(heaps, n, k, true);
+    return neighborsOf(top, true);
   });
 }
 
@@ -79,12 +82,12 @@ export function knnInnerProduct(query: Tensor, gallery: Tensor, k: number, o: Kn
  * index, so an exact duplicate of a query is still retrieved).
  */
 export function knnInnerProductSelf(x: Tensor, k: number, o: KnnOptions = {}): Neighbors {
-  const tile = tileSizeOf(o);
   return scope(() => {
     const e = asFloatMatrix(x, 'embeddings');
     const n = e.size(0);
+    const tile = tileSizeOf(o, n);
     checkK(k, n - 1, 'knnInnerProductSelf');
-    const heaps = emptyHeaps(n, k, 'score');
+    const top = new TopK(n, k);
     const blocks = starts(n, tile);
     const total = (blocks.length * (blocks.length + 1)) / 2;
     let done = 0;
@@ -93,12 +96,12 @@ export function knnInnerProductSelf(x: Tensor, k: number, o: KnnOptions = {}): N
       for (const c of blocks.slice(bi)) {
         scope(() => {
           const scores = rowBlock.mm(e.narrow(0, c, Math.min(tile, n - c)).T);
-          mergeScores(heaps, scores, r, c, { excludeSelf: true, transposed: false });
-          if (c !== r) mergeScores(heaps, scores, c, r, { excludeSelf: true, transposed: true });
+          top.mergeScores(scores, r, c, { excludeSelf: true, transposed: false });
+          if (c !== r) top.mergeScores(scores, c, r, { excludeSelf: true, transposed: true });
         });
         o.onProgress?.(++done, total);
       }
     });
-    return finishHeaps(heaps, n, k, true);
+    return neighborsOf(top, true);
   });
 }
