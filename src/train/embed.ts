@@ -19,6 +19,11 @@ export const EVAL_PIPELINE: PipelineOptions = {
   skipBadImages: false,
 };
 
+/** The eval pipeline a model was trained with (its resize and crop), or the paper's default. */
+export function pipelineOf(config: TrainConfig | null): PipelineOptions {
+  return config ? { ...EVAL_PIPELINE, resize: config.resize, crop: config.crop } : EVAL_PIPELINE;
+}
+
 /** Unit-norm embeddings [N, dim] of the samples, in order. */
 export async function embedSamples(
   model: Embedder,
@@ -46,7 +51,7 @@ export async function embedSamples(
     return scope(() => cat(parts, 0));
   } finally {
     for (const p of parts) p.dispose();
-    source.dispose?.();
+    await source.dispose?.();
     model.train(wasTraining);
   }
 }
@@ -115,9 +120,10 @@ export interface EmbedForEvalOptions {
  * its query and gallery splits.
  */
 export async function embedForEval(o: EmbedForEvalOptions): Promise<{ query: EmbeddedSet; gallery?: EmbeddedSet }> {
-  const { model } = loadModel(o.checkpoint, { arch: o.arch, dim: o.dim });
+  const { model, config } = loadModel(o.checkpoint, { arch: o.arch, dim: o.dim });
+  const pipeline = pipelineOf(config);
   const embed = async (samples: Sample[], label: string): Promise<EmbeddedSet> => ({
-    embeddings: await embedSamples(model, o.dataset, samples, { silent: o.silent, label }),
+    embeddings: await embedSamples(model, o.dataset, samples, { silent: o.silent, label, pipeline }),
     labels: Int32Array.from(samples, (s) => s.label),
     paths: samples.map((s) => s.path),
   });

@@ -141,7 +141,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
     return { state, model, outDir: c.out, lastEval: state.lastEval };
   } finally {
     if (checkpoint) disposeCheckpoint(checkpoint);
-    source.dispose?.();
+    await source.dispose?.();
   }
 }
 

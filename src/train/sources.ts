@@ -10,7 +10,7 @@ import type { BatchSource, TrainingBatch } from './trainer.js';
 export interface DisposableSource extends BatchSource {
   /** The samples in order, in batches, with the eval transform (for embedding a split). */
   ordered(batchSize: number): AsyncGenerator<TrainingBatch>;
-  dispose?(): void;
+  dispose?(): void | Promise<void>;
 }
 
 export function createBatchSource(

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { Dataset, Sample } from '../../data/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveNpy } from '../../io/npy.js';
-import { embedSamples, loadModel } from '../../train/embed.js';
+import { embedSamples, loadModel, pipelineOf } from '../../train/embed.js';
 import { addDatasetOptions, openDataset, selectSplit } from '../dataset-options.js';
 import { UserError } from '../errors.js';
 
@@ -81,9 +81,10 @@ export function register(program: Command): void {
         dataset.splits.test ? 'test' : 'query',
       );
     }
-    const { model, description } = loadModel(flags.checkpoint, { arch: flags.arch, dim });
+    const { model, description, config } = loadModel(flags.checkpoint, { arch: flags.arch, dim });
     console.error(`model: ${description}`);
-    const embeddings = await embedSamples(model, dataset, samples, { batchSize, label: 'embedding' });
+    const pipeline = pipelineOf(config);
+    const embeddings = await embedSamples(model, dataset, samples, { batchSize, label: 'embedding', pipeline });
     saveNpy(flags.out, embeddings);
     const sidecar = flags.out.replace(/\.npy$/, '.json');
     writeFileAtomic(
