@@ -1,0 +1,156 @@
+"""PyTorch eager side of bench/engine/run.ts.
+
+Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
+  {"cmd": "setup", "threads": N}                  -> torch version, threads, python version
+  {"cmd": "dispatch", "case": NAME, "iterations": K} -> {"nsPerIteration": ...}
+  {"cmd": "block", "iterations": K}               -> {"nsPerIteration": ...}
+The cases mirror dispatch-cases.ts and block.ts op for op.
+"""
+import json
+import platform
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+SMALL = (4,)
+MEDIUM = (64, 64)
+BLOCK = {"batch": 16, "channels": 64, "size": 56}
+
+
+def binary(shape, op):
+    a, b = torch.rand(shape), torch.rand(shape)
+    if op == "add":
+        def run(n):
+            for _ in range(n):
+                a.add(b)
+    else:
+        def run(n):
+            for _ in range(n):
+                a.mul(b)
+    return run
+
+
+def unary(shape, op):
+    a = torch.rand(shape).sub(0.5)
+    if op == "relu":
+        def run(n):
+            for _ in range(n):
+                a.relu()
+    else:
+        def run(n):
+            for _ in range(n):
+                a.sum()
+    return run
+
+
+def chain10():
+    a, b = torch.rand(SMALL), torch.rand(SMALL)
+
+    def run(n):
+        for _ in range(n):
+            a.add(b).mul(b).relu().sub(b).mul(0.5).exp().add(1).log().neg().abs()
+    return run
+
+
+def create_dispose():
+    def run(n):
+        for _ in range(n):
+            torch.zeros(SMALL)
+    return run
+
+
+DISPATCH = {
+    "add_4": lambda: binary(SMALL, "add"),
+    "mul_4": lambda: binary(SMALL, "mul"),
+    "relu_4": lambda: unary(SMALL, "relu"),
+    "sum_4": lambda: unary(SMALL, "sum"),
+    "add_64x64": lambda: binary(MEDIUM, "add"),
+    "mul_64x64": lambda: binary(MEDIUM, "mul"),
+    "relu_64x64": lambda: unary(MEDIUM, "relu"),
+    "sum_64x64": lambda: unary(MEDIUM, "sum"),
+    "chain10_4": chain10,
+    "create_dispose_4": create_dispose,
+}
+
+
+def stage():
+    c = BLOCK["channels"]
+    return {
+        "weight": (torch.randn(c, c, 3, 3) * (2 / (9 * c)) ** 0.5).requires_grad_(),
+        "gamma": torch.ones(c, requires_grad=True),
+        "beta": torch.zeros(c, requires_grad=True),
+        "running_mean": torch.zeros(c),
+        "running_var": torch.ones(c),
+    }
+
+
+def block():
+    torch.manual_seed(0)
+    x = torch.randn(BLOCK["batch"], BLOCK["channels"], BLOCK["size"], BLOCK["size"], requires_grad=True)
+    stages = [stage(), stage()]
+    params = [x] + [s[k] for s in stages for k in ("weight", "gamma", "beta")]
+
+    def step():
+        for p in params:
+            p.grad = None
+        y = x
+        for s in stages:
+            y = F.conv2d(y, s["weight"], None, 1, 1)
+            y = F.batch_norm(y, s["running_mean"], s["running_var"], s["gamma"], s["beta"], True, 0.1, 1e-5)
+            y = F.relu(y)
+        y.sum().backward()
+
+    def run(n):
+        for _ in range(n):
+            step()
+    return run
+
+
+prepared = {}
+
+
+def timed(key, make, iterations):
+    if key not in prepared:
+        prepared[key] = make()
+    run = prepared[key]
+    start = time.perf_counter_ns()
+    run(iterations)
+    return (time.perf_counter_ns() - start) / iterations
+
+
+def handle(request):
+    cmd = request.get("cmd")
+    if cmd == "setup":
+        torch.set_num_threads(int(request["threads"]))
+        return {
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+            "parallel": torch.__config__.parallel_info().splitlines()[-1].strip(),
+        }
+    if cmd == "dispatch":
+        name = request["case"]
+        if name not in DISPATCH:
+            raise ValueError(f"unknown dispatch case {name}")
+        return {"nsPerIteration": timed(name, DISPATCH[name], int(request["iterations"]))}
+    if cmd == "block":
+        return {"nsPerIteration": timed("block", block, int(request["iterations"]))}
+    raise ValueError(f"unknown command {cmd}")
+
+
+def main():
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            reply = handle(json.loads(line))
+        except Exception as e:  # reported to the TS side, which prints it as one line
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
