@@ -1,0 +1,75 @@
+"""PyTorch eager side of bench/train/run.ts: one full NormSoftmax training step of a torchvision ResNet.
+
+Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
+  {"cmd": "setup", "threads": N}                                   -> torch version, threads, python
+  {"cmd": "prepare", "arch": A, "size": S, "batch": B, "classes": C, "temperature": T,
+   "lr": LR, "lrMult": M, "momentum": MO, "weightDecay": WD}       -> {"dim": D}
+  {"cmd": "step", "iterations": K}                                 -> {"nsPerIteration", "cpuNsPerIteration"}
+A step mirrors run.ts op for op: embedding = normalize(layer_norm(avgpool(backbone(x)))) with BatchNorm
+in train mode (no remap: dim = backbone width), loss = cross_entropy(embedding @ normalize(W)^T / T, y),
+backward, SGD(momentum, weight decay) over two groups (backbone at lr, W at lr * lrMult), zero_grad.
+The CPU time is the whole process's (all threads), as run.ts measures it.
+Random init (torchvision's, seeded), random input: no pretrained weights, no data loading.
+"""
+import json
+import math
+import platform
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+state = {}
+
+
+def setup(req):
+    torch.set_num_threads(req["threads"])
+    return {"torch": torch.__version__, "threads": torch.get_num_threads(), "python": platform.python_version()}
+
+
+def prepare(req):
+    state.clear()  # frees the previous case's model before building the next
+    torch.manual_seed(0)
+    backbone = getattr(torchvision.models, req["arch"])()
+    dim = backbone.fc.in_features
+    backbone.fc = nn.Identity()
+    backbone.train()
+    classes, batch, size = req["classes"], req["batch"], req["size"]
+    weight = nn.Parameter(torch.empty(classes, dim).uniform_(-1 / math.sqrt(dim), 1 / math.sqrt(dim)))
+    opt = torch.optim.SGD(
+        [{"params": backbone.parameters(), "lr": req["lr"]}, {"params": [weight], "lr": req["lr"] * req["lrMult"]}],
+        lr=req["lr"], momentum=req["momentum"], weight_decay=req["weightDecay"],
+    )
+    x = torch.randn(batch, 3, size, size)
+    y = torch.arange(batch) % classes
+    state.update(backbone=backbone, weight=weight, opt=opt, x=x, y=y, dim=dim, t=req["temperature"])
+    return {"dim": dim}
+
+
+def step(req):
+    backbone, weight, opt = state["backbone"], state["weight"], state["opt"]
+    x, y, dim, t = state["x"], state["y"], state["dim"], state["t"]
+    n = req["iterations"]
+    start, cpu_start = time.perf_counter_ns(), time.process_time_ns()
+    for _ in range(n):
+        embedding = F.normalize(F.layer_norm(backbone(x), (dim,), eps=1e-5), p=2, dim=1, eps=1e-12)
+        loss = F.cross_entropy(embedding @ F.normalize(weight).t() / t, y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    wall, cpu = time.perf_counter_ns() - start, time.process_time_ns() - cpu_start
+    return {"nsPerIteration": wall / n, "cpuNsPerIteration": cpu / n}
+
+
+HANDLERS = {"setup": setup, "prepare": prepare, "step": step}
+
+for line in sys.stdin:
+    try:
+        req = json.loads(line)
+        reply = HANDLERS[req["cmd"]](req)
+    except Exception as e:  # reported to the TypeScript side as one line
+        reply = {"error": f"{type(e).__name__}: {e}"}
+    print(json.dumps(reply), flush=True)

@@ -1,0 +1,218 @@
+// Training-step throughput (issue 3 point 10): images/s of one full step (embedder forward with
+// BatchNorm in train mode + NormSoftmax loss + backward + SGD step with two parameter groups) for
+// ResNet-50 at 224x224, batch 8, and ResNet-18 at 112x112, batch 32: ours vs PyTorch eager
+// (bench/train/reference.py, run as a child process) with the same threads, random init and input.
+// Usage: node --import tsx bench/train/run.ts [--threads N] [--quick]   (prints one JSON object)
+// --quick halves the input size and the batch and takes fewer samples: a smoke run, not figures.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NormSoftmaxLoss } from '../../src/loss/normsoftmax.js';
+import { type Arch, createEmbedder } from '../../src/nn/index.js';
+import {
+  Generator,
+  getNumThreads,
+  keep,
+  libtorchVersion,
+  randn,
+  scope,
+  setNumThreads,
+  type Tensor,
+  tensor,
+} from '../../src/tensor/index.js';
+import { SGD } from '../../src/train/optim/sgd.js';
+import { parseBenchArgs, runBenchMain } from '../common/args.js';
+import { machineInfo } from '../common/machine.js';
+import { findTorchPython, PythonWorker } from '../common/python.js';
+import { median, round } from '../common/timing.js';
+
+interface StepCase {
+  name: string;
+  arch: Arch;
+  size: number;
+  batch: number;
+}
+
+const CASES: readonly StepCase[] = [
+  { name: 'resnet50@224 batch 8', arch: 'resnet50', size: 224, batch: 8 },
+  { name: 'resnet18@112 batch 32', arch: 'resnet18', size: 112, batch: 32 },
+];
+// CUB's 100 training classes; the recipe's optimiser. Neither changes the cost much.
+const RECIPE = { classes: 100, temperature: 0.05, lr: 0.01, lrMult: 1, momentum: 0.9, weightDecay: 1e-4 };
+const REFERENCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference.py');
+
+interface ReferenceSetup {
+  torch: string;
+  threads: number;
+  python: string;
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[bench/train] ${message}\n`);
+}
+
+/** Our step for a case: the same model, loss and optimiser setup as the reference. */
+function prepareStep(c: StepCase): { run: (iterations: number) => void; dispose: () => void } {
+  const model = createEmbedder({ arch: c.arch, generator: new Generator(0) });
+  const loss = new NormSoftmaxLoss({
+    numClasses: RECIPE.classes,
+    dim: model.dim,
+    temperature: RECIPE.temperature,
+    generator: new Generator(1),
+  });
+  const opt = new SGD(
+    [
+      { params: model.backboneParameters(), lrMult: 1 },
+      { params: [...model.newParameters(), ...loss.parameters()], lrMult: RECIPE.lrMult },
+    ],
+    { lr: RECIPE.lr, momentum: RECIPE.momentum, weightDecay: RECIPE.weightDecay },
+  );
+  model.train();
+  const x: Tensor = keep(randn([c.batch, 3, c.size, c.size], { generator: new Generator(2) }));
+  const y: Tensor = keep(tensor(BigInt64Array.from({ length: c.batch }, (_, i) => BigInt(i % RECIPE.classes))));
+  const run = (iterations: number) => {
+    for (let i = 0; i < iterations; i++) {
+      scope(() => {
+        loss.forward(model.forward(x), y).backward();
+        opt.step();
+        opt.zeroGrad();
+      });
+    }
+  };
+  const dispose = () => {
+    opt.dispose();
+    model.dispose();
+    for (const t of [loss.weight, x, y]) t.dispose();
+  };
+  return { run, dispose };
+}
+
+/** One step's wall-clock and CPU (all threads of the process) nanoseconds. */
+interface Sample {
+  wall: number;
+  cpu: number;
+}
+
+function sampleOurs(run: (iterations: number) => void): Sample {
+  const cpu0 = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  run(1);
+  const wall = Number(process.hrtime.bigint() - start);
+  const cpu = process.cpuUsage(cpu0);
+  return { wall, cpu: (cpu.user + cpu.system) * 1000 };
+}
+
+/** Samples of both sides, alternating which goes first so that load from other work falls on both. */
+async function interleaved(
+  repeats: number,
+  ours: () => Sample,
+  reference: () => Promise<Sample>,
+): Promise<{ ours: Sample[]; reference: Sample[] }> {
+  const samples = { ours: [] as Sample[], reference: [] as Sample[] };
+  for (let r = 0; r < repeats; r++) {
+    progress(`  sample ${r + 1}/${repeats}`);
+    if (r % 2 === 0) {
+      samples.ours.push(ours());
+      samples.reference.push(await reference());
+    } else {
+      samples.reference.push(await reference());
+      samples.ours.push(ours());
+    }
+  }
+  return samples;
+}
+
+/** Seconds per step of one side: median and minimum of the wall-clock samples, median CPU seconds. */
+function summarise(samples: readonly Sample[]) {
+  const wall = samples.map((s) => s.wall / 1e9);
+  return {
+    medianS: median(wall),
+    minS: Math.min(...wall),
+    cpuMedianS: median(samples.map((s) => s.cpu / 1e9)),
+    wallSamplesS: wall.map((v) => round(v, 3)),
+  };
+}
+
+function sideReport(batch: number, s: ReturnType<typeof summarise>) {
+  return {
+    imagesPerSecond: round(batch / s.medianS, 2),
+    imagesPerSecondBest: round(batch / s.minS, 2),
+    secondsPerStepMedian: round(s.medianS, 3),
+    cpuSecondsPerStepMedian: round(s.cpuMedianS, 3),
+    wallSamplesS: s.wallSamplesS,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2));
+  const python = findTorchPython();
+  if (python === null) {
+    throw new Error('no python3 with torch found (tried python3, /usr/bin/python3): apt install python3-torch');
+  }
+  setNumThreads(args.threads);
+  const warmup = args.quick ? 1 : 2;
+  const repeats = args.quick ? 3 : 9;
+  const cases = args.quick ? CASES.map((c) => ({ ...c, size: c.size / 2, batch: c.batch / 2 })) : CASES;
+  const worker = new PythonWorker(python, REFERENCE_SCRIPT);
+  try {
+    const machine = machineInfo();
+    const reference = await worker.request<ReferenceSetup>({ cmd: 'setup', threads: args.threads });
+    const askStep = async (): Promise<Sample> => {
+      const r = await worker.request<{ nsPerIteration: number; cpuNsPerIteration: number }>({
+        cmd: 'step',
+        iterations: 1,
+      });
+      return { wall: r.nsPerIteration, cpu: r.cpuNsPerIteration };
+    };
+
+    const results = [];
+    for (const c of cases) {
+      progress(`${c.arch}@${c.size} batch ${c.batch}: warm-up`);
+      await worker.request({ cmd: 'prepare', arch: c.arch, size: c.size, batch: c.batch, ...RECIPE });
+      const ours = prepareStep(c);
+      try {
+        ours.run(warmup);
+        for (let i = 0; i < warmup; i++) await askStep();
+        const samples = await interleaved(repeats, () => sampleOurs(ours.run), askStep);
+        const o = summarise(samples.ours);
+        const r = summarise(samples.reference);
+        results.push({
+          name: `${c.arch}@${c.size} batch ${c.batch}`,
+          arch: c.arch,
+          inputSize: c.size,
+          batch: c.batch,
+          ours: sideReport(c.batch, o),
+          reference: sideReport(c.batch, r),
+          ratioOursToReference: round(r.medianS / o.medianS, 3),
+          ratioOursToReferenceBest: round(r.minS / o.minS, 3),
+          ratioOursToReferenceCpu: round(r.cpuMedianS / o.cpuMedianS, 3),
+        });
+      } finally {
+        ours.dispose();
+      }
+    }
+    const result = {
+      benchmark: 'train-step',
+      command: `node --import tsx bench/train/run.ts --threads ${args.threads}${args.quick ? ' --quick' : ''}`,
+      quick: args.quick,
+      threads: args.threads,
+      machine,
+      setting: {
+        step: 'embedder forward (BatchNorm in train mode, dim = backbone width) + NormSoftmax + backward + SGD step + zero grad',
+        ...RECIPE,
+        init: 'random (seeded), no pretrained weights; fixed random input, no data loading',
+        warmupSteps: warmup,
+        samples: repeats,
+      },
+      ours: { libtorch: libtorchVersion().torch, threads: getNumThreads(), node: process.version },
+      reference: { torch: reference.torch, threads: reference.threads, python: reference.python, executable: python },
+      unit: 'images per second = batch / median wall seconds per step (Best: / fastest sample); ratios are ours / reference throughput (Cpu: from median CPU seconds of the whole process)',
+      cases: results,
+      targets: { ratioAtLeast1: results.every((r) => r.ratioOursToReference >= 1) },
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    worker.close();
+  }
+}
+
+await runBenchMain(main);
