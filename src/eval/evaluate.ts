@@ -69,6 +69,8 @@ export interface EvalRun {
   /** Dense label codes (shared by query and gallery). */
   queryLabels: Int32Array;
   galleryLabels: Int32Array;
+  /** The original label of each code. */
+  classNames: (number | bigint)[];
   storage: StorageReport;
   seconds: { float: number; binary?: number; nmi?: number };
 }
@@ -79,7 +81,7 @@ interface Prepared {
   gallery: Tensor;
   queryLabels: Int32Array;
   galleryLabels: Int32Array;
-  classes: number;
+  classNames: (number | bigint)[];
 }
 
 function isPair(input: EvalInput): input is { query: EvalSet; gallery: EvalSet } {
@@ -109,7 +111,7 @@ function prepare(input: EvalInput): Prepared {
       gallery: input.embeddings,
       queryLabels: labels,
       galleryLabels: labels,
-      classes: codes.size,
+      classNames: codes.values(),
     };
   }
   const queryLabels = codes.encode(input.query.labels, 'query labels');
@@ -125,7 +127,7 @@ function prepare(input: EvalInput): Prepared {
     gallery: input.gallery.embeddings,
     queryLabels,
     galleryLabels,
-    classes: codes.size,
+    classNames: codes.values(),
   };
 }
 
@@ -207,6 +209,7 @@ export function runEvaluation(input: EvalInput, options: EvaluateOptions = {}): 
     neighbors,
     queryLabels: p.queryLabels,
     galleryLabels: p.galleryLabels,
+    classNames: p.classNames,
     storage: storageReport(p.query.size(1)),
     seconds,
   };

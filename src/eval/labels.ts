@@ -58,6 +58,11 @@ export class LabelCodes {
   get size(): number {
     return this.#codes.size;
   }
+
+  /** The original label of each code. */
+  values(): (number | bigint)[] {
+    return [...this.#codes.keys()];
+  }
 }
 
 /** Occurrences of each code (codes are 0..size-1). */

@@ -1,6 +1,6 @@
 // The evaluation report: a markdown table of the metrics and an HTML page adding retrieval examples
 // (a query and its top 5, each marked correct or incorrect; with images when their paths are known).
-import { relative, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { EvalRun, Metrics } from './evaluate.js';
 import { neighborRow } from './neighbors.js';
 
@@ -108,9 +108,11 @@ export function exampleQueries(n: number, count: number): number[] {
 
 function card(label: string, caption: string, path: string | undefined, ctx: ReportContext, mark?: boolean): string {
   const cls = mark === undefined ? 'query' : mark ? 'hit' : 'miss';
-  const picture = path
-    ? `<img src="${escapeHtml(imageUrl(path, ctx.reportDir))}" alt="${escapeHtml(label)}" loading="lazy">`
-    : `<div class="noimg">${escapeHtml(label)}</div>`;
+  // Virtual ids of in-memory images (e.g. "fashion-mnist:test/17") are not files: no picture.
+  const picture =
+    path !== undefined && isAbsolute(path)
+      ? `<img src="${escapeHtml(imageUrl(path, ctx.reportDir))}" alt="${escapeHtml(label)}" loading="lazy">`
+      : `<div class="noimg">${escapeHtml(label)}</div>`;
   const sign = mark === undefined ? '' : mark ? '&#10003; ' : '&#10007; ';
   return `<figure class="${cls}">${picture}<figcaption>${sign}${escapeHtml(caption)}</figcaption></figure>`;
 }
@@ -120,14 +122,15 @@ function examplesHtml(run: EvalRun, ctx: ReportContext, kind: 'float' | 'binary'
   if (!nb) return '';
   const out: string[] = [`<h2>Retrieval examples (${kind}, top ${EXAMPLE_TOP})</h2>`];
   for (const q of exampleQueries(run.queries, ctx.examples ?? 8)) {
-    const want = run.queryLabels[q];
-    const cells = [card(`query ${q}`, `query ${q} · class ${want}`, ctx.queryPaths?.[q], ctx)];
+    const want = run.queryLabels[q] as number;
+    const className = (code: number) => String(run.classNames[code]);
+    const cells = [card(`query ${q}`, `query ${q} · class ${className(want)}`, ctx.queryPaths?.[q], ctx)];
     let rank = 0;
     for (const j of neighborRow(nb, q, EXAMPLE_TOP)) {
       rank++;
       const key = nb.keys[q * nb.k + rank - 1] as number;
       const score = kind === 'float' ? `score ${key.toFixed(3)}` : `distance ${key}`;
-      const caption = `#${rank} item ${j} · class ${run.galleryLabels[j]} · ${score}`;
+      const caption = `#${rank} item ${j} · class ${className(run.galleryLabels[j] as number)} · ${score}`;
       cells.push(card(`item ${j}`, caption, ctx.galleryPaths?.[j], ctx, run.galleryLabels[j] === want));
     }
     out.push(`<div class="row">${cells.join('')}</div>`);

@@ -67,6 +67,9 @@ test('In-Shop style query/gallery sets with int32 and int64 labels of the same c
     assert.deepEqual([...r.neighbors.float.indices], [0, 1, 1, 0, 2, 1]);
     assert.equal(r.result.float.mapAtR, 1 / 3);
     assert.equal(r.selfRetrieval, false);
+    // int32 and int64 labels share one code book; codes map back to the original labels.
+    assert.deepEqual(r.classNames, [7, 8, 9]);
+    assert.deepEqual([...r.galleryLabels], [1, 0, 2]);
   });
 });
 
