@@ -12,22 +12,20 @@
 
 namespace ns {
 
-// One JS-visible reference to an at::Tensor. Several handles may share one storage (views);
-// bytes is the storage size that was reported to V8 for this handle.
-struct Holder {
-  at::Tensor tensor;
-  int64_t reportedBytes = 0;
-};
-
 struct Stats {
   std::atomic<int64_t> liveHandles{0};
   std::atomic<int64_t> reportedBytes{0};
 };
 Stats& stats();
 
+// A tensor handle for JS (a BigInt naming a slot of a per-environment table, which is the addon's
+// instance data); null for an undefined tensor. Several handles may share one storage (views);
+// each counts its storage size in memory() until released.
 Napi::Value wrap(Napi::Env env, at::Tensor t);
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& ts);
-void release(Napi::Env env, Holder* h);
+// Frees the tensor behind handle argument i; false when it was already freed (a stale handle).
+bool releaseHandle(const Napi::CallbackInfo& info, size_t i);
+bool isLiveHandle(const Napi::CallbackInfo& info, size_t i);
 
 at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i);
 c10::optional<at::Tensor> optTensorArg(const Napi::CallbackInfo& info, size_t i);

@@ -5,15 +5,12 @@
 
 namespace ns {
 
+// Disposing a stale handle (already freed) does nothing.
 NS_FN_VALUE(dispose, {
-  if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "expected a tensor handle");
-  release(info.Env(), info[0].As<Napi::External<Holder>>().Data());
+  releaseHandle(info, 0);
   return info.Env().Undefined();
 })
-NS_FN_VALUE(isDisposed, {
-  if (info.Length() < 1 || !info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "expected a tensor handle");
-  return Napi::Boolean::New(info.Env(), !info[0].As<Napi::External<Holder>>().Data()->tensor.defined());
-})
+NS_FN_VALUE(isDisposed, { return Napi::Boolean::New(info.Env(), !isLiveHandle(info, 0)); })
 NS_FN_VALUE(memory, {
   auto o = Napi::Object::New(info.Env());
   o.Set("liveTensors", Napi::Number::New(info.Env(), static_cast<double>(stats().liveHandles.load())));

@@ -1,7 +1,6 @@
 // Creating tensors: from host data, constant fills and ranges.
 import { type DType, dtypeCode, dtypeOfArray, type TypedArray } from './dtype.js';
 import { type Handle, native } from './native.js';
-import type { NativeName } from './native-names.js';
 import { type Device, Tensor } from './tensor.js';
 
 export interface CreateOptions {
@@ -85,20 +84,23 @@ export function scalar(value: number, opts: CreateOptions = {}): Tensor {
   return tensor([value], { ...opts, shape: [] });
 }
 
-function make(fn: NativeName, shape: readonly number[], opts: CreateOptions, ...lead: unknown[]): Tensor {
-  checkShape(shape, `${fn}()`);
-  const t = new Tensor(native[fn](...lead, shape, opts.dtype && dtypeCode(opts.dtype), opts.device) as Handle);
-  return finish(t, opts);
+type Factory = (shape: readonly number[], dtype: number | undefined, device: Device | undefined) => Handle;
+
+// Takes the native function itself (not its name): a lookup by a varying key and a spread call
+// cost more than zeros([4]) itself.
+function make(what: string, factory: Factory, shape: readonly number[], opts: CreateOptions): Tensor {
+  checkShape(shape, what);
+  return finish(new Tensor(factory(shape, opts.dtype && dtypeCode(opts.dtype), opts.device)), opts);
 }
 
 export function empty(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return make('empty', shape, opts);
+  return make('empty()', native.empty, shape, opts);
 }
 export function zeros(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return make('zeros', shape, opts);
+  return make('zeros()', native.zeros, shape, opts);
 }
 export function ones(shape: readonly number[], opts: CreateOptions = {}): Tensor {
-  return make('ones', shape, opts);
+  return make('ones()', native.ones, shape, opts);
 }
 export function full(shape: readonly number[], value: number, opts: CreateOptions = {}): Tensor {
   checkShape(shape, 'full()');

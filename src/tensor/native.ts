@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeName } from './native-names.js';
 
-/** An opaque reference to a native at::Tensor. */
+/** An opaque reference to a native at::Tensor (a BigInt naming a slot of the addon's handle table). */
 export type Handle = { readonly __tensorHandle: unique symbol };
 /** An opaque reference to a native at::Generator. */
 export type GeneratorHandle = { readonly __generatorHandle: unique symbol };
@@ -25,7 +25,9 @@ function findAddon(): string {
 }
 
 const require = createRequire(import.meta.url);
-export const native: NativeAddon = require(findAddon());
+// A plain copy: the addon's exports object has ~200 properties and is in dictionary mode, which
+// makes every `native.x` lookup a hash probe; a spread copy gets fast properties.
+export const native: NativeAddon = { ...require(findAddon()) };
 
 // libtorch's OpenMP pool may start with one thread on some systems (seen with Debian's build);
 // use every core unless the user chose a count.

@@ -5,23 +5,38 @@ export interface Disposable {
   readonly isDisposed: boolean;
   /** @internal set by keep() or when a tensor leaves its scope */
   _scopeFrame: object[] | null;
+  /**
+   * @internal called once, when no scope owns the object any more (created outside every scope,
+   * kept, or returned from the outermost scope): from then on only dispose() or the garbage
+   * collector frees it. Objects that die inside their scope never pay for a GC finalizer.
+   */
+  _unscoped(): void;
 }
 
 const frames: Disposable[][] = [];
 
+// frames[-1] on an empty stack is a slow named-property lookup ("-1"), on every op outside scopes.
+function currentFrame(): Disposable[] | null {
+  return frames.length > 0 ? (frames[frames.length - 1] as Disposable[]) : null;
+}
+
 /** Called by every new tensor. */
 export function track(t: Disposable): void {
-  const frame = frames[frames.length - 1];
-  if (frame) {
+  const frame = currentFrame();
+  if (frame !== null) {
     frame.push(t);
     t._scopeFrame = frame;
+  } else {
+    t._unscoped();
   }
 }
 
 /** Excludes tensors from scope cleanup: they live until dispose() or garbage collection. */
 export function keep<T>(value: T): T {
   visitDisposables(value, (t) => {
+    if (t._scopeFrame === null) return;
     t._scopeFrame = null;
+    t._unscoped();
   });
   return value;
 }
@@ -62,11 +77,12 @@ export function scope<T>(fn: () => T): T {
     disposeFrame(frame);
     throw new Error('scope() takes a synchronous function; dispose tensors explicitly in async code');
   }
-  const parent = frames[frames.length - 1] ?? null;
+  const parent = currentFrame();
   visitDisposables(result, (t) => {
     if (t._scopeFrame === frame) {
       t._scopeFrame = parent;
-      parent?.push(t);
+      if (parent) parent.push(t);
+      else t._unscoped();
     }
   });
   disposeFrame(frame);

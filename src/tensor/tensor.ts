@@ -15,6 +15,10 @@ function normDim(dim: number, rank: number): number {
   return dim < 0 ? dim + rank : dim;
 }
 
+// The GC backstop for tensors no scope owns. A handle freed earlier by dispose() is stale by then,
+// and disposing a stale handle does nothing, so nothing needs unregistering.
+const collector = new FinalizationRegistry<Handle>((handle) => native.dispose(handle));
+
 export class Tensor implements Disposable {
   #handle: Handle | null;
   #shape: readonly number[] | null = null;
@@ -30,6 +34,11 @@ export class Tensor implements Disposable {
   get handle(): Handle {
     if (this.#handle === null) throw new Error('tensor used after dispose()');
     return this.#handle;
+  }
+
+  /** @internal see Disposable */
+  _unscoped(): void {
+    if (this.#handle !== null) collector.register(this, this.#handle);
   }
 
   get isDisposed(): boolean {
