@@ -38,6 +38,8 @@ export interface TrainConfig {
   evalEvery: number;
   /** Recall@K list used by periodic evaluation (defaults per data set). */
   k: number[];
+  /** Also compute NMI (k-means on the test embeddings) at each evaluation. */
+  nmi: boolean;
   /** Input pipeline: resize then crop (0 = none), for image-file data sets. */
   resize: number;
   crop: number;
@@ -75,6 +77,7 @@ export const DEFAULTS: TrainConfig = {
   out: 'runs/train',
   evalEvery: 5,
   k: [1, 2, 4, 8],
+  nmi: false,
   resize: 256,
   crop: 224,
   workers: 4,

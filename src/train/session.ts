@@ -132,7 +132,8 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   if (checkpoint) trimMetrics(join(c.out, 'metrics.jsonl'), checkpoint.meta.epochsDone);
 
   const source = createBatchSource(dataset, train, model.input, c, 'train');
-  const evaluate = (m: Embedder) => evaluateModel(m, dataset, c, { silent: o.silent, testSamples: o.testSamples });
+  const evaluate = (m: Embedder) =>
+    evaluateModel(m, dataset, c, { silent: o.silent, testSamples: o.testSamples, nmi: c.nmi });
   try {
     const state = await runTraining(
       { config: c, model, loss, sampler, source, numClasses, evaluate, outDir: c.out, silent: o.silent, log: o.log },

