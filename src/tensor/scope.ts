@@ -89,11 +89,15 @@ export function scope<T>(fn: () => T): T {
   return result;
 }
 
+// Unlinks each freed tensor from the frame rather than emptying it (a length store is a runtime
+// call): a disposed tensor someone still holds then does not keep its siblings reachable.
 function disposeFrame(frame: Disposable[]): void {
-  for (const t of frame) {
-    if (t._scopeFrame === frame && !t.isDisposed) t.dispose();
+  for (let i = 0; i < frame.length; i++) {
+    const t = frame[i] as Disposable;
+    if (t._scopeFrame !== frame) continue;
+    t._scopeFrame = null;
+    t.dispose();
   }
-  frame.length = 0;
 }
 
 export function scopeDepth(): number {

@@ -18,6 +18,10 @@ function normDim(dim: number, rank: number): number {
 // The GC backstop for tensors no scope owns. A handle freed earlier by dispose() is stale by then,
 // and disposing a stale handle does nothing, so nothing needs unregistering.
 const collector = new FinalizationRegistry<Handle>((handle) => native.dispose(handle));
+// Registering costs more than a small op, and most unscoped tensors are disposed right after use
+// (`a.add(b).dispose()`), so registration waits until the current job ends or this many tensors
+// are waiting; those disposed by then are skipped. Finalizers only run between jobs anyway.
+const REGISTER_BATCH = 256;
 
 export class Tensor implements Disposable {
   #handle: Handle | null;
@@ -36,10 +40,27 @@ export class Tensor implements Disposable {
     return this.#handle;
   }
 
+  static #unregistered: Tensor[] = [];
+  static #flushQueued = false;
+
   /** @internal see Disposable */
   _unscoped(): void {
-    if (this.#handle !== null) collector.register(this, this.#handle);
+    const waiting = Tensor.#unregistered;
+    waiting.push(this);
+    if (waiting.length >= REGISTER_BATCH) Tensor.#registerWaiting();
+    else if (!Tensor.#flushQueued) {
+      Tensor.#flushQueued = true;
+      queueMicrotask(Tensor.#registerWaiting);
+    }
   }
+
+  static #registerWaiting = (): void => {
+    Tensor.#flushQueued = false;
+    for (const t of Tensor.#unregistered) {
+      if (t.#handle !== null) collector.register(t, t.#handle);
+    }
+    Tensor.#unregistered.length = 0;
+  };
 
   get isDisposed(): boolean {
     return this.#handle === null;
