@@ -52,6 +52,12 @@ export class BatchNorm2d extends Module {
         `BatchNorm2d(${this.numFeatures}): expected input [N, ${this.numFeatures}, H, W], got [${x.shape.join(', ')}]`,
       );
     }
+    if (this.training && x.numel / this.numFeatures <= 1) {
+      // As PyTorch: one value per channel has no variance (the running variance would become NaN).
+      throw new Error(
+        `BatchNorm2d(${this.numFeatures}): expected more than 1 value per channel when training, got input [${x.shape.join(', ')}]`,
+      );
+    }
     if (this.training) noGrad(() => this.numBatchesTracked.add_(1));
     return F.batchNorm(x, {
       weight: this.weight,
