@@ -16,6 +16,10 @@ static int64_t storageBytes(const at::Tensor& t) {
   return static_cast<int64_t>(t.storage().nbytes());
 }
 
+static Napi::Error argError(const Napi::CallbackInfo& info, size_t i, const char* expected) {
+  return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
+}
+
 // Tensor handles are BigInts: (generation << 32) | slot. Numbers stay free for scalar operands,
 // and a stale handle (its slot freed and reused) is recognised by its generation. A BigInt costs
 // a fraction of what an External with a finalizer did (~1.4 us per tensor, most of a small op);
@@ -24,7 +28,8 @@ namespace {
 
 struct Slot {
   at::Tensor tensor;
-  int64_t reportedBytes = 0;
+  int64_t bytes = 0;        // CPU storage bytes, counted in memory()
+  bool gcOwned = false;     // bytes also reported to V8 (see handOverToGc)
   uint32_t generation = 1;
 };
 
@@ -35,7 +40,7 @@ constexpr int64_t kReportBatch = 256 * 1024;
 struct HandleTable {
   std::deque<Slot> slots;
   std::vector<uint32_t> freeSlots;
-  int64_t unreportedBytes = 0;  // counted in stats() but not yet passed to V8
+  int64_t unreportedBytes = 0;  // owed to V8 by GC-owned tensors but not yet passed on
 
   Slot* find(uint64_t handle) {
     uint64_t index = handle & 0xffffffffu;
@@ -49,7 +54,7 @@ struct HandleTable {
 void deleteTable(Napi::Env, HandleTable* table) {
   for (auto& s : table->slots) {
     if (!s.tensor.defined()) continue;
-    stats().reportedBytes -= s.reportedBytes;
+    stats().reportedBytes -= s.bytes;
     stats().liveHandles -= 1;
   }
   delete table;
@@ -69,7 +74,7 @@ uint64_t handleValue(const Napi::CallbackInfo& info, napi_value v, size_t i, con
   int64_t handle = 0;
   bool lossless = false;
   if (v == nullptr || napi_get_value_bigint_int64(info.Env(), v, &handle, &lossless) != napi_ok) {
-    throw Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
+    throw argError(info, i, expected);
   }
   return static_cast<uint64_t>(handle);
 }
@@ -81,7 +86,6 @@ napi_value argAt(const Napi::CallbackInfo& info, size_t i) {
 // Tells V8 about native bytes in batches: a call per tensor showed in small-op profiles, and V8
 // only needs the total to within a fraction of a megabyte to schedule collections.
 void reportExternal(Napi::Env env, HandleTable& table, int64_t delta) {
-  stats().reportedBytes += delta;
   table.unreportedBytes += delta;
   if (table.unreportedBytes >= kReportBatch || table.unreportedBytes <= -kReportBatch) {
     Napi::MemoryManagement::AdjustExternalMemory(env, table.unreportedBytes);
@@ -90,10 +94,10 @@ void reportExternal(Napi::Env env, HandleTable& table, int64_t delta) {
 }
 
 void releaseSlot(Napi::Env env, Slot& s, HandleTable& table, uint32_t index) {
-  if (s.reportedBytes != 0) {
-    reportExternal(env, table, -s.reportedBytes);
-    s.reportedBytes = 0;
-  }
+  if (s.gcOwned && s.bytes != 0) reportExternal(env, table, -s.bytes);
+  stats().reportedBytes -= s.bytes;
+  s.bytes = 0;
+  s.gcOwned = false;
   stats().liveHandles -= 1;
   s.tensor.reset();
   s.generation = s.generation == 0x7fffffffu ? 1 : s.generation + 1;
@@ -115,6 +119,19 @@ bool isLiveHandle(const Napi::CallbackInfo& info, size_t i) {
   return handles(info.Env()).find(handleValue(info, argAt(info, i), i, "a tensor handle")) != nullptr;
 }
 
+void handOverToGc(const Napi::CallbackInfo& info, size_t i) {
+  if (i >= info.Length() || !info[i].IsArray()) throw argError(info, i, "an array of tensor handles");
+  auto arr = info[i].As<Napi::Array>();
+  auto& table = handles(info.Env());
+  uint32_t length = arr.Length();
+  for (uint32_t k = 0; k < length; ++k) {
+    Slot* s = table.find(handleValue(info, arr.Get(k), i, "an array of tensor handles"));
+    if (s == nullptr || s->gcOwned) continue;
+    s->gcOwned = true;
+    if (s->bytes != 0) reportExternal(info.Env(), table, s->bytes);
+  }
+}
+
 Napi::Value wrap(Napi::Env env, at::Tensor t) {
   if (!t.defined()) return env.Null();
   auto& table = handles(env);
@@ -129,8 +146,8 @@ Napi::Value wrap(Napi::Env env, at::Tensor t) {
   }
   Slot& s = table.slots[index];
   s.tensor = std::move(t);
-  s.reportedBytes = storageBytes(s.tensor);
-  if (s.reportedBytes != 0) reportExternal(env, table, s.reportedBytes);
+  s.bytes = storageBytes(s.tensor);
+  stats().reportedBytes += s.bytes;
   stats().liveHandles += 1;
   uint64_t handle = (static_cast<uint64_t>(s.generation) << 32) | index;
   return Napi::BigInt::New(env, static_cast<int64_t>(handle));
@@ -142,9 +159,6 @@ Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& ts) {
   return arr;
 }
 
-static Napi::Error argError(const Napi::CallbackInfo& info, size_t i, const char* expected) {
-  return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
-}
 
 static at::Tensor& lookup(const Napi::CallbackInfo& info, napi_value v, size_t i, const char* expected) {
   Slot* s = handles(info.Env()).find(handleValue(info, v, i, expected));
@@ -309,6 +323,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerAutograd(r);
   ns::registerRuntime(r);
   ns::registerBits(r);
+  ns::registerHandles(r);
   ns::registerImage(r);
   ns::registerKnn(r);
   for (auto& [name, fn] : r) exports.Set(name, Napi::Function::New(env, fn, name));

@@ -21,11 +21,16 @@ Stats& stats();
 // A tensor handle for JS (a BigInt naming a slot of a per-environment table, which is the addon's
 // instance data); null for an undefined tensor. Several handles may share one storage (views);
 // each counts its storage size in memory() until released.
+// V8 is told about a tensor's bytes only once it is handed over to the garbage collector (no scope
+// owns it): a scope's tensors stay reachable until the scope frees them, so reporting them would
+// only trigger collections that cannot free anything.
 Napi::Value wrap(Napi::Env env, at::Tensor t);
 Napi::Value wrapList(Napi::Env env, const std::vector<at::Tensor>& ts);
 // Frees the tensor behind handle argument i; false when it was already freed (a stale handle).
 bool releaseHandle(const Napi::CallbackInfo& info, size_t i);
 bool isLiveHandle(const Napi::CallbackInfo& info, size_t i);
+// Reports the bytes of the live tensors in handle array argument i to V8 (once per tensor).
+void handOverToGc(const Napi::CallbackInfo& info, size_t i);
 
 at::Tensor& tensorArg(const Napi::CallbackInfo& info, size_t i);
 c10::optional<at::Tensor> optTensorArg(const Napi::CallbackInfo& info, size_t i);
@@ -55,6 +60,7 @@ void registerNn(Registry& r);
 void registerAutograd(Registry& r);
 void registerRuntime(Registry& r);
 void registerBits(Registry& r);
+void registerHandles(Registry& r);
 void registerImage(Registry& r);
 void registerKnn(Registry& r);
 

@@ -74,6 +74,7 @@ export const NATIVE_NAMES = [
   'grad',
   'gt',
   'hammingDistance',
+  'handOverToGc',
   'imageResizeBilinear',
   'imageToChw',
   'indexAdd',

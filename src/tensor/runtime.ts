@@ -4,7 +4,10 @@ import { native } from './native.js';
 export interface MemoryInfo {
   /** Native tensor handles not yet freed (by dispose(), a scope or garbage collection). */
   liveTensors: number;
-  /** CPU storage bytes of those handles (views count their storage), as reported to V8. */
+  /**
+   * CPU storage bytes of those handles (views count their storage). V8 is told about the bytes of
+   * tensors no scope owns, so that garbage collection runs when those pile up.
+   */
   bytes: number;
 }
 

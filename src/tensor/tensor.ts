@@ -56,10 +56,15 @@ export class Tensor implements Disposable {
 
   static #registerWaiting = (): void => {
     Tensor.#flushQueued = false;
+    const handles: Handle[] = [];
     for (const t of Tensor.#unregistered) {
-      if (t.#handle !== null) collector.register(t, t.#handle);
+      if (t.#handle === null) continue;
+      collector.register(t, t.#handle);
+      handles.push(t.#handle);
     }
     Tensor.#unregistered.length = 0;
+    // Only now does the GC own them, so only now do their bytes count towards V8's heap pressure.
+    if (handles.length > 0) native.handOverToGc(handles);
   };
 
   get isDisposed(): boolean {

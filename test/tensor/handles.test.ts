@@ -6,6 +6,13 @@ import { describe, test } from 'node:test';
 import { ones } from '../../src/tensor/index.js';
 import { native } from '../../src/tensor/native.js';
 
+function runChild<T>(script: string, nodeFlags: string[]): T {
+  const path = join(import.meta.dirname, 'child', script);
+  const r = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', path], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout) as T;
+}
+
 describe('tensor handles', () => {
   test('a number or a forged handle where a tensor is expected is a clear error, not a crash', () => {
     assert.throws(() => native.exp(5), /argument 0: expected a tensor handle/);
@@ -27,17 +34,20 @@ describe('tensor handles', () => {
     assert.equal(native.isDisposed(b.handle), false);
   });
 
+  test('V8 learns the bytes of unscoped tensors, so it collects dropped ones without being asked', () => {
+    const out = runChild<{ count: number; peak: number }>('gc-pressure.ts', []);
+    // Unreported, nothing would trigger a collection: all 200 x 2 MiB would stay alive.
+    assert.ok(out.peak < out.count / 2, `peak ${out.peak} live tensors of ${out.count} dropped`);
+  });
+
   test('the GC frees kept and escaped tensors, and a late finalizer never frees a reused slot', () => {
-    const child = join(import.meta.dirname, 'child', 'gc-backstop.ts');
-    const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', child], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as {
+    const out = runChild<{
       count: number;
       escaped: number;
       afterEscapedCollected: number;
       survivorsLive: number;
       survivorSum: number;
-    };
+    }>('gc-backstop.ts', ['--expose-gc']);
     assert.equal(out.escaped, 3 * out.count, 'unscoped, kept and returned tensors outlive their scopes');
     assert.equal(out.afterEscapedCollected, 0, 'and the GC frees them once dropped');
     assert.equal(out.survivorsLive, out.count, 'no finalizer of a disposed tensor freed a newer one');
