@@ -27,27 +27,21 @@ function progress(message: string): void {
   process.stderr.write(`[bench/engine] ${message}\n`);
 }
 
-/**
- * Takes `repeats` samples of each side, alternating which goes first, so that load from other
- * processes falls on both; returns the median nanoseconds per iteration of each.
- */
-async function interleaved(
-  repeats: number,
+interface Samples {
+  ours: number[];
+  reference: number[];
+}
+
+/** One sample of each side; callers alternate which goes first, so that neither always follows the other. */
+async function samplePair(
+  oursFirst: boolean,
   ours: () => number,
   reference: () => Promise<number>,
-): Promise<{ ours: number; reference: number }> {
-  const oursNs: number[] = [];
-  const referenceNs: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    if (r % 2 === 0) {
-      oursNs.push(ours());
-      referenceNs.push(await reference());
-    } else {
-      referenceNs.push(await reference());
-      oursNs.push(ours());
-    }
-  }
-  return { ours: median(oursNs), reference: median(referenceNs) };
+  into: Samples,
+): Promise<void> {
+  if (oursFirst) into.ours.push(ours());
+  into.reference.push(await reference());
+  if (!oursFirst) into.ours.push(ours());
 }
 
 async function main(): Promise<void> {
@@ -63,42 +57,54 @@ async function main(): Promise<void> {
     const reference = await worker.request<ReferenceSetup>({ cmd: 'setup', threads: args.threads });
     const ask = async (message: object) => (await worker.request<Timing>(message)).nsPerIteration;
 
-    const dispatchRepeats = args.quick ? 3 : 15;
-    const dispatch = [];
-    for (const c of DISPATCH_CASES) {
-      progress(`dispatch ${c.name}`);
+    // Rounds are the outer loop, so each case's samples spread over the whole run and a burst of
+    // load from other processes lands on a few samples of many cases, not on all of one case.
+    const dispatchRounds = args.quick ? 3 : 31;
+    const cases = DISPATCH_CASES.map((c) => {
       const iterations = args.quick ? Math.ceil(c.iterations / 5) : c.iterations;
-      const body = c.prepare();
-      const request = { cmd: 'dispatch', case: c.name, iterations };
-      body(iterations); // warm-up: JIT, allocator caches
-      await ask(request);
-      const ns = await interleaved(
-        dispatchRepeats,
-        () => timePerIteration(body, iterations),
-        () => ask(request),
-      );
-      const oursUs = ns.ours / c.ops / 1000;
-      const referenceUs = ns.reference / c.ops / 1000;
-      dispatch.push({
+      return { c, iterations, body: c.prepare(), request: { cmd: 'dispatch', case: c.name, iterations } };
+    });
+    const dispatchSamples = cases.map((): Samples => ({ ours: [], reference: [] }));
+    progress(`dispatch: ${cases.length} cases x ${dispatchRounds} rounds`);
+    for (const k of cases) {
+      k.body(k.iterations); // warm-up: JIT, allocator caches
+      await ask(k.request);
+    }
+    for (let r = 0; r < dispatchRounds; r++) {
+      for (const [i, k] of cases.entries()) {
+        const ours = () => timePerIteration(k.body, k.iterations);
+        await samplePair(r % 2 === 0, ours, () => ask(k.request), dispatchSamples[i] as Samples);
+      }
+    }
+    const dispatch = cases.map(({ c }, i) => {
+      const samples = dispatchSamples[i] as Samples;
+      const oursUs = median(samples.ours) / c.ops / 1000;
+      const referenceUs = median(samples.reference) / c.ops / 1000;
+      return {
         name: c.name,
         description: c.description,
         ours: round(oursUs),
         reference: round(referenceUs),
         ratio: round(oursUs / referenceUs),
-      });
-    }
+      };
+    });
 
     progress('conv/batch_norm/relu block');
-    const blockRepeats = args.quick ? 2 : 9;
+    const blockRepeats = args.quick ? 2 : 25;
     const step = prepareBlock();
     const blockRequest = { cmd: 'block', iterations: 1 };
     step(); // warm-up: oneDNN primitive caches, allocator
     await ask(blockRequest);
-    const blockNs = await interleaved(
-      blockRepeats,
-      () => timePerIteration(step, 1),
-      () => ask(blockRequest),
-    );
+    const blockSamples: Samples = { ours: [], reference: [] };
+    for (let r = 0; r < blockRepeats; r++) {
+      await samplePair(
+        r % 2 === 0,
+        () => timePerIteration(step, 1),
+        () => ask(blockRequest),
+        blockSamples,
+      );
+    }
+    const blockNs = { ours: median(blockSamples.ours), reference: median(blockSamples.reference) };
     const oursImages = BLOCK.batch / (blockNs.ours / 1e9);
     const referenceImages = BLOCK.batch / (blockNs.reference / 1e9);
 
@@ -114,7 +120,7 @@ async function main(): Promise<void> {
       reference: { torch: reference.torch, threads: reference.threads, python: reference.python, executable: python },
       dispatch: {
         unit: 'microseconds per op (median); ratio = ours / reference, lower is better',
-        samples: dispatchRepeats,
+        samples: dispatchRounds,
         cases: dispatch,
         geomeanRatio: round(geomean),
       },
