@@ -68,11 +68,10 @@ struct Reservoir {
   int64_t k;
   int64_t capacity;
 
-  uint64_t threshold() const { return row[0]; }
-  // Keeps the k best of the slots and lowers the threshold to the k-th best.
-  void shrink() {
+  // Keeps the k best of the first `count` slots and lowers the threshold to the k-th best.
+  void shrink(int64_t count) {
     uint64_t* slots = row + 2;
-    std::nth_element(slots, slots + (k - 1), slots + capacity);
+    std::nth_element(slots, slots + (k - 1), slots + count);
     row[0] = slots[k - 1];
     row[1] = static_cast<uint64_t>(k);
   }
@@ -80,7 +79,7 @@ struct Reservoir {
     if (word >= row[0]) return;
     uint64_t& count = row[1];
     row[2 + count] = word;
-    if (++count == static_cast<uint64_t>(capacity)) shrink();
+    if (++count == static_cast<uint64_t>(capacity)) shrink(capacity);
   }
 };
 
@@ -267,7 +266,8 @@ NS_INPLACE(knnMergeHamming, {
               "knnMergeHamming: codes must be uint8 CPU tensors [r, B] and [c, B] with the same B, got ", q.sizes(),
               " and ", g.sizes());
   const int64_t n = state.size(0), capacity = capacityOf(state), stride = state.size(1);
-  TORCH_CHECK(k >= 1 && 2 * k <= capacity, "knnMergeHamming: k = ", k, " does not fit the state (", capacity, " slots)");
+  TORCH_CHECK(k >= 1 && 2 * k <= capacity, "knnMergeHamming: k = ", k, " does not fit the state (", capacity,
+              " slots)");
   const int64_t rows = q.size(0), count = g.size(0), bytes = q.size(1);
   checkRange(rowStart, rows, n, "query rows", "knnMergeHamming");
   TORCH_CHECK(colStart >= 0 && colStart + count <= std::numeric_limits<int32_t>::max(),
@@ -310,7 +310,7 @@ NS_FN(knnFinish, {
   at::parallel_for(0, n, 16, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       Reservoir res{sp0 + r * stride, k, capacity};
-      if (static_cast<int64_t>(res.row[1]) > k) res.shrink();
+      if (static_cast<int64_t>(res.row[1]) > k) res.shrink(static_cast<int64_t>(res.row[1]));
       uint64_t* slots = res.row + 2;
       const int64_t count = static_cast<int64_t>(res.row[1]);
       std::sort(slots, slots + count);

@@ -2,13 +2,15 @@
 //
 // The score matrix is never materialised: query x gallery tiles (one matmul each, at most
 // tileSize x tileSize floats) are merged into a running top-k per query (native/src/knn.cpp), so memory
-// is the embeddings, one tile and the [n, k] results. When the query set is the gallery, the score
-// matrix is symmetric: each off-diagonal tile is computed once and merged into both its rows and (read
-// transposed) its columns, halving the matmul work; a query never retrieves itself (excluded by index).
+// is the embeddings, a tile and 16 bytes per query and neighbour. When the query set is the gallery,
+// the score matrix is symmetric: each off-diagonal tile is computed once and merged into both its rows
+// and (read transposed) its columns, halving the matmul work; a query never retrieves itself (excluded
+// by index).
 //
 // Ties: candidates are ranked by (score descending, gallery index ascending), a total order applied
-// by every heap comparison and by the final sort, so equal scores always come out in ascending gallery
-// index whatever the tiling or thread count.
+// by every comparison of the selection and by the final sort (both compare one packed word holding
+// the score's order-preserving bits and the index), so equal scores always come out in ascending
+// gallery index whatever the tiling or thread count. (-0 and +0 count as equal.)
 import { scope, type Tensor } from '../tensor/index.js';
 import { TopK } from './kernels.js';
 import { asFloatMatrix, checkK } from './matrix.js';
