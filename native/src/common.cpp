@@ -314,6 +314,7 @@ c10::optional<at::Generator> generatorArg(const Napi::CallbackInfo& info, size_t
 }  // namespace ns
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
+  ns::configureAllocator();
   ns::Registry r;
   ns::registerCreation(r);
   ns::registerShape(r);

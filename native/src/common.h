@@ -51,6 +51,9 @@ at::Device deviceArg(const Napi::CallbackInfo& info, size_t i);
 at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, size_t deviceIndex);
 c10::optional<at::Generator> generatorArg(const Napi::CallbackInfo& info, size_t i);
 
+// Sets the process's malloc policy for large tensors (allocator.cpp); called once at load.
+void configureAllocator();
+
 using Registry = std::vector<std::pair<const char*, Napi::Function::Callback>>;
 void registerCreation(Registry& r);
 void registerShape(Registry& r);
