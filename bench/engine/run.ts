@@ -1,6 +1,8 @@
 // Engine benchmark (issue 2 point 9): dispatch overhead per small op and the throughput of a
 // ResNet-18 layer1-shaped conv/batch_norm/relu block, ours vs PyTorch eager in the same invocation.
-// Usage: node --import tsx bench/engine/run.ts [--threads N] [--quick]   (prints one JSON object)
+// Usage: node --import tsx bench/engine/run.ts [--threads N] [--quick] [--same-malloc]   (prints one JSON object)
+// --same-malloc gives the PyTorch process our malloc policy (native/src/allocator.cpp) through glibc's
+// environment variables, which isolates the kernels and dispatch from the allocator difference.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getNumThreads, libtorchVersion, setNumThreads } from '../../src/tensor/index.js';
@@ -22,6 +24,12 @@ interface Timing {
 }
 
 const REFERENCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference.py');
+// What native/src/allocator.cpp sets with mallopt, as glibc environment variables.
+const OUR_MALLOC_POLICY = { MALLOC_MMAP_THRESHOLD_: String(256 * 2 ** 20), MALLOC_TRIM_THRESHOLD_: String(2 ** 30) };
+const ourMalloc =
+  process.env.NORMSOFTMAX_SYSTEM_MALLOC || process.env.MALLOC_MMAP_THRESHOLD_ || process.env.MALLOC_TRIM_THRESHOLD_
+    ? 'glibc defaults or your MALLOC_* settings'
+    : 'large blocks kept in the heap (native/src/allocator.cpp)';
 
 function progress(message: string): void {
   process.stderr.write(`[bench/engine] ${message}\n`);
@@ -45,13 +53,15 @@ async function samplePair(
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const sameMalloc = argv.includes('--same-malloc');
+  const args = parseBenchArgs(argv.filter((a) => a !== '--same-malloc'));
   const python = findTorchPython();
   if (python === null) {
     throw new Error('no python3 with torch found (tried python3, /usr/bin/python3): apt install python3-torch');
   }
   setNumThreads(args.threads);
-  const worker = new PythonWorker(python, REFERENCE_SCRIPT);
+  const worker = new PythonWorker(python, REFERENCE_SCRIPT, sameMalloc ? OUR_MALLOC_POLICY : {});
   try {
     const machine = machineInfo();
     const reference = await worker.request<ReferenceSetup>({ cmd: 'setup', threads: args.threads });
@@ -112,12 +122,18 @@ async function main(): Promise<void> {
     const blockRatio = oursImages / referenceImages;
     const result = {
       benchmark: 'engine',
-      command: `node --import tsx bench/engine/run.ts --threads ${args.threads}${args.quick ? ' --quick' : ''}`,
+      command: `node --import tsx bench/engine/run.ts --threads ${args.threads}${args.quick ? ' --quick' : ''}${sameMalloc ? ' --same-malloc' : ''}`,
       quick: args.quick,
       threads: args.threads,
       machine,
-      ours: { libtorch: libtorchVersion().torch, threads: getNumThreads(), node: process.version },
-      reference: { torch: reference.torch, threads: reference.threads, python: reference.python, executable: python },
+      ours: { libtorch: libtorchVersion().torch, threads: getNumThreads(), node: process.version, malloc: ourMalloc },
+      reference: {
+        torch: reference.torch,
+        threads: reference.threads,
+        python: reference.python,
+        executable: python,
+        malloc: sameMalloc ? 'ours (--same-malloc)' : 'glibc defaults',
+      },
       dispatch: {
         unit: 'microseconds per op (median); ratio = ours / reference, lower is better',
         samples: dispatchRounds,
