@@ -1,0 +1,77 @@
+// Shared benchmark helpers: medians, flags, and the JSON-lines Python worker protocol.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { BenchArgsError, parseBenchArgs } from '../../bench/common/args.js';
+import { PythonWorker } from '../../bench/common/python.js';
+import { median, round, timePerIteration } from '../../bench/common/timing.js';
+
+describe('timing', () => {
+  test('median of odd and even counts, unsorted input left untouched', () => {
+    const values = [5, 1, 4];
+    assert.equal(median(values), 4);
+    assert.deepEqual(values, [5, 1, 4]);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.throws(() => median([]), RangeError);
+  });
+  test('round keeps the requested digits; timePerIteration runs the body once with the count', () => {
+    assert.equal(round(1.23456), 1.235);
+    assert.equal(round(1.25, 1), 1.3);
+    const seen: number[] = [];
+    const ns = timePerIteration((n) => seen.push(n), 7);
+    assert.deepEqual(seen, [7]);
+    assert.ok(ns >= 0);
+  });
+});
+
+describe('parseBenchArgs', () => {
+  test('defaults to every core and full runs; reads --threads and --quick', () => {
+    assert.deepEqual(parseBenchArgs([]), { threads: availableParallelism(), quick: false });
+    assert.deepEqual(parseBenchArgs(['--threads', '3', '--quick']), { threads: 3, quick: true });
+  });
+  test('a bad or unknown flag is a BenchArgsError naming it', () => {
+    assert.throws(() => parseBenchArgs(['--threads', '0']), /--threads: expected a positive integer, got 0/);
+    assert.throws(() => parseBenchArgs(['--threads', '1.5']), BenchArgsError);
+    assert.throws(() => parseBenchArgs(['--threads']), /got nothing/);
+    assert.throws(() => parseBenchArgs(['--fast']), /unknown argument --fast/);
+  });
+});
+
+const python = ['python3', '/usr/bin/python3'].find((exe) => spawnSync(exe, ['-c', '0']).status === 0);
+
+describe('PythonWorker', { skip: python === undefined ? 'no python3 on this machine' : false }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-worker-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'worker.py');
+  writeFileSync(
+    script,
+    [
+      'import json, sys',
+      'for line in sys.stdin:',
+      '    req = json.loads(line)',
+      '    if req.get("cmd") == "die":',
+      '        sys.stderr.write("fatal: asked to die\\n"); sys.exit(3)',
+      '    reply = {"error": "no such command"} if req.get("cmd") != "double" else {"value": 2 * req["x"]}',
+      '    print(json.dumps(reply), flush=True)',
+    ].join('\n'),
+  );
+
+  test('answers requests in order, reports an error reply and a dead process in one line', async () => {
+    const worker = new PythonWorker(python as string, script);
+    try {
+      const [a, b] = await Promise.all([
+        worker.request<{ value: number }>({ cmd: 'double', x: 2 }),
+        worker.request<{ value: number }>({ cmd: 'double', x: 5 }),
+      ]);
+      assert.deepEqual([a.value, b.value], [4, 10]);
+      await assert.rejects(worker.request({ cmd: 'other' }), /^Error: reference: no such command$/);
+      await assert.rejects(worker.request({ cmd: 'die' }), /reference process exited: fatal: asked to die/);
+      await assert.rejects(worker.request({ cmd: 'double', x: 1 }), /reference process exited/);
+    } finally {
+      worker.close();
+    }
+  });
+});
