@@ -8,7 +8,9 @@ export function runChild<T>(script: string, args: string[] = [], nodeFlags: stri
   const path = join(import.meta.dirname, 'child', script);
   const r = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', path, ...args], {
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 300_000,
+    // Small ops: one thread keeps the run steady on a loaded machine (idle OpenMP workers spin).
+    env: { ...process.env, NORMSOFTMAX_THREADS: '1' },
   });
   assert.equal(r.status, 0, `${script} exited with ${r.status} (signal ${r.signal}):\n${r.stderr}`);
   return JSON.parse(r.stdout) as T;
