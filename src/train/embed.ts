@@ -7,9 +7,9 @@ import { cat, type Device, keep, noGrad, scope, type Tensor } from '../tensor/in
 import { createProgress } from '../util/progress.js';
 import { disposeCheckpoint, isCheckpointFile, loadCheckpoint } from './checkpoint.js';
 import { DEFAULTS, type TrainConfig } from './config.js';
-import { createBatchSource } from './sources.js';
+import { createBatchSource, type PipelineOptions } from './sources.js';
 
-export type PipelineOptions = Pick<TrainConfig, 'seed' | 'resize' | 'crop' | 'workers' | 'skipBadImages'>;
+export type { PipelineOptions };
 
 export const EVAL_PIPELINE: PipelineOptions = {
   seed: 0,

@@ -5,15 +5,14 @@ import { transformForInput } from '../data/image/transform-config.js';
 import { BatchLoader } from '../data/loader/index.js';
 import type { Dataset, Sample } from '../data/types.js';
 import type { InputSpec } from '../nn/input-spec.js';
-import type { TrainConfig } from './config.js';
-import type { DisposableSource } from './sources.js';
+import type { DisposableSource, PipelineOptions } from './sources.js';
 import type { TrainingBatch } from './trainer.js';
 
 export function createFileSource(
   dataset: Dataset,
   samples: readonly Sample[],
   input: InputSpec,
-  c: Pick<TrainConfig, 'seed' | 'resize' | 'crop' | 'workers' | 'skipBadImages'>,
+  c: PipelineOptions,
   mode: 'train' | 'eval',
 ): DisposableSource {
   const base = transformForInput(input);

@@ -7,6 +7,9 @@ import { createFileSource } from './image-source.js';
 import { InMemoryImages } from './memory-source.js';
 import type { BatchSource, TrainingBatch } from './trainer.js';
 
+/** The settings of the input pipeline: augmentation seed, resize/crop sizes, decode workers, bad images. */
+export type PipelineOptions = Pick<TrainConfig, 'seed' | 'resize' | 'crop' | 'workers' | 'skipBadImages'>;
+
 export interface DisposableSource extends BatchSource {
   /** The samples in order, in batches, with the eval transform (for embedding a split). */
   ordered(batchSize: number): AsyncGenerator<TrainingBatch>;
@@ -17,7 +20,7 @@ export function createBatchSource(
   dataset: Dataset,
   samples: readonly Sample[],
   input: InputSpec,
-  c: Pick<TrainConfig, 'seed' | 'resize' | 'crop' | 'workers' | 'skipBadImages'>,
+  c: PipelineOptions,
   mode: 'train' | 'eval',
 ): DisposableSource {
   if (dataset.readRaw) {
