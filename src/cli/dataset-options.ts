@@ -1,15 +1,8 @@
 // The flags every data-reading command shares: --dataset NAME --root DIR [--split NAME] [--split-file FILE].
 import type { Command } from 'commander';
-import {
-  DATASET_NAMES,
-  DatasetError,
-  type LoadedDataset,
-  loadDataset,
-  ROOT_OPTIONAL,
-  splitNames,
-} from '../data/formats/index.js';
+import { DATASET_NAMES, type LoadedDataset, loadDataset, ROOT_OPTIONAL, splitNames } from '../data/formats/index.js';
 import type { Sample, SplitName } from '../data/types.js';
-import { UserError } from './errors.js';
+import { UsageError } from '../util/errors.js';
 
 export interface DatasetFlags {
   dataset: string;
@@ -42,28 +35,23 @@ export function addDatasetOptions(command: Command, settings: DatasetOptionSetti
   return command;
 }
 
-/** Loads the dataset the flags name; any fault in it becomes a one-line UserError. */
+/** Loads the dataset the flags name; a fault in it is an InputError naming the file. */
 export function openDataset(flags: DatasetFlags): LoadedDataset {
   if ((flags.root === undefined || flags.root === '') && !ROOT_OPTIONAL.has(flags.dataset)) {
-    throw new UserError(`--root is required for --dataset ${flags.dataset}`);
+    throw new UsageError(`--root is required for --dataset ${flags.dataset}`);
   }
-  try {
-    return loadDataset(
-      flags.dataset,
-      flags.root ?? '',
-      flags.splitFile === undefined ? {} : { splitFile: flags.splitFile },
-    );
-  } catch (e) {
-    if (e instanceof DatasetError) throw new UserError(e.message);
-    throw e;
-  }
+  return loadDataset(
+    flags.dataset,
+    flags.root ?? '',
+    flags.splitFile === undefined ? {} : { splitFile: flags.splitFile },
+  );
 }
 
 /** Checks that --split names one of the dataset's splits. */
 export function parseSplit(dataset: LoadedDataset, split: string): SplitName {
   const known = splitNames(dataset);
   if (!(known as string[]).includes(split)) {
-    throw new UserError(`--split ${split}: ${dataset.name} has the splits ${known.join(', ')}`);
+    throw new UsageError(`--split ${split}: ${dataset.name} has the splits ${known.join(', ')}`);
   }
   return split as SplitName;
 }

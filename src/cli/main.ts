@@ -1,5 +1,6 @@
 // The `normsoftmax` command line.
 import { Command, CommanderError } from 'commander';
+import { EXIT_FAILURE, EXIT_USAGE } from '../util/errors.js';
 import { register as registerData } from './commands/data.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerEmbed } from './commands/embed.js';
@@ -7,7 +8,7 @@ import { register as registerEval } from './commands/eval.js';
 import { register as registerInfo } from './commands/info.js';
 import { register as registerSelfCheck } from './commands/selfcheck.js';
 import { register as registerTrain } from './commands/train.js';
-import { reportError } from './errors.js';
+import { reportError } from './report-error.js';
 
 const program = new Command('normsoftmax')
   .description('Train, evaluate and serve NormSoftmax image embedders on libtorch')
@@ -21,9 +22,28 @@ registerTrain(program);
 registerEmbed(program);
 registerEval(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (e) {
-  if (e instanceof CommanderError) process.exit(e.exitCode);
-  process.exit(reportError(e));
+/** Commander's own errors (unknown option, missing argument) are usage errors; help and version are not. */
+function commanderExitCode(e: CommanderError): number {
+  if (e.exitCode === 0) return 0;
+  return e.code.startsWith('commander.') ? EXIT_USAGE : e.exitCode;
 }
+
+let settled = false;
+// If the event loop empties while the command's promise is still pending (a promise nobody will ever
+// resolve), Node would exit with code 13 and print nothing useful: report it as one line instead.
+process.on('beforeExit', () => {
+  if (settled) return;
+  settled = true;
+  console.error('normsoftmax: internal error: the command stopped before it finished (an operation never completed)');
+  process.exit(EXIT_FAILURE);
+});
+
+program
+  .parseAsync(process.argv)
+  .then(() => {
+    settled = true;
+  })
+  .catch((e: unknown) => {
+    settled = true;
+    process.exit(e instanceof CommanderError ? commanderExitCode(e) : reportError(e));
+  });

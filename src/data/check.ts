@@ -2,6 +2,7 @@
 // images, classes the lists declare without images, paths listed twice, lists that contradict themselves.
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
+import { firstLine } from '../util/errors.js';
 import { type LoadedDataset, splitNames } from './formats/index.js';
 import type { SplitName } from './types.js';
 
@@ -91,7 +92,7 @@ function fileExaminer(decode: boolean): Examiner {
       else await sharp(path).metadata();
       return undefined;
     } catch (e) {
-      return { kind: 'unreadable image', detail: `${path}: ${firstLine((e as Error).message)}` };
+      return { kind: 'unreadable image', detail: `${path}: ${firstLine(e)}` };
     }
   };
 }
@@ -110,7 +111,7 @@ function rawExaminer(dataset: LoadedDataset): Examiner {
       }
       return undefined;
     } catch (e) {
-      return { kind: 'unreadable image', detail: `${path}: ${firstLine((e as Error).message)}` };
+      return { kind: 'unreadable image', detail: `${path}: ${firstLine(e)}` };
     }
   };
 }
@@ -134,10 +135,6 @@ async function inPool<T, R>(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(width, items.length)) }, worker));
   return results;
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }
 
 /** The report as lines for a terminal: a table of counts, notes, then every problem. */

@@ -1,6 +1,7 @@
 // The evaluation report: a markdown table of the metrics and an HTML page adding retrieval examples
 // (a query and its top 5, each marked correct or incorrect; with images when their paths are known).
 import { isAbsolute, relative, sep } from 'node:path';
+import { escapeHtml } from '../util/html.js';
 import type { EvalRun, Metrics } from './evaluate.js';
 import { neighborRow } from './neighbors.js';
 
@@ -90,10 +91,6 @@ export function reportMarkdown(run: EvalRun, ctx: ReportContext): string {
     '',
   ];
   return lines.join('\n');
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function imageUrl(path: string, reportDir: string): string {

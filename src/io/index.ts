@@ -1,6 +1,7 @@
 // Reading and writing tensors: safetensors, .npy, PyTorch checkpoints, and atomic file writes.
+
+export { FormatError } from '../util/errors.js';
 export { writeFileAtomic } from './atomic.js';
-export { FormatError } from './format-error.js';
 export { loadNpy, parseNpy, saveNpy, serializeNpy } from './npy.js';
 export { loadPth, parsePth } from './pth.js';
 export {

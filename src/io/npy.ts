@@ -3,8 +3,8 @@
 import type { DType } from '../tensor/dtype.js';
 import { ELEMENT_SIZE } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { FormatError } from '../util/errors.js';
 import { writeFileAtomic } from './atomic.js';
-import { FormatError } from './format-error.js';
 import { type PyLiteral, parsePyLiteral } from './py-literal.js';
 import { readFileBytes } from './read-file.js';
 import { firstNonBoolByte, numelOf, tensorFromBytes } from './tensor-bytes.js';

@@ -2,7 +2,7 @@
 // pickled object) and <prefix>/data/<key> (the raw little-endian bytes of each storage).
 import { ELEMENT_SIZE } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { FormatError } from './format-error.js';
+import { FormatError } from '../util/errors.js';
 import { setOwn } from './own-record.js';
 import { PyDict } from './pickle.js';
 import { readFileBytes } from './read-file.js';

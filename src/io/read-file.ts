@@ -1,7 +1,7 @@
 // Reads a whole file into one buffer (no size limit below 4 GiB, unlike readFileSync's 2 GiB) and turns
 // file-system failures into one-line FormatErrors.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { FormatError } from './format-error.js';
+import { FormatError } from '../util/errors.js';
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',

@@ -1,6 +1,6 @@
 // One entry point for pretrained weights: PyTorch .pth (zip) or .safetensors, told apart by content.
 import type { Tensor } from '../tensor/tensor.js';
-import { FormatError } from './format-error.js';
+import { FormatError } from '../util/errors.js';
 import { isLegacyTorchSave, parsePth } from './pth.js';
 import { readFileBytes } from './read-file.js';
 import { parseSafetensors } from './safetensors.js';

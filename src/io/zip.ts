@@ -2,7 +2,7 @@
 // entries returned as views into the file's bytes, DEFLATE entries inflated with node:zlib.
 // CRCs are not verified (that would hash every byte in JavaScript); sizes, offsets and bounds are checked.
 import { inflateRawSync } from 'node:zlib';
-import { FormatError } from './format-error.js';
+import { FormatError } from '../util/errors.js';
 
 export interface ZipEntry {
   name: string;

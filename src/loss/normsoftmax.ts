@@ -5,11 +5,11 @@
 // plus negatives drawn uniformly without replacement until |S| = ceil(f * C), and y_i is re-indexed
 // into S. Then only W[S] takes part: it is gathered into its own autograd leaf (gatherRows), so
 // backward produces an |S| x d gradient, W.grad stays null, and the optimiser updates only those rows
-// of W and of its state (lazy row-sparse update, see train/optim/row-sparse.ts). The step therefore
+// of W and of its state (lazy row-sparse update, see tensor/row-sparse.ts). The step therefore
 // costs O(|S| d) instead of O(C d) in the loss and in the optimiser.
 import { F, type Generator, keep, type Tensor, tensor, uniform } from '../tensor/index.js';
+import { gatherRows } from '../tensor/row-sparse.js';
 import type { Device } from '../tensor/tensor.js';
-import { gatherRows } from '../train/optim/row-sparse.js';
 import { Rng } from '../util/rng.js';
 import { reindex, sampleClassSubset } from './class-subset.js';
 import { checkBatch, checkClassIndices, hostLabels, type MetricLoss } from './types.js';

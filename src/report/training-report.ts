@@ -1,8 +1,7 @@
 // The HTML page of a training run: loss and Recall@K curves plus the final table.
 import type { EpochRecord, MetricsRecord, StepRecord } from '../train/metrics.js';
+import { escapeHtml } from '../util/html.js';
 import { lineChartSvg } from './plot.js';
-
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot' }[c]};`);
 
 export async function trainingReportHtml(
   title: string,
@@ -40,12 +39,12 @@ export async function trainingReportHtml(
   const last = evals[evals.length - 1]?.eval;
   const table = last ? resultTable(last, ks) : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th:first-child,td:first-child{text-align:left}
 .plots{display:flex;flex-wrap:wrap;gap:2rem}</style></head>
-<body><h1>${escape(title)}</h1>
-${notes.map((n) => `<p>${escape(n)}</p>`).join('\n')}
+<body><h1>${escapeHtml(title)}</h1>
+${notes.map((n) => `<p>${escapeHtml(n)}</p>`).join('\n')}
 ${table}
 <div class="plots"><div>${lossSvg}</div><div>${recallSvg}</div></div>
 <h2>Epochs</h2>

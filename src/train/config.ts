@@ -1,12 +1,14 @@
 // Training configuration: defaults < --preset < --config FILE.json < command-line flags.
 // The keys are the CLI flags in camelCase; `normsoftmax train --help` documents each.
 import { existsSync, readFileSync } from 'node:fs';
-import { UserError } from '../cli/errors.js';
+import { DEFAULT_PIPELINE } from '../data/sources/types.js';
+import { ARCHS, type Arch } from '../nn/embedder.js';
+import { InputError, UsageError } from '../util/errors.js';
+
+export type { Arch };
 
 export type LossName = 'normsoftmax' | 'triplet' | 'proxynca';
 export type OptimizerName = 'sgd' | 'adamw';
-export type Arch = 'resnet18' | 'resnet34' | 'resnet50' | 'resnet101' | 'bninception' | 'smallcnn';
-export const ARCHS: readonly Arch[] = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'bninception', 'smallcnn'];
 export const LOSSES: readonly LossName[] = ['normsoftmax', 'triplet', 'proxynca'];
 
 export interface TrainConfig {
@@ -78,10 +80,10 @@ export const DEFAULTS: TrainConfig = {
   evalEvery: 5,
   k: [1, 2, 4, 8],
   nmi: false,
-  resize: 256,
-  crop: 224,
-  workers: 4,
-  skipBadImages: false,
+  resize: DEFAULT_PIPELINE.resize,
+  crop: DEFAULT_PIPELINE.crop,
+  workers: DEFAULT_PIPELINE.workers,
+  skipBadImages: DEFAULT_PIPELINE.skipBadImages,
   maxBatchesPerEpoch: 0,
   threads: 0,
 };
@@ -128,24 +130,24 @@ const NUMBER_KEYS = [
 const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 function fail(key: string, expected: string, got: unknown): never {
-  throw new UserError(`${flag(key)}: expected ${expected}, got ${JSON.stringify(got)}`, 2);
+  throw new UsageError(`${flag(key)}: expected ${expected}, got ${JSON.stringify(got)}`);
 }
 
 /** Parses a --config file; unknown keys are errors so that typos do not pass silently. */
 export function readConfigFile(path: string): Partial<TrainConfig> {
-  if (!existsSync(path)) throw new UserError(`--config ${path}: file not found`, 2);
+  if (!existsSync(path)) throw new InputError(`--config ${path}: file not found`);
   let doc: unknown;
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(`--config ${path}: not valid JSON (${(e as Error).message})`, 2);
+    throw new InputError(`--config ${path}: not valid JSON (${(e as Error).message})`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new UserError(`--config ${path}: expected a JSON object of training options`, 2);
+    throw new InputError(`--config ${path}: expected a JSON object of training options`);
   }
   const known = new Set([...Object.keys(DEFAULTS), 'preset']);
   for (const key of Object.keys(doc)) {
-    if (!known.has(key)) throw new UserError(`--config ${path}: unknown key "${key}"`, 2);
+    if (!known.has(key)) throw new InputError(`--config ${path}: unknown key "${key}"`);
   }
   return doc as Partial<TrainConfig>;
 }
@@ -159,7 +161,7 @@ export function resolveConfig(layers: {
   const presetName = layers.flags && 'preset' in layers.flags ? undefined : (layers.preset ?? layers.file?.preset);
   const name = layers.preset ?? presetName;
   if (name !== undefined && !(name in PRESETS)) {
-    throw new UserError(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got "${name}"`, 2);
+    throw new UsageError(`--preset: expected one of ${Object.keys(PRESETS).join(', ')}, got "${name}"`);
   }
   const { preset: _ignored, ...file } = layers.file ?? {};
   const merged = { ...DEFAULTS, ...(name ? PRESETS[name] : {}), ...file, ...(layers.flags ?? {}) } as TrainConfig;
@@ -189,9 +191,8 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!(c.classFraction > 0 && c.classFraction <= 1)) fail('classFraction', 'a number in (0, 1]', c.classFraction);
   if (!(c.gamma > 0)) fail('gamma', 'a positive number', c.gamma);
   if (c.sampler === 'balanced' && c.batchSize % c.imagesPerClass !== 0) {
-    throw new UserError(
+    throw new UsageError(
       `--batch-size ${c.batchSize} must be a multiple of --images-per-class ${c.imagesPerClass} for the class-balanced sampler`,
-      2,
     );
   }
   if (!ARCHS.includes(c.arch)) fail('arch', `one of ${ARCHS.join(', ')}`, c.arch);
@@ -204,9 +205,4 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   }
   if (!c.root && !['fashion-mnist', 'mnist'].includes(c.dataset)) fail('root', 'the data set directory', c.root);
   return c;
-}
-
-/** Total epochs of phase B (after warm-up). */
-export function totalEpochs(c: TrainConfig): number {
-  return c.epochsPerStep * c.numSteps;
 }

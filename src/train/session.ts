@@ -2,12 +2,13 @@
 // evaluation, then runs (or resumes) it. Used by `normsoftmax train`, the demo and the tests.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../cli/errors.js';
 import { loadDataset } from '../data/formats/index.js';
 import { ClassBalancedSampler } from '../data/samplers/class-balanced.js';
 import { ShuffleSampler } from '../data/samplers/shuffle.js';
 import type { BatchSampler } from '../data/samplers/types.js';
+import { createBatchSource } from '../data/sources/batch-source.js';
 import type { Dataset, Sample } from '../data/types.js';
+import { evaluateModel } from '../embed/evaluate-model.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWeights } from '../io/weights.js';
 import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
@@ -15,12 +16,11 @@ import { ProxyNcaLoss } from '../loss/proxynca.js';
 import { TripletSemiHardLoss } from '../loss/triplet.js';
 import { createEmbedder, type Embedder } from '../nn/embedder.js';
 import { type Device, manualSeed, noGrad, setNumThreads } from '../tensor/index.js';
+import { InputError, UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { type Checkpoint, disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
-import { evaluateModel } from './evaluate-model.js';
 import { type EvalRecord, readMetrics } from './metrics.js';
-import { createBatchSource } from './sources.js';
 import { runTraining, type TrainableLoss, type TrainingState } from './trainer.js';
 
 export interface SessionOptions {
@@ -52,10 +52,8 @@ export function createLoss(c: TrainConfig, numClasses: number): TrainableLoss {
       });
     case 'proxynca':
       return new ProxyNcaLoss({ numClasses, dim: c.dim, device: c.device as Device });
-    case 'triplet': {
-      const loss = new TripletSemiHardLoss({ margin: c.margin });
-      return Object.assign(loss, { namedParameters: () => ({}) });
-    }
+    case 'triplet':
+      return new TripletSemiHardLoss({ margin: c.margin });
   }
 }
 
@@ -65,7 +63,7 @@ export function createSampler(c: TrainConfig, labels: number[]): BatchSampler {
       ? new ClassBalancedSampler({ labels, batchSize: c.batchSize, imagesPerClass: c.imagesPerClass, seed: c.seed })
       : new ShuffleSampler({ labels, batchSize: c.batchSize, dropLast: true, seed: c.seed });
   } catch (e) {
-    throw new UserError((e as Error).message, 2);
+    throw new UsageError((e as Error).message);
   }
 }
 
@@ -83,9 +81,8 @@ function checkResumable(saved: TrainConfig, now: TrainConfig, path: string): voi
   ];
   for (const k of keys) {
     if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) {
-      throw new UserError(
+      throw new InputError(
         `--resume ${path}: checkpoint has ${k} = ${JSON.stringify(saved[k])}, this run has ${JSON.stringify(now[k])}`,
-        2,
       );
     }
   }
@@ -96,7 +93,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   manualSeed(c.seed);
   const dataset = o.dataset ?? loadDataset(c.dataset, c.root);
   const train = dataset.splits.train;
-  if (!train || train.length === 0) throw new UserError(`${c.dataset}: the data set has no training images`);
+  if (!train || train.length === 0) throw new InputError(`${c.dataset}: the data set has no training images`);
   const numClasses = new Set(train.map((s) => s.label)).size;
 
   const model = createEmbedder({ arch: c.arch, dim: c.dim });
@@ -122,7 +119,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
     model.loadStateDict(checkpoint.model);
     for (const [name, t] of Object.entries(loss.namedParameters())) {
       const saved = checkpoint.loss[name];
-      if (!saved) throw new UserError(`--resume ${o.resume}: checkpoint lacks loss parameter "${name}"`);
+      if (!saved) throw new InputError(`--resume ${o.resume}: checkpoint lacks loss parameter "${name}"`);
       noGrad(() => t.copy_(saved));
     }
   }

@@ -6,6 +6,7 @@
 // the end: zero-shot evaluation on the test classes.
 import { join } from 'node:path';
 import type { BatchSampler } from '../data/samplers/types.js';
+import type { BatchSource } from '../data/sources/types.js';
 import type { MetricLoss } from '../loss/types.js';
 import type { Embedder } from '../nn/embedder.js';
 import { type Device, Generator, scope, type Tensor, tensor } from '../tensor/index.js';
@@ -18,16 +19,6 @@ import { AdamW } from './optim/adamw.js';
 import type { Optimizer, ParamGroup } from './optim/optimizer.js';
 import { SGD } from './optim/sgd.js';
 import { type EpochPlan, planEpoch } from './schedule.js';
-
-export interface TrainingBatch {
-  images: Tensor;
-  labels: Tensor;
-}
-
-/** Loads the (augmented) images of training samples; augmentation must depend only on (epoch, batch, position). */
-export interface BatchSource {
-  load(indices: number[], epoch: number, batch: number): Promise<TrainingBatch>;
-}
 
 export interface TrainableLoss extends MetricLoss {
   namedParameters(): Record<string, Tensor>;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NormSoftmaxLoss } from '../../src/loss/normsoftmax.js';
 import { F, Generator, memory, noGrad, scope, type Tensor, tensor } from '../../src/tensor/index.js';
-import { takeRowGrad } from '../../src/train/optim/row-sparse.js';
+import { takeRowGrad } from '../../src/tensor/row-sparse.js';
 import { SGD } from '../../src/train/optim/sgd.js';
 import { Rng } from '../../src/util/rng.js';
 import { loadGoldenJson, maxAbsDiff } from '../helpers/golden.js';

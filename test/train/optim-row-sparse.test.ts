@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { noGrad, scope, type Tensor, tensor } from '../../src/tensor/index.js';
+import { gatherRows, hasRowGrad, takeRowGrad } from '../../src/tensor/row-sparse.js';
 import { AdamW } from '../../src/train/optim/adamw.js';
 import type { Optimizer } from '../../src/train/optim/optimizer.js';
-import { gatherRows, hasRowGrad, takeRowGrad } from '../../src/train/optim/row-sparse.js';
 import { SGD } from '../../src/train/optim/sgd.js';
 import { maxAbsDiff } from '../helpers/golden.js';
 

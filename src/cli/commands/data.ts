@@ -1,16 +1,10 @@
 // `normsoftmax data check` and `normsoftmax data download`.
 import type { Command } from 'commander';
 import { checkDataset, formatReport } from '../../data/check.js';
-import {
-  DOWNLOADS,
-  DownloadError,
-  downloadDataset,
-  INSHOP_MANUAL_STEPS,
-  isDownloadable,
-} from '../../data/download/index.js';
+import { DOWNLOADS, downloadDataset, INSHOP_MANUAL_STEPS, isDownloadable } from '../../data/download/index.js';
+import { InputError, UsageError } from '../../util/errors.js';
 import { createProgress, type Progress } from '../../util/progress.js';
 import { addDatasetOptions, type DatasetFlags, openDataset, parseSplit } from '../dataset-options.js';
-import { UserError } from '../errors.js';
 
 // Small datasets are checked too quickly for a progress display to help.
 const PROGRESS_FROM = 2000;
@@ -40,7 +34,7 @@ export function register(program: Command): void {
     bar?.stop();
     for (const line of formatReport(report)) console.log(line);
     const n = report.problems.length;
-    if (n > 0) throw new UserError(`data check found ${n} ${n === 1 ? 'problem' : 'problems'} in ${report.root}`);
+    if (n > 0) throw new InputError(`data check found ${n} ${n === 1 ? 'problem' : 'problems'} in ${report.root}`);
   });
 
   data
@@ -55,14 +49,9 @@ export function register(program: Command): void {
         return;
       }
       if (!isDownloadable(name)) {
-        throw new UserError(`cannot download "${name}"; choose one of ${Object.keys(DOWNLOADS).join(', ')}, inshop`);
+        throw new UsageError(`cannot download "${name}"; choose one of ${Object.keys(DOWNLOADS).join(', ')}, inshop`);
       }
-      try {
-        await downloadDataset(name, flags.root, { keepArchive: flags.keepArchive ?? false });
-      } catch (e) {
-        if (e instanceof DownloadError) throw new UserError(e.message);
-        throw e;
-      }
+      await downloadDataset(name, flags.root, { keepArchive: flags.keepArchive ?? false });
       console.log(
         `${name} is in ${flags.root}; check it with: normsoftmax data check --dataset ${name} --root ${flags.root}`,
       );

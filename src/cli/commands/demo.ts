@@ -10,7 +10,7 @@ import { trainingReportHtml } from '../../report/training-report.js';
 import { resolveConfig, type TrainConfig } from '../../train/config.js';
 import { readMetrics } from '../../train/metrics.js';
 import { runSession } from '../../train/session.js';
-import { UserError } from '../errors.js';
+import { UsageError } from '../../util/errors.js';
 
 export const DEMO_CONFIG: Partial<TrainConfig> = {
   dataset: 'fashion-mnist',
@@ -45,7 +45,7 @@ export interface DemoOptions {
 function intOption(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag}: expected a non-negative integer, got "${value}"`, 2);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: expected a non-negative integer, got "${value}"`);
   return n;
 }
 

@@ -4,18 +4,19 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Dataset, Sample } from '../../data/types.js';
+import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
+import { loadModel } from '../../embed/load-model.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveNpy } from '../../io/npy.js';
-import { embedSamples, loadModel, pipelineOf } from '../../train/embed.js';
+import { InputError, UsageError } from '../../util/errors.js';
 import { addDatasetOptions, openDataset, selectSplit } from '../dataset-options.js';
-import { UserError } from '../errors.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp']);
 
 /** Every image under dir (recursively), sorted by path; label = index of its folder among sorted folders. */
 export function folderSamples(dir: string): Sample[] {
   const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UserError(`--images ${dir}: not a directory`, 2);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new InputError(`--images ${dir}: not a directory`);
   const files: string[] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
@@ -26,7 +27,7 @@ export function folderSamples(dir: string): Sample[] {
   };
   walk(root);
   files.sort();
-  if (files.length === 0) throw new UserError(`--images ${dir}: no images (jpg, png, webp, ...) found`, 2);
+  if (files.length === 0) throw new InputError(`--images ${dir}: no images (jpg, png, webp, ...) found`);
   const folders = [...new Set(files.map((f) => f.slice(0, f.lastIndexOf('/'))))].sort();
   return files.map((path) => ({ path, label: folders.indexOf(path.slice(0, path.lastIndexOf('/'))) }));
 }
@@ -59,15 +60,14 @@ export function register(program: Command): void {
   const datasetOption = cmd.options.find((o) => o.long === '--dataset');
   if (datasetOption) datasetOption.mandatory = false;
   cmd.action(async (flags: EmbedFlags) => {
-    if (!flags.out.endsWith('.npy')) throw new UserError(`--out ${flags.out}: expected a .npy file name`, 2);
-    if (!flags.images === !flags.dataset)
-      throw new UserError('give either --images DIR or --dataset NAME --root DIR', 2);
+    if (!flags.out.endsWith('.npy')) throw new UsageError(`--out ${flags.out}: expected a .npy file name`);
+    if (!flags.images === !flags.dataset) throw new UsageError('give either --images DIR or --dataset NAME --root DIR');
     const dim = flags.dim === undefined ? undefined : Number(flags.dim);
     if (dim !== undefined && (!Number.isInteger(dim) || dim < 1))
-      throw new UserError(`--dim: expected a positive integer, got "${flags.dim}"`, 2);
+      throw new UsageError(`--dim: expected a positive integer, got "${flags.dim}"`);
     const batchSize = flags.batchSize === undefined ? 64 : Number(flags.batchSize);
     if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new UserError(`--batch-size: expected a positive integer, got "${flags.batchSize}"`, 2);
+      throw new UsageError(`--batch-size: expected a positive integer, got "${flags.batchSize}"`);
     let dataset: Dataset;
     let samples: Sample[];
     if (flags.images) {

@@ -1,19 +1,19 @@
 // `normsoftmax eval`: retrieval metrics of embeddings given as .npy files (one set searched against
 // itself, or query vs gallery), or of a model checkpoint on a data set's test split (In-Shop: query vs
-// gallery), embedded by embedForEval (src/train/embed.ts).
+// gallery), embedded by embedForEval (src/embed/embed-for-eval.ts).
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { embedForEval } from '../../embed/embed-for-eval.js';
 import { type EvalInput, type EvalRun, type NmiOptions, runEvaluation } from '../../eval/evaluate.js';
-import { checkSameDimension, type LoadedSet, loadSet } from '../../eval/files.js';
 import { KMEANS_DEFAULTS } from '../../eval/kmeans.js';
 import { DEFAULT_RECALL_KS, recallKsForDataset } from '../../eval/recall.js';
 import { formatMetricsTable, reportHtml, reportMarkdown } from '../../eval/report.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { F, scope, type Tensor } from '../../tensor/index.js';
-import { embedForEval } from '../../train/embed.js';
+import { InputError, UsageError } from '../../util/errors.js';
 import { openDataset } from '../dataset-options.js';
-import { UserError } from '../errors.js';
+import { checkSameDimension, type LoadedSet, loadSet } from '../eval-files.js';
 
 export interface EvalOptions {
   embeddings?: string;
@@ -52,7 +52,7 @@ export function parseKList(value: string): number[] {
   const parts = value.split(',').map((s) => s.trim());
   const ks = parts.map(Number);
   if (parts.length === 0 || ks.some((k, i) => parts[i] === '' || !Number.isInteger(k) || k < 1)) {
-    throw new UserError(`--k: expected a comma-separated list of positive integers such as 1,2,4,8, got "${value}"`, 2);
+    throw new UsageError(`--k: expected a comma-separated list of positive integers such as 1,2,4,8, got "${value}"`);
   }
   return [...new Set(ks)].sort((a, b) => a - b);
 }
@@ -61,7 +61,7 @@ function positiveInt(flag: string, value: string | undefined, fallback: number, 
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
-    throw new UserError(`${flag}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`, 2);
+    throw new UsageError(`${flag}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
   }
   return n;
 }
@@ -73,30 +73,29 @@ function modeOf(o: EvalOptions): Mode {
   const pair = PAIR_FLAGS.some(([key]) => o[key] !== undefined);
   const model = o.checkpoint !== undefined;
   if ([self, pair, model].filter(Boolean).length !== 1) {
-    throw new UserError(
+    throw new UsageError(
       'eval: give exactly one input: --embeddings and --labels, or --query-embeddings/--query-labels/' +
         '--gallery-embeddings/--gallery-labels, or --checkpoint with --dataset and --root',
-      2,
     );
   }
   if (self) {
-    if (!o.embeddings) throw new UserError('--labels needs --embeddings', 2);
-    if (!o.labels) throw new UserError('--embeddings needs --labels', 2);
+    if (!o.embeddings) throw new UsageError('--labels needs --embeddings');
+    if (!o.labels) throw new UsageError('--embeddings needs --labels');
     return 'self';
   }
   if (pair) {
     const missing = PAIR_FLAGS.filter(([key]) => o[key] === undefined).map(([, flag]) => flag);
-    if (missing.length > 0) throw new UserError(`query/gallery evaluation also needs ${missing.join(', ')}`, 2);
+    if (missing.length > 0) throw new UsageError(`query/gallery evaluation also needs ${missing.join(', ')}`);
     return 'pair';
   }
-  if (!o.dataset) throw new UserError('--checkpoint needs --dataset NAME (and --root DIR)', 2);
+  if (!o.dataset) throw new UsageError('--checkpoint needs --dataset NAME (and --root DIR)');
   return 'checkpoint';
 }
 
 function nmiOptions(o: EvalOptions): NmiOptions {
   const average = o.nmiAverage ?? 'geometric';
   if (average !== 'geometric' && average !== 'arithmetic') {
-    throw new UserError(`--nmi-average: expected geometric or arithmetic, got "${average}"`, 2);
+    throw new UsageError(`--nmi-average: expected geometric or arithmetic, got "${average}"`);
   }
   return {
     iterations: positiveInt('--nmi-iterations', o.nmiIterations, KMEANS_DEFAULTS.iterations),
@@ -229,7 +228,7 @@ function writeReport(dir: string, run: EvalRun, inputs: Inputs): string[] {
   try {
     mkdirSync(reportDir, { recursive: true });
   } catch (e) {
-    throw new UserError(`--report ${dir}: cannot create the directory (${(e as Error).message})`, 2);
+    throw new InputError(`--report ${dir}: cannot create the directory (${(e as Error).message})`);
   }
   const ctx = {
     sources: inputs.sources,
@@ -252,13 +251,7 @@ export async function runEval(o: EvalOptions, log: (line: string) => void = cons
   const loaded = mode === 'checkpoint' ? await embedCheckpoint(o, o.json === true) : loadFiles(o, mode);
   const inputs = o.normalize ? normalized(loaded) : loaded;
   try {
-    let run: EvalRun;
-    try {
-      run = runEvaluation(inputs.input, { k: ks, binary: o.binary, nmi, mapR: o.mapR, tileSize, minNeighbors: 5 });
-    } catch (e) {
-      if (e instanceof RangeError) throw new UserError(`${inputs.sources.join(', ')}: ${e.message}`, 2);
-      throw e;
-    }
+    const run = runEvaluation(inputs.input, { k: ks, binary: o.binary, nmi, mapR: o.mapR, tileSize, minNeighbors: 5 });
     const files = o.report !== undefined ? writeReport(o.report, run, inputs) : [];
     if (o.json) {
       log(JSON.stringify(run.result));

@@ -6,8 +6,8 @@ import { trainingReportHtml } from '../../report/training-report.js';
 import { readConfigFile, resolveConfig, type TrainConfig } from '../../train/config.js';
 import { readMetrics } from '../../train/metrics.js';
 import { runSession } from '../../train/session.js';
+import { UsageError } from '../../util/errors.js';
 import { openDataset } from '../dataset-options.js';
-import { UserError } from '../errors.js';
 import { formatResultTable } from './demo.js';
 
 type Raw = Record<string, string | boolean | undefined>;
@@ -57,7 +57,7 @@ export function flagsToConfig(raw: Raw): Partial<TrainConfig> {
     if (v === undefined) continue;
     const n = Number(v);
     if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) {
-      throw new UserError(`${kebab(flag)}: expected a number, got "${String(v)}"`, 2);
+      throw new UsageError(`${kebab(flag)}: expected a number, got "${String(v)}"`);
     }
     out[key] = n;
   }
@@ -65,7 +65,7 @@ export function flagsToConfig(raw: Raw): Partial<TrainConfig> {
   if (typeof raw.k === 'string') {
     out.k = raw.k.split(',').map((s) => {
       const n = Number(s);
-      if (!Number.isInteger(n) || n < 1) throw new UserError(`--k: expected a list like 1,2,4,8, got "${raw.k}"`, 2);
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--k: expected a list like 1,2,4,8, got "${raw.k}"`);
       return n;
     });
   }

@@ -1,4 +1,6 @@
-// Download failures meant for people: one line saying what failed and what to do.
-export class DownloadError extends Error {
+// Download failures (network, HTTP status, checksum, unpacking): one line saying what failed and what to do.
+import { FailureError } from '../../util/errors.js';
+
+export class DownloadError extends FailureError {
   override name = 'DownloadError';
 }

@@ -3,9 +3,9 @@
 // metric learning split is by class). `class_names` (a cell of strings) names the classes.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import type { Sample } from '../types.js';
 import { carsSplit } from './cars196-classes.js';
-import { DatasetError } from './errors.js';
 import type { ListProblem, LoadedDataset } from './format.js';
 import { LabelMap } from './labels.js';
 import { MatFormatError, type MatValue, matScalar, matString, readMat } from './matlab.js';
@@ -16,13 +16,13 @@ export function loadCarsMat(base: string): LoadedDataset {
   try {
     variables = readMat(readFileSync(file));
   } catch (e) {
-    if (e instanceof MatFormatError) throw new DatasetError(`${file}: ${e.message}`);
-    throw new DatasetError(`${file}: cannot read (${(e as Error).message})`);
+    if (e instanceof MatFormatError) throw new InputError(`${file}: ${e.message}`);
+    throw new InputError(`${file}: cannot read (${(e as Error).message})`);
   }
   const annotations = variables.get('annotations');
-  if (annotations?.kind !== 'struct') throw new DatasetError(`${file}: no 'annotations' struct array`);
+  if (annotations?.kind !== 'struct') throw new InputError(`${file}: no 'annotations' struct array`);
   for (const field of ['relative_im_path', 'class']) {
-    if (!annotations.fields.includes(field)) throw new DatasetError(`${file}: annotations have no '${field}' field`);
+    if (!annotations.fields.includes(field)) throw new InputError(`${file}: annotations have no '${field}' field`);
   }
 
   const maps = { train: new LabelMap(), test: new LabelMap() };
@@ -35,7 +35,7 @@ export function loadCarsMat(base: string): LoadedDataset {
       splits[split].push({ path: join(base, rel), label: maps[split].label(String(classId)) });
     });
   } catch (e) {
-    if (e instanceof MatFormatError) throw new DatasetError(`${file}: ${e.message}`);
+    if (e instanceof MatFormatError) throw new InputError(`${file}: ${e.message}`);
     throw e;
   }
   return { name: 'cars196', root: base, splits, listProblems: emptyClasses(variables.get('class_names'), maps) };

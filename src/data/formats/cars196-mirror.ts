@@ -4,10 +4,10 @@
 // split; both are read and re-split by class (1-98 train, 99-196 test). Rows are taken train file first.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import type { Sample } from '../types.js';
 import { carsSplit } from './cars196-classes.js';
 import { parseCsv } from './csv-text.js';
-import { DatasetError } from './errors.js';
 import { lineError, parseId } from './files.js';
 import type { ListProblem, LoadedDataset } from './format.js';
 import { LabelMap } from './labels.js';
@@ -29,7 +29,7 @@ export function findCarsMirror(root: string): CarsMirror | undefined {
       const test = join(base, parent, 'test');
       if (isDir(train) && isDir(test)) return { base, imageDirs: { train, test } };
     }
-    throw new DatasetError(
+    throw new InputError(
       `cars196: ${join(base, 'anno_train.csv')} found but no train/ and test/ image folders under ${IMAGE_PARENTS.map((p) => join(base, p)).join(', ')}`,
     );
   }
@@ -53,7 +53,7 @@ export function loadCarsMirror(mirror: CarsMirror): LoadedDataset {
       }
       const className = names[classId - 1];
       if (className === undefined) {
-        throw new DatasetError(`${file}:${line}: class ${classId} is not in names.csv (${names.length} names)`);
+        throw new InputError(`${file}:${line}: class ${classId} is not in names.csv (${names.length} names)`);
       }
       const path = located.get(fileName) ?? join(dir, folderName(className), fileName);
       const split = carsSplit(classId);
@@ -71,7 +71,7 @@ export function loadCarsMirror(mirror: CarsMirror): LoadedDataset {
 }
 
 function readCsvFile(path: string) {
-  if (!existsSync(path)) throw new DatasetError(`cars196: ${path}: file not found`);
+  if (!existsSync(path)) throw new InputError(`cars196: ${path}: file not found`);
   return parseCsv(readFileSync(path, 'utf8'), path);
 }
 

@@ -1,9 +1,9 @@
 // Cars196 in either of its two common shapes: the original car_ims/ + cars_annos.mat, or the per-class-folder
 // mirror with anno_train.csv / anno_test.csv / names.csv. Either way classes 1-98 train, 99-196 test.
 import { join } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import { loadCarsMat } from './cars196-mat.js';
 import { findCarsMirror, loadCarsMirror } from './cars196-mirror.js';
-import { DatasetError } from './errors.js';
 import { findBase, requireDirectory } from './files.js';
 import type { LoadedDataset } from './format.js';
 
@@ -13,7 +13,7 @@ export function loadCars196(root: string): LoadedDataset {
   if (matBase !== undefined) return loadCarsMat(matBase);
   const mirror = findCarsMirror(abs);
   if (mirror !== undefined) return loadCarsMirror(mirror);
-  throw new DatasetError(
+  throw new InputError(
     `cars196: neither ${join(abs, 'cars_annos.mat')} (with car_ims/) nor anno_train.csv/anno_test.csv/names.csv found in ${abs}`,
   );
 }

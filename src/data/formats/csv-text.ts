@@ -1,6 +1,6 @@
 // RFC 4180 CSV: comma-separated, fields optionally in double quotes ("" inside quotes is one quote),
 // quoted fields may hold commas and line breaks. Returns records with the line each one starts on.
-import { DatasetError } from './errors.js';
+import { InputError } from '../../util/errors.js';
 
 export interface CsvRecord {
   fields: string[];
@@ -45,7 +45,7 @@ export function parseCsv(text: string, file: string): CsvRecord[] {
       recordLine = line;
     } else field += c;
   }
-  if (quoted) throw new DatasetError(`${file}:${recordLine}: a quoted field is never closed`);
+  if (quoted) throw new InputError(`${file}:${recordLine}: a quoted field is never closed`);
   if (field !== '' || fields.length > 0) endRecord();
   return records;
 }

@@ -7,9 +7,9 @@
 // Train has its own labels; test, query and gallery share one mapping.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import type { Sample, SplitName } from '../types.js';
 import { type CsvRecord, parseCsv } from './csv-text.js';
-import { DatasetError } from './errors.js';
 import type { LoadedDataset } from './format.js';
 import { LabelMap } from './labels.js';
 
@@ -22,7 +22,7 @@ export function loadCsv(root: string): LoadedDataset {
   const col = (name: string) => names.indexOf(name);
   for (const required of ['path', 'label', 'split']) {
     if (col(required) < 0) {
-      throw new DatasetError(`${file}: the header needs the columns path,label,split (found "${names.join(',')}")`);
+      throw new InputError(`${file}: the header needs the columns path,label,split (found "${names.join(',')}")`);
     }
   }
   const flagColumns = col('is_query') >= 0 || col('is_gallery') >= 0;
@@ -38,13 +38,13 @@ export function loadCsv(root: string): LoadedDataset {
     const field = (name: string) => record.fields[col(name)]?.trim() ?? '';
     const where = `${file}:${record.line}`;
     if (record.fields.length !== names.length) {
-      throw new DatasetError(`${where}: expected ${names.length} columns, found ${record.fields.length}`);
+      throw new InputError(`${where}: expected ${names.length} columns, found ${record.fields.length}`);
     }
     const rel = field('path');
     const labelText = field('label');
     const split = field('split').toLowerCase();
-    if (rel === '') throw new DatasetError(`${where}: empty path`);
-    if (labelText === '') throw new DatasetError(`${where}: empty label`);
+    if (rel === '') throw new InputError(`${where}: empty path`);
+    if (labelText === '') throw new InputError(`${where}: empty label`);
     const path = isAbsolute(rel) ? rel : join(dir, rel);
     if (split === 'train') {
       splits.train!.push({ path, label: trainLabels.label(labelText) });
@@ -66,17 +66,16 @@ function evalTargets(
   field: ((name: string) => string) | undefined,
 ): SplitName[] {
   if (split === 'query' || split === 'gallery') return [split];
-  if (split !== 'test')
-    throw new DatasetError(`${where}: split must be train, test, query or gallery, found "${split}"`);
+  if (split !== 'test') throw new InputError(`${where}: split must be train, test, query or gallery, found "${split}"`);
   if (!retrieval) return ['test'];
   if (field === undefined) {
-    throw new DatasetError(`${where}: a test row in a file with query/gallery rows needs is_query/is_gallery columns`);
+    throw new InputError(`${where}: a test row in a file with query/gallery rows needs is_query/is_gallery columns`);
   }
   const targets: SplitName[] = [];
   if (flag(field('is_query'), where, 'is_query')) targets.push('query');
   if (flag(field('is_gallery'), where, 'is_gallery')) targets.push('gallery');
   if (targets.length === 0) {
-    throw new DatasetError(`${where}: test row with neither is_query nor is_gallery set (${record.fields.join(',')})`);
+    throw new InputError(`${where}: test row with neither is_query nor is_gallery set (${record.fields.join(',')})`);
   }
   return targets;
 }
@@ -85,14 +84,14 @@ function flag(text: string, where: string, column: string): boolean {
   const t = text.toLowerCase();
   if (t === '1' || t === 'true' || t === 'yes') return true;
   if (t === '' || t === '0' || t === 'false' || t === 'no') return false;
-  throw new DatasetError(`${where}: ${column} must be 1/0, true/false or yes/no, found "${text}"`);
+  throw new InputError(`${where}: ${column} must be 1/0, true/false or yes/no, found "${text}"`);
 }
 
 function csvFile(root: string): string {
   const abs = resolve(root);
-  if (!existsSync(abs)) throw new DatasetError(`csv: --root ${root} does not exist`);
+  if (!existsSync(abs)) throw new InputError(`csv: --root ${root} does not exist`);
   if (!statSync(abs).isDirectory()) return abs;
   const inside = join(abs, CSV_DEFAULT_NAME);
-  if (!existsSync(inside)) throw new DatasetError(`csv: ${inside} not found (give --root the CSV file itself)`);
+  if (!existsSync(inside)) throw new InputError(`csv: ${inside} not found (give --root the CSV file itself)`);
   return inside;
 }

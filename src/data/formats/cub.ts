@@ -3,8 +3,8 @@
 // split and is not used). classes.txt, when present, names the classes and reveals empty ones.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import type { Sample } from '../types.js';
-import { DatasetError } from './errors.js';
 import { findBase, lineError, parseId, readLines, requireDirectory } from './files.js';
 import type { ListProblem, LoadedDataset } from './format.js';
 import { LabelMap } from './labels.js';
@@ -15,7 +15,7 @@ export function loadCub(root: string): LoadedDataset {
   const abs = requireDirectory(root, 'cub');
   const base = findBase(abs, ['CUB_200_2011'], 'images.txt');
   if (base === undefined) {
-    throw new DatasetError(`cub: images.txt not found in ${abs} or ${join(abs, 'CUB_200_2011')}`);
+    throw new InputError(`cub: images.txt not found in ${abs} or ${join(abs, 'CUB_200_2011')}`);
   }
   const imagesFile = join(base, 'images.txt');
   const labelsFile = join(base, 'image_class_labels.txt');
@@ -36,8 +36,7 @@ export function loadCub(root: string): LoadedDataset {
     if (!match) throw lineError(imagesFile, line, '"<image id> <relative path>"', text);
     const [, id, rel] = match as unknown as [string, string, string];
     const classId = classOf.get(id);
-    if (classId === undefined)
-      throw new DatasetError(`${labelsFile}: no class for image ${id} (${imagesFile}:${line})`);
+    if (classId === undefined) throw new InputError(`${labelsFile}: no class for image ${id} (${imagesFile}:${line})`);
     const split = classId < FIRST_TEST_CLASS ? 'train' : 'test';
     splits[split].push({ path: join(base, 'images', rel), label: maps[split].label(String(classId)) });
   }

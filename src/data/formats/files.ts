@@ -1,13 +1,13 @@
 // Reading annotation text files with errors that name the file, and finding where an archive was unpacked.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DatasetError } from './errors.js';
+import { InputError } from '../../util/errors.js';
 
 /** Throws a one-line error unless `root` is an existing directory. */
 export function requireDirectory(root: string, format: string): string {
   const abs = resolve(root);
-  if (!existsSync(abs)) throw new DatasetError(`${format}: --root ${root} does not exist`);
-  if (!statSync(abs).isDirectory()) throw new DatasetError(`${format}: --root ${root} is not a directory`);
+  if (!existsSync(abs)) throw new InputError(`${format}: --root ${root} does not exist`);
+  if (!statSync(abs).isDirectory()) throw new InputError(`${format}: --root ${root} is not a directory`);
   return abs;
 }
 
@@ -29,7 +29,7 @@ export function readLines(path: string): { text: string; line: number }[] {
     content = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new DatasetError(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot read (${code})`);
+    throw new InputError(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot read (${code})`);
   }
   if (content.charCodeAt(0) === 0xfeff) content = content.slice(1);
   const out: { text: string; line: number }[] = [];
@@ -39,9 +39,9 @@ export function readLines(path: string): { text: string; line: number }[] {
   return out;
 }
 
-export function lineError(path: string, line: number, expected: string, found: string): DatasetError {
+export function lineError(path: string, line: number, expected: string, found: string): InputError {
   const shown = found.length > 80 ? `${found.slice(0, 77)}...` : found;
-  return new DatasetError(`${path}:${line}: expected ${expected}, found "${shown}"`);
+  return new InputError(`${path}:${line}: expected ${expected}, found "${shown}"`);
 }
 
 /** Parses a whole positive decimal integer, or returns undefined. */

@@ -5,8 +5,8 @@
 // test; or, with a split file, whatever it says (see split-file.ts).
 import { readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import type { Sample } from '../types.js';
-import { DatasetError } from './errors.js';
 import { requireDirectory } from './files.js';
 import type { ListProblem, LoadedDataset, LoadOptions } from './format.js';
 import { LabelMap } from './labels.js';
@@ -32,7 +32,7 @@ export function loadFolder(root: string, opts: LoadOptions = {}): LoadedDataset 
   }
   const withImages = [...imagesOf.keys()];
   if (withImages.length === 0)
-    throw new DatasetError(`folder: no class folders with images in ${abs} (expected ROOT/<class>/<image>)`);
+    throw new InputError(`folder: no class folders with images in ${abs} (expected ROOT/<class>/<image>)`);
 
   const splitOf = opts.splitFile === undefined ? halves(withImages) : readSplitFile(opts.splitFile, withImages);
   const maps = { train: new LabelMap(), test: new LabelMap() };

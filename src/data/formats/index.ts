@@ -1,16 +1,16 @@
 // The dataset formats by name: loadDataset(name, root, opts) reads annotation lists into train/test (In-Shop and
 // retrieval CSVs: train/query/gallery) splits of (path, label) with labels 0..C-1 in the order first seen.
+
+import { InputError } from '../../util/errors.js';
 import { loadCars196 } from './cars196.js';
 import { loadCsv } from './csv.js';
 import { loadCub } from './cub.js';
-import { DatasetError } from './errors.js';
 import { loadFolder } from './folder.js';
 import type { LoadedDataset, LoadOptions } from './format.js';
 import { loadInshop } from './inshop.js';
 import { loadMnist } from './mnist.js';
 import { loadSop } from './sop.js';
 
-export { DatasetError } from './errors.js';
 export type { ListProblem, LoadedDataset, LoadOptions } from './format.js';
 export { splitNames } from './format.js';
 
@@ -35,14 +35,14 @@ export function isDatasetName(name: string): name is DatasetName {
   return Object.hasOwn(FORMATS, name);
 }
 
-/** Reads a dataset's lists; throws DatasetError (one line naming the file) when they are missing or malformed. */
+/** Reads a dataset's lists; throws InputError (one line naming the file) when they are missing or malformed. */
 export function loadDataset(name: string, root: string, opts: LoadOptions = {}): LoadedDataset {
   if (!isDatasetName(name)) {
-    throw new DatasetError(`unknown dataset "${name}"; known: ${DATASET_NAMES.join(', ')}`);
+    throw new InputError(`unknown dataset "${name}"; known: ${DATASET_NAMES.join(', ')}`);
   }
   if (opts.splitFile !== undefined && name !== 'folder') {
-    throw new DatasetError(`--split-file applies to the folder format only, not ${name}`);
+    throw new InputError(`--split-file applies to the folder format only, not ${name}`);
   }
-  if (root === '' && !ROOT_OPTIONAL.has(name)) throw new DatasetError(`${name}: --root is required`);
+  if (root === '' && !ROOT_OPTIONAL.has(name)) throw new InputError(`${name}: --root is required`);
   return FORMATS[name](root, opts);
 }

@@ -3,8 +3,8 @@
 // with status train, query or gallery. Paths are relative to the folder that holds img/ (the root).
 // Train has its own labels; query and gallery share one mapping so equal items get equal labels.
 import { join } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import type { Sample } from '../types.js';
-import { DatasetError } from './errors.js';
 import { findBase, lineError, parseId, readLines, requireDirectory } from './files.js';
 import type { ListProblem, LoadedDataset } from './format.js';
 import { LabelMap } from './labels.js';
@@ -14,12 +14,12 @@ const LIST = 'list_eval_partition.txt';
 export function loadInshop(root: string): LoadedDataset {
   const abs = requireDirectory(root, 'inshop');
   const listDir = findBase(abs, ['Eval'], LIST);
-  if (listDir === undefined) throw new DatasetError(`inshop: ${LIST} not found in ${abs} or ${join(abs, 'Eval')}`);
+  if (listDir === undefined) throw new InputError(`inshop: ${LIST} not found in ${abs} or ${join(abs, 'Eval')}`);
   const file = join(listDir, LIST);
   const [countLine, header, ...rows] = readLines(file);
   const declared = parseId(countLine?.text.trim() ?? '');
   if (countLine === undefined || declared === undefined) {
-    throw new DatasetError(`${file}: line 1 should be the number of images`);
+    throw new InputError(`${file}: line 1 should be the number of images`);
   }
   const columns = header?.text.trim().split(/\s+/) ?? [];
   const col = {
@@ -28,7 +28,7 @@ export function loadInshop(root: string): LoadedDataset {
     status: columns.indexOf('evaluation_status'),
   };
   if (col.path < 0 || col.item < 0 || col.status < 0) {
-    throw new DatasetError(`${file}: line 2 should be the header "image_name item_id evaluation_status"`);
+    throw new InputError(`${file}: line 2 should be the header "image_name item_id evaluation_status"`);
   }
 
   const trainLabels = new LabelMap();

@@ -2,8 +2,10 @@
 // annotation files: numeric, logical, char, cell and struct arrays, with or without zlib compression.
 // Sparse and object arrays are refused with a clear message; v7.3 files are HDF5 and are refused too.
 import { inflateSync } from 'node:zlib';
+import { InputError } from '../../util/errors.js';
 
-export class MatFormatError extends Error {
+/** A malformed MAT-file; callers add the file's name (the reader works on bytes). */
+export class MatFormatError extends InputError {
   override name = 'MatFormatError';
 }
 

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import type { RawImage, Sample } from '../types.js';
-import { DatasetError } from './errors.js';
 import type { LoadedDataset } from './format.js';
 import { LabelMap } from './labels.js';
 
@@ -45,21 +45,21 @@ export function loadMnist(name: MnistName, root?: string): LoadedDataset {
   const readRaw = (sample: Sample): RawImage => {
     const match = /^([a-z-]+):(train|test)\/(\d+)$/.exec(sample.path);
     const image = match?.[1] === name ? pixels[match[2] as 'train' | 'test'][Number(match[3])] : undefined;
-    if (image === undefined) throw new DatasetError(`${name}: no image ${sample.path}`);
+    if (image === undefined) throw new InputError(`${name}: no image ${sample.path}`);
     return { data: image.slice(), width: SIDE, height: SIDE, channels: 1 };
   };
   return { name, root: base, splits, readRaw, listProblems: [], notes };
 }
 
 function readClass(name: MnistName, file: string): { images: Uint8Array[]; skipped: number } {
-  if (!existsSync(file)) throw new DatasetError(`${name}: ${file} not found (is --root the ${name} package folder?)`);
+  if (!existsSync(file)) throw new InputError(`${name}: ${file} not found (is --root the ${name} package folder?)`);
   let data: unknown;
   try {
     data = (JSON.parse(readFileSync(file, 'utf8')) as { data?: unknown }).data;
   } catch (e) {
-    throw new DatasetError(`${name}: ${file} is not valid JSON (${(e as Error).message})`);
+    throw new InputError(`${name}: ${file} is not valid JSON (${(e as Error).message})`);
   }
-  if (!Array.isArray(data)) throw new DatasetError(`${name}: ${file} has no "data" array`);
+  if (!Array.isArray(data)) throw new InputError(`${name}: ${file} has no "data" array`);
   return name === 'mnist' ? readFlat(data) : readNested(data);
 }
 

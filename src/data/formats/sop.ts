@@ -1,8 +1,8 @@
 // Stanford Online Products: Stanford_Online_Products/Ebay_train.txt and Ebay_test.txt, space separated with the
 // header "image_id class_id super_class_id path"; paths are relative to the folder holding the lists.
 import { join } from 'node:path';
+import { InputError } from '../../util/errors.js';
 import type { Sample } from '../types.js';
-import { DatasetError } from './errors.js';
 import { findBase, lineError, readLines, requireDirectory } from './files.js';
 import type { LoadedDataset } from './format.js';
 import { LabelMap } from './labels.js';
@@ -11,7 +11,7 @@ export function loadSop(root: string): LoadedDataset {
   const abs = requireDirectory(root, 'sop');
   const base = findBase(abs, ['Stanford_Online_Products'], 'Ebay_train.txt');
   if (base === undefined) {
-    throw new DatasetError(`sop: Ebay_train.txt not found in ${abs} or ${join(abs, 'Stanford_Online_Products')}`);
+    throw new InputError(`sop: Ebay_train.txt not found in ${abs} or ${join(abs, 'Stanford_Online_Products')}`);
   }
   return {
     name: 'sop',
@@ -28,7 +28,7 @@ function readList(base: string, name: string): Sample[] {
   const classCol = columns.indexOf('class_id');
   const pathCol = columns.indexOf('path');
   if (header === undefined || classCol < 0 || pathCol < 0) {
-    throw new DatasetError(`${file}: expected the header "image_id class_id super_class_id path"`);
+    throw new InputError(`${file}: expected the header "image_id class_id super_class_id path"`);
   }
   const labels = new LabelMap();
   return rows.map(({ text, line }) => {

@@ -4,7 +4,7 @@
 //   # split.txt
 //   train Black_footed_Albatross
 //   test  Cardinal
-import { DatasetError } from './errors.js';
+import { InputError } from '../../util/errors.js';
 import { lineError, readLines } from './files.js';
 
 export function readSplitFile(path: string, classes: string[]): Map<string, 'train' | 'test'> {
@@ -15,14 +15,14 @@ export function readSplitFile(path: string, classes: string[]): Map<string, 'tra
     const match = /^\s*(train|test)\s+(.+?)\s*$/.exec(text);
     if (!match) throw lineError(path, line, '"train <class folder>" or "test <class folder>"', text);
     const [, split, cls] = match as unknown as [string, 'train' | 'test', string];
-    if (!known.has(cls)) throw new DatasetError(`${path}:${line}: no class folder with images named "${cls}"`);
-    if (splitOf.has(cls)) throw new DatasetError(`${path}:${line}: class "${cls}" is listed twice`);
+    if (!known.has(cls)) throw new InputError(`${path}:${line}: no class folder with images named "${cls}"`);
+    if (splitOf.has(cls)) throw new InputError(`${path}:${line}: class "${cls}" is listed twice`);
     splitOf.set(cls, split);
   }
   const missing = classes.filter((c) => !splitOf.has(c));
   if (missing.length > 0) {
     const shown = missing.slice(0, 3).join('", "') + (missing.length > 3 ? `" and ${missing.length - 3} more` : '"');
-    throw new DatasetError(`${path}: no split for class folder "${shown} (add "train <name>" or "test <name>" lines)`);
+    throw new InputError(`${path}: no split for class folder "${shown} (add "train <name>" or "test <name>" lines)`);
   }
   return splitOf;
 }

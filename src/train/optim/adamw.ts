@@ -8,8 +8,8 @@
 // only their rows, lazily as torch.optim.SparseAdam: rows outside the step keep p, m and v unchanged
 // (no decay), and the rows of a step use the parameter's t for the bias corrections.
 import { type Tensor, zerosLike } from '../../tensor/index.js';
+import type { RowGrad } from '../../tensor/row-sparse.js';
 import { Optimizer, type ParamGroup, type ParamState, type ResolvedGroup } from './optimizer.js';
-import type { RowGrad } from './row-sparse.js';
 
 export interface AdamWOptions {
   lr?: number;

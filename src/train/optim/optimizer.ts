@@ -2,7 +2,7 @@
 // decay), per-parameter state, gradient clearing and a serialisable state dict (JSON metadata plus
 // named tensors keyed as torch's optimizer.state_dict(): "state.<param index>.<buffer name>").
 import { keep, noGrad, scope, type Tensor } from '../../tensor/index.js';
-import { clearRowGrads, type RowGrad, takeRowGrad } from './row-sparse.js';
+import { clearRowGrads, type RowGrad, takeRowGrad } from '../../tensor/row-sparse.js';
 
 export interface ParamGroup {
   params: Tensor[];

@@ -9,8 +9,8 @@
 // a parameter first seen with a row gradient starts at zero, which equals torch's first step when
 // dampening = 0 (the default and the recipe's setting).
 import { emptyLike, type Tensor, zerosLike } from '../../tensor/index.js';
+import type { RowGrad } from '../../tensor/row-sparse.js';
 import { checkNonNegative, Optimizer, type ParamGroup, type ParamState, type ResolvedGroup } from './optimizer.js';
-import type { RowGrad } from './row-sparse.js';
 
 export interface SgdOptions {
   lr: number;

@@ -3,7 +3,7 @@
 // as a fresh autograd leaf, so backward() fills a [k, d] gradient and never a dense one. The
 // optimisers pick it up with takeRowGrad(param) and update only those rows of the parameter and of its
 // optimiser state (lazy, like torch's sparse optimisers). param.grad stays null for such steps.
-import { isGradEnabled, keep, noGrad, scope, type Tensor, tensor, zeros } from '../../tensor/index.js';
+import { isGradEnabled, keep, noGrad, scope, type Tensor, tensor, zeros } from './index.js';
 
 export interface RowGrad {
   /** Distinct row indices of the parameter, int64 [k], ascending. */

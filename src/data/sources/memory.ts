@@ -1,11 +1,12 @@
 // A batch source for small data sets held in memory as one uint8 tensor (MNIST-like: every image the
 // same size, pixels from Dataset.readRaw). Batches are gathered and normalised on the engine; the only
 // augmentation is a horizontal flip drawn from (seed, epoch, batch), so runs resume exactly.
-import type { Dataset, Sample } from '../data/types.js';
-import type { InputSpec } from '../nn/input-spec.js';
-import { keep, scope, type Tensor, tensor, where } from '../tensor/index.js';
-import { Rng } from '../util/rng.js';
-import type { BatchSource, TrainingBatch } from './trainer.js';
+
+import type { InputSpec } from '../../nn/input-spec.js';
+import { keep, scope, type Tensor, tensor, where } from '../../tensor/index.js';
+import { Rng } from '../../util/rng.js';
+import type { Dataset, Sample } from '../types.js';
+import type { BatchSource, TrainingBatch } from './types.js';
 
 export class InMemoryImages implements BatchSource {
   /** [N, C, H, W] uint8. */

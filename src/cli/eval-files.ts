@@ -4,9 +4,9 @@
 // Every problem is one line naming the flag, the file and what was expected.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UserError } from '../cli/errors.js';
 import { loadNpy } from '../io/npy.js';
 import type { Tensor } from '../tensor/index.js';
+import { InputError, UsageError } from '../util/errors.js';
 
 export interface LoadedSet {
   embeddings: Tensor;
@@ -29,7 +29,7 @@ function loadEmbeddings(flag: string, path: string): Tensor {
   if (t.rank !== 2 || !FLOAT_DTYPES.includes(t.dtype)) {
     const found = describeShape(t);
     t.dispose();
-    throw new UserError(`${flag} ${path}: expected a 2-d float array [n, d], got ${found}`, 2);
+    throw new InputError(`${flag} ${path}: expected a 2-d float array [n, d], got ${found}`);
   }
   return t;
 }
@@ -40,7 +40,7 @@ function loadLabels(flag: string, path: string): Tensor {
   if (!oneD || !LABEL_DTYPES.includes(t.dtype)) {
     const found = describeShape(t);
     t.dispose();
-    throw new UserError(`${flag} ${path}: expected a 1-d integer array (int32 or int64) of labels, got ${found}`, 2);
+    throw new InputError(`${flag} ${path}: expected a 1-d integer array (int32 or int64) of labels, got ${found}`);
   }
   if (t.rank === 2) {
     const flat = t.reshape(-1);
@@ -60,15 +60,15 @@ function readSidecar(path: string, rows: number, npyPath: string): string[] {
   try {
     doc = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new UserError(`${path}: not a readable JSON sidecar (${(e as Error).message.split('\n')[0]})`, 2);
+    throw new InputError(`${path}: not a readable JSON sidecar (${(e as Error).message.split('\n')[0]})`);
   }
   const paths = (doc as { paths?: unknown } | null)?.paths;
   if (!Array.isArray(paths) || paths.length !== rows || !paths.every((p) => typeof p === 'string')) {
-    throw new UserError(`${path}: "paths" must be an array of ${rows} strings, one per row of ${npyPath}`, 2);
+    throw new InputError(`${path}: "paths" must be an array of ${rows} strings, one per row of ${npyPath}`);
   }
   const labels = (doc as { labels?: unknown }).labels;
   if (labels !== undefined && (!Array.isArray(labels) || labels.length !== rows)) {
-    throw new UserError(`${path}: "labels" must have ${rows} entries, one per row of ${npyPath}`, 2);
+    throw new InputError(`${path}: "labels" must have ${rows} entries, one per row of ${npyPath}`);
   }
   const base = dirname(resolve(path));
   return (paths as string[]).map((p) => resolve(base, p));
@@ -89,7 +89,7 @@ export function loadSet(embeddings: { flag: string; path: string }, labels: { fl
     const message = `${labels.flag} ${labels.path} has ${l.size(0)} labels but ${source} has ${e.size(0)} rows`;
     e.dispose();
     l.dispose();
-    throw new UserError(message, 2);
+    throw new UsageError(message);
   }
   const sidecar = sidecarPath(embeddings.path);
   const set: LoadedSet = { embeddings: e, labels: l, source };
@@ -110,6 +110,6 @@ export function checkSameDimension(query: LoadedSet, gallery: LoadedSet): void {
   const dq = query.embeddings.size(1);
   const dg = gallery.embeddings.size(1);
   if (dq !== dg) {
-    throw new UserError(`${gallery.source} has dimension ${dg} but ${query.source} has dimension ${dq}`, 2);
+    throw new InputError(`${gallery.source} has dimension ${dg} but ${query.source} has dimension ${dq}`);
   }
 }

@@ -1,0 +1,16 @@
+// How the CLI tells a person that something went wrong: one line on stderr, no stack trace (unless
+// NORMSOFTMAX_DEBUG=1), and the exit code of the rule in src/util/errors.ts.
+import { EXIT_FAILURE, firstLine, NormsoftmaxError } from '../util/errors.js';
+
+/** Prints an error as one line and returns the exit code to use. */
+export function reportError(e: unknown): number {
+  if (process.env.NORMSOFTMAX_DEBUG === '1' && e instanceof Error) console.error(e.stack);
+  if (e instanceof NormsoftmaxError) {
+    console.error(`normsoftmax: ${firstLine(e)}`);
+    return e.exitCode;
+  }
+  // Anything else is a fault of ours (or of libtorch) rather than of the input: say so.
+  const hint = process.env.NORMSOFTMAX_DEBUG === '1' ? '' : ' (NORMSOFTMAX_DEBUG=1 shows the stack)';
+  console.error(`normsoftmax: internal error: ${firstLine(e)}${hint}`);
+  return EXIT_FAILURE;
+}

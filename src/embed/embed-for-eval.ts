@@ -1,0 +1,47 @@
+// Embeds what a data set is evaluated on with a model from a file: its test split (query = gallery) or,
+// for In-Shop-like data, its query and gallery splits.
+import type { Dataset, Sample } from '../data/types.js';
+import type { Tensor } from '../tensor/index.js';
+import { InputError } from '../util/errors.js';
+import { embedSamples, pipelineOf } from './embed-samples.js';
+import { loadModel } from './load-model.js';
+
+export interface EmbeddedSet {
+  embeddings: Tensor;
+  labels: Int32Array;
+  paths: string[];
+}
+
+export interface EmbedForEvalOptions {
+  checkpoint: string;
+  arch?: string;
+  dim?: number;
+  dataset: Dataset;
+  silent?: boolean;
+}
+
+export async function embedForEval(o: EmbedForEvalOptions): Promise<{ query: EmbeddedSet; gallery?: EmbeddedSet }> {
+  const { test, query, gallery } = o.dataset.splits;
+  if (!test && !(query && gallery)) {
+    throw new InputError(`${o.dataset.name}: no test split and no query/gallery splits to evaluate`);
+  }
+  const { model, config } = loadModel(o.checkpoint, { arch: o.arch, dim: o.dim });
+  const pipeline = pipelineOf(config);
+  const embed = async (samples: Sample[], label: string): Promise<EmbeddedSet> => ({
+    embeddings: await embedSamples(model, o.dataset, samples, { silent: o.silent, label, pipeline }),
+    labels: Int32Array.from(samples, (s) => s.label),
+    paths: samples.map((s) => s.path),
+  });
+  try {
+    if (test) return { query: await embed(test, 'embedding test') };
+    const q = await embed(query as Sample[], 'embedding query');
+    try {
+      return { query: q, gallery: await embed(gallery as Sample[], 'embedding gallery') };
+    } catch (e) {
+      q.embeddings.dispose();
+      throw e;
+    }
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,48 @@
+// Embedding whole splits with a model, in eval mode and without autograd.
+import { createBatchSource } from '../data/sources/batch-source.js';
+import { DEFAULT_PIPELINE, type PipelineOptions } from '../data/sources/types.js';
+import type { Dataset, Sample } from '../data/types.js';
+import type { Embedder } from '../nn/embedder.js';
+import { cat, type Device, keep, noGrad, scope, type Tensor } from '../tensor/index.js';
+import { createProgress } from '../util/progress.js';
+
+/** The eval pipeline a model was trained with (its resize and crop), or the paper's default. */
+export function pipelineOf(config: { resize: number; crop: number } | null): PipelineOptions {
+  return config ? { ...DEFAULT_PIPELINE, resize: config.resize, crop: config.crop } : { ...DEFAULT_PIPELINE };
+}
+
+/** Unit-norm embeddings [N, dim] of the samples, in order. */
+export async function embedSamples(
+  model: Embedder,
+  dataset: Dataset,
+  samples: readonly Sample[],
+  o: { batchSize?: number; pipeline?: PipelineOptions; silent?: boolean; label?: string } = {},
+): Promise<Tensor> {
+  const batchSize = o.batchSize ?? 128;
+  const source = createBatchSource(dataset, samples, model.input, o.pipeline ?? DEFAULT_PIPELINE, 'eval');
+  const progress = createProgress({ label: o.label ?? 'embedding', total: samples.length, silent: o.silent });
+  const wasTraining = model.training;
+  model.eval();
+  const parts: Tensor[] = [];
+  const device = model.parameters()[0]?.device ?? 'cpu';
+  try {
+    let done = 0;
+    for await (const batch of source.ordered(batchSize)) {
+      parts.push(keep(scope(() => noGrad(() => model.forward(onDevice(batch.images, device)).to('cpu')))));
+      done += batch.images.size(0);
+      batch.images.dispose();
+      batch.labels.dispose();
+      progress.update(done);
+    }
+    progress.stop();
+    return scope(() => cat(parts, 0));
+  } finally {
+    for (const p of parts) p.dispose();
+    await source.dispose?.();
+    model.train(wasTraining);
+  }
+}
+
+function onDevice(x: Tensor, device: Device): Tensor {
+  return device === 'cpu' ? x : x.to(device);
+}

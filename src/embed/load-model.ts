@@ -1,0 +1,48 @@
+// A trained embedder from a file: a normsoftmax checkpoint (arch, dim and input pipeline read from it), or
+// bare torchvision / safetensors weights (then arch, and dim when it differs from the backbone's width).
+import { disposeCheckpointFile, isCheckpointFile, readCheckpointFile } from '../io/checkpoint-file.js';
+import { loadWeights } from '../io/weights.js';
+import { ARCHS, createEmbedder, type Embedder, isArch } from '../nn/embedder.js';
+import { UsageError } from '../util/errors.js';
+
+export interface LoadedModel {
+  model: Embedder;
+  /** Where it came from, for messages. */
+  description: string;
+  /** The training run's resize and crop when the file is a checkpoint (its eval pipeline). */
+  config: { arch: string; dim: number; resize: number; crop: number } | null;
+}
+
+export function loadModel(path: string, o: { arch?: string; dim?: number } = {}): LoadedModel {
+  if (isCheckpointFile(path)) {
+    const ckpt = readCheckpointFile(path);
+    try {
+      const c = ckpt.meta.config;
+      if (!isArch(c.arch)) throw new UsageError(`--checkpoint ${path}: unknown architecture "${c.arch}"`);
+      const model = createEmbedder({ arch: c.arch, dim: c.dim });
+      model.loadStateDict(ckpt.model);
+      model.eval();
+      return { model, description: `${path} (${c.arch}, dim ${c.dim}, epoch ${ckpt.meta.epochsDone})`, config: c };
+    } finally {
+      disposeCheckpointFile(ckpt);
+    }
+  }
+  if (!o.arch) throw new UsageError(`--checkpoint ${path} is a bare weights file: pass --arch (and --dim)`);
+  if (!isArch(o.arch)) throw new UsageError(`--arch: expected one of ${ARCHS.join(', ')}, got "${o.arch}"`);
+  const model = createEmbedder({ arch: o.arch, dim: o.dim });
+  const weights = loadWeights(path);
+  try {
+    // An embedder's own state dict (backbone.* and remap.*), e.g. exported from a checkpoint, loads whole.
+    const keys = Object.keys(weights);
+    const isEmbedderState = keys.length > 0 && keys.every((k) => k.startsWith('backbone.') || k.startsWith('remap.'));
+    if (isEmbedderState) model.loadStateDict(weights);
+    else model.loadBackboneWeights(weights);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  } finally {
+    for (const t of Object.values(weights)) t.dispose();
+  }
+  model.eval();
+  return { model, description: `${path} (bare ${o.arch} weights, dim ${model.dim})`, config: null };
+}
