@@ -91,7 +91,7 @@ test('normsoftmax data check: prints the report, then one line on stderr and a n
   const bad = spawnSync(process.execPath, [bin, 'data', 'check', '--dataset', 'cub', '--root', join(dir, 'cub')], {
     encoding: 'utf8',
   });
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 3); // bad input (src/util/errors.ts)
   assert.match(bad.stdout, /^4 problems:$/m);
   assert.match(bad.stdout, /^ {2}missing file: .*Bird_1_0001_101.jpg$/m);
   assert.equal(bad.stderr, `normsoftmax: data check found 4 problems in ${base}\n`);

@@ -120,7 +120,7 @@ test('missing or malformed annotation files are one-line errors naming the file'
     const base = join(dir, 'cub', 'CUB_200_2011');
     rmSync(join(base, 'image_class_labels.txt'));
     assert.throws(() => loadDataset('cub', join(dir, 'cub')), {
-      name: 'DatasetError',
+      name: 'InputError',
       message: `${join(base, 'image_class_labels.txt')}: file not found`,
     });
     writeFileSync(join(base, 'image_class_labels.txt'), '1 3\n2 three\n');
@@ -157,5 +157,5 @@ test('the registry: unknown names list the known ones; --split-file only for fol
     () => loadDataset('cub', join(FIXTURES, 'cub'), { splitFile: 'x' }),
     /--split-file applies to the folder format only/,
   );
-  assert.throws(() => loadDataset('cub', ''), /cub: --root is required/);
+  assert.throws(() => loadDataset('cub', ''), { name: 'UsageError', message: '--root is required for --dataset cub' });
 });
