@@ -1,0 +1,85 @@
+// The visual-search contract shared by the index (build, open, search), the search CLI and the HTTP
+// service. An index is a folder (format in docs/index-format.md); opening it gives a VisualSearchIndex.
+import type { InputSpec } from '../nn/input-spec.js';
+
+export type SearchMode = 'float' | 'binary' | 'rerank';
+export type VectorPrecision = 'f32' | 'f16' | 'i8';
+export type IndexBackend = 'usearch' | 'lancedb';
+
+/** Who made the vectors: queries must be embedded by the same model and pipeline. */
+export interface EmbedderIdentity {
+  /** SHA-256 of the checkpoint / weights file, or null when vectors came from elsewhere (--embeddings). */
+  checkpointSha256: string | null;
+  /** The checkpoint path as given at build time (for serve/search --image to load it again). */
+  checkpointPath: string | null;
+  arch: string | null;
+  dim: number;
+  input: InputSpec | null;
+  /** The eval pipeline: resize then centre crop (0 = none). */
+  resize: number;
+  crop: number;
+}
+
+export interface ItemMeta {
+  /** Unique within the index: the path relative to the image root, the CSV/dataset path, or the row number. */
+  id: string;
+  /** Relative to the index's image root (never absolute, never with ".."); null when unknown. */
+  path: string | null;
+  label: string | null;
+  /** File size in bytes and SHA-256 of the file's content, for incremental rebuilds; null when unknown. */
+  size: number | null;
+  hash: string | null;
+}
+
+export interface SearchHit {
+  id: string;
+  path: string | null;
+  label: string | null;
+  /** Cosine similarity for float and rerank; bits in common (dim - Hamming distance) for binary. */
+  score: number;
+}
+
+export interface SearchRequest {
+  k: number;
+  mode: SearchMode;
+  /** Exact search even when an HNSW index exists. */
+  exact?: boolean;
+  /** Rerank: Hamming candidates = oversample * k, re-scored with the float vectors (default 4). */
+  oversample?: number;
+  /** A filter on the metadata, e.g. "label = 'sandal'" (the same syntax for both backends). */
+  where?: string;
+}
+
+export interface IndexStats {
+  items: number;
+  dim: number;
+  precision: VectorPrecision;
+  backend: IndexBackend;
+  /** Whether an HNSW (approximate) index is used by default for float / binary search. */
+  hnsw: { float: boolean; binary: boolean };
+  bytesOnDisk: number;
+}
+
+export interface VisualSearchIndex {
+  readonly dir: string;
+  readonly embedder: EmbedderIdentity;
+  /** Absolute image root, or null when items have no files. */
+  readonly imageRoot: string | null;
+  stats(): IndexStats;
+  item(id: string): ItemMeta | undefined;
+  /** The stored float vector of an item (dequantised), unit length. */
+  vectorOf(id: string): Float32Array | undefined;
+  /** One result list per query vector (each of length dim); never blocks the event loop for long. */
+  search(queries: readonly Float32Array[], request: SearchRequest): Promise<SearchHit[][]>;
+  /** The absolute path of an item's image, checked to lie inside the image root; null otherwise. */
+  imageFile(id: string): string | null;
+  close(): Promise<void>;
+}
+
+/** Embeds query images (encoded bytes: JPEG/PNG/WebP...) with the index's embedder, off the main thread. */
+export interface QueryEmbedder {
+  readonly dim: number;
+  /** One unit-length vector per image, in order; rejects with a BadImageError-like InputError per bad image. */
+  embed(images: readonly Uint8Array[]): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}
