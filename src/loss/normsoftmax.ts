@@ -5,10 +5,11 @@
 // plus negatives drawn uniformly without replacement until |S| = ceil(f * C), and y_i is re-indexed
 // into S. Then only W[S] takes part: it is gathered into its own autograd leaf (gatherRows), so
 // backward produces an |S| x d gradient, W.grad stays null, and the optimiser updates only those rows
-// of W and of its state (lazy row-sparse update, see tensor/row-sparse.ts). The step therefore
+// of W and of its state (lazy row-sparse update, see tensor/row-sparse.ts, which also says how long the
+// gathered rows live when no optimiser step takes them). The step therefore
 // costs O(|S| d) instead of O(C d) in the loss and in the optimiser.
 import { F, type Generator, keep, type Tensor, tensor, uniform } from '../tensor/index.js';
-import { gatherRows } from '../tensor/row-sparse.js';
+import { anchorRows, gatherRows } from '../tensor/row-sparse.js';
 import type { Device } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import { reindex, sampleClassSubset } from './class-subset.js';
@@ -102,7 +103,8 @@ export class NormSoftmaxLoss implements MetricLoss {
   #subsetLoss(embeddings: Tensor, classes: readonly number[], targets: number[]): Tensor {
     const rows = gatherRows(this.weight, classes);
     const logits = embeddings.mm(F.normalize(rows).T).div(this.temperature);
-    return F.crossEntropy(logits, this.#targets(targets, embeddings));
+    // The gathered rows live while the returned loss does (backward may come after this scope).
+    return anchorRows(rows, F.crossEntropy(logits, this.#targets(targets, embeddings)));
   }
 
   #targets(ys: readonly number[], like: Tensor): Tensor {

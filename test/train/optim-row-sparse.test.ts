@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { noGrad, scope, type Tensor, tensor } from '../../src/tensor/index.js';
-import { gatherRows, hasRowGrad, takeRowGrad } from '../../src/tensor/row-sparse.js';
+import { NormSoftmaxLoss } from '../../src/loss/normsoftmax.js';
+import { F, Generator, memory, noGrad, scope, type Tensor, tensor } from '../../src/tensor/index.js';
+import { clearRowGrads, gatheredLeafCount, gatherRows, hasRowGrad, takeRowGrad } from '../../src/tensor/row-sparse.js';
 import { AdamW } from '../../src/train/optim/adamw.js';
 import type { Optimizer } from '../../src/train/optim/optimizer.js';
 import { SGD } from '../../src/train/optim/sgd.js';
@@ -101,4 +102,89 @@ test('gatherRows under noGrad is a plain index_select and records nothing', () =
     assert.deepEqual(rows.toArray(), [4, 0, 1, 2]);
     assert.equal(hasRowGrad(w), false);
   });
+});
+
+// Lifetime of gathered leaves (tensor/row-sparse.ts): freed when nobody can take their gradient, kept
+// (or folded into the parameter's row gradient) while a later step may.
+function subsampledLoss(): { loss: NormSoftmaxLoss; x: Tensor; y: Tensor } {
+  const loss = new NormSoftmaxLoss({ numClasses: 40, dim: 4, classFraction: 0.2, generator: new Generator(3) });
+  const x = F.normalize(
+    tensor(
+      Array.from({ length: 16 }, (_, i) => Math.cos(i + 1)),
+      { shape: [4, 4] },
+    ),
+  );
+  return { loss, x, y: tensor([0, 0, 9, 9], { dtype: 'int64' }) };
+}
+
+test('subsampled forward+backward with grad enabled and no optimiser step: live tensors stay flat', () => {
+  scope(() => {
+    const { loss, x, y } = subsampledLoss();
+    const call = () => scope(() => loss.forward(x, y).backward());
+    call();
+    const live = memory().liveTensors;
+    for (let i = 0; i < 50; i++) call();
+    assert.equal(memory().liveTensors, live);
+    assert.equal(hasRowGrad(loss.weight), true, 'the gradients are kept for a step, folded into one');
+    clearRowGrads(loss.weight);
+  });
+});
+
+test('subsampled forward only with grad enabled (a validation loss): live tensors stay flat, nothing pending', () => {
+  scope(() => {
+    const { loss, x, y } = subsampledLoss();
+    const live = memory().liveTensors;
+    for (let i = 0; i < 50; i++) scope(() => loss.forward(x, y).item());
+    assert.equal(memory().liveTensors, live);
+    assert.equal(hasRowGrad(loss.weight), false);
+  });
+});
+
+test('a row gradient from a backward in an earlier scope is applied by a later step (as a dense .grad)', () => {
+  scope(() => {
+    const w = weights([0, 1, 2, 3, 4]).requiresGrad_(true);
+    const dense = weights([0, 1, 2, 3, 4]).requiresGrad_(true);
+    scope(() => rowLoss(gatherRows(w, ROWS), 1).backward());
+    scope(() => rowLoss(gatherRows(w, ROWS), 2).backward());
+    rowLoss(dense.indexSelect(0, tensor(ROWS, { dtype: 'int64' })), 1).backward();
+    rowLoss(dense.indexSelect(0, tensor(ROWS, { dtype: 'int64' })), 2).backward();
+    assert.equal(gatheredLeafCount(w), 0, 'the leaves are folded into one row gradient when their scope ends');
+    const live = memory().liveTensors;
+    new SGD([w], { lr: 0.5, momentum: 0 }).step();
+    assert.equal(memory().liveTensors, live - 2, 'step frees the folded rows and values');
+    assert.equal(hasRowGrad(w), false);
+    new SGD([dense], { lr: 0.5, momentum: 0 }).step();
+    assert.equal(maxAbsDiff(w.detach(), dense.detach()), 0);
+  });
+});
+
+test('a loss returned from its scope keeps its gathered rows until backward and step', () => {
+  scope(() => {
+    const { loss, x, y } = subsampledLoss();
+    const before = loss.weight.detach().clone();
+    const opt = new SGD(loss.parameters(), { lr: 1, momentum: 0 });
+    const l = scope(() => scope(() => loss.forward(x, y)));
+    l.backward();
+    opt.step();
+    const classes = loss.lastClasses as readonly number[];
+    const changed = noGrad(() => loss.weight.sub(before).abs().sum(1)).toArray();
+    for (const c of [0, 9]) assert.ok(classes.includes(c) && (changed[c] as number) > 0, `row ${c} updated`);
+    changed.forEach((v, r) => {
+      if (!classes.includes(r)) assert.equal(v, 0, `row ${r} untouched`);
+    });
+  });
+});
+
+test('outside every scope, repeated forward+backward folds earlier gradients: one leaf pending at a time', () => {
+  const { loss, x, y } = subsampledLoss();
+  const opt = new SGD(loss.parameters(), { lr: 0.1, momentum: 0 });
+  for (let i = 0; i < 5; i++) {
+    loss.forward(x, y).backward();
+    assert.equal(gatheredLeafCount(loss.weight), 1);
+  }
+  assert.equal(hasRowGrad(loss.weight), true);
+  opt.step();
+  assert.equal(gatheredLeafCount(loss.weight), 0);
+  assert.equal(hasRowGrad(loss.weight), false);
+  for (const t of [loss.weight, x, y]) t.dispose();
 });
