@@ -57,7 +57,9 @@ export class DecodePool {
     const p = slot.pending.get(reply.id);
     if (!p) return;
     slot.pending.delete(reply.id);
-    if (slot.pending.size === 0) slot.worker.unref();
+    // Not once closing: terminate() refs the worker so that its exit can arrive, and an unref here would
+    // let the event loop empty first, leaving close() pending forever (the process then exits, code 13).
+    if (slot.pending.size === 0 && !this.closed) slot.worker.unref();
     if (reply.ok) p.resolve({ chw: reply.chw, shape: reply.shape, resized: reply.resized });
     else if (reply.bad) p.reject(new BadImageError(reply.path, reply.message));
     else p.reject(new Error(`${reply.path}: ${reply.message}`));
@@ -79,7 +81,13 @@ export class DecodePool {
       const { req, p } = this.queue.shift() as { req: WorkerRequest; p: Pending };
       if (best.pending.size === 0) best.worker.ref();
       best.pending.set(req.id, p);
-      best.worker.postMessage(req);
+      try {
+        best.worker.postMessage(req);
+      } catch (e) {
+        best.pending.delete(req.id);
+        if (best.pending.size === 0) best.worker.unref();
+        p.reject(e instanceof Error ? e : new Error(String(e)));
+      }
     }
   }
 
@@ -97,6 +105,11 @@ export class DecodePool {
     this.closed = true;
     const e = new Error('decode pool is closed');
     for (const { p } of this.queue.splice(0)) p.reject(e);
+    // Jobs in flight settle now: their replies, if any still come, are dropped.
+    for (const s of this.slots) {
+      for (const p of s.pending.values()) p.reject(e);
+      s.pending.clear();
+    }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }
