@@ -5,6 +5,10 @@
 //             or, when no negative is farther than p, the farthest negative of a
 //   loss    = 1/|P| sum_{(a,p) in P} max(0, margin + d(a,p) - d(a, n*(a,p)))
 // Gradients flow through d(a,p) and the selected d(a,n*), as in TF-addons.
+// A batch without a valid triplet (no two images of a class, or a single class: common with a shuffle
+// sampler) has nothing to learn from: its loss is a zero that is still connected to the embeddings, so
+// backward() works and gives zero gradients, as pytorch-metric-learning does (its 0/0 used to be NaN).
+// lastForwardEmpty says so, for the trainer's count.
 import { eye, type Tensor, where } from '../tensor/index.js';
 import { pairwiseDistance } from './pairwise-distance.js';
 import { checkBatch, type MetricLoss } from './types.js';
@@ -16,6 +20,7 @@ export interface TripletOptions {
 
 export class TripletSemiHardLoss implements MetricLoss {
   readonly margin: number;
+  lastForwardEmpty = false;
 
   constructor(o: TripletOptions = {}) {
     this.margin = o.margin ?? 1.0;
@@ -25,6 +30,8 @@ export class TripletSemiHardLoss implements MetricLoss {
 
   forward(embeddings: Tensor, labels: Tensor): Tensor {
     checkBatch('TripletSemiHardLoss', embeddings, labels);
+    this.lastForwardEmpty = !hasValidTriplet(labels.toArray());
+    if (this.lastForwardEmpty) return embeddings.mul(0).sum();
     const b = embeddings.size(0);
     const d = pairwiseDistance(embeddings);
     const y = labels.unsqueeze(1);
@@ -50,6 +57,13 @@ export class TripletSemiHardLoss implements MetricLoss {
   namedParameters(): Record<string, Tensor> {
     return {};
   }
+}
+
+/** Whether some anchor has a positive (another image of its class) and a negative (another class). */
+function hasValidTriplet(labels: readonly number[]): boolean {
+  const counts = new Map<number, number>();
+  for (const y of labels) counts.set(y, (counts.get(y) ?? 0) + 1);
+  return counts.size >= 2 && [...counts.values()].some((c) => c >= 2);
 }
 
 /** Minimum over dim of the entries where mask is 1; the plain maximum where the mask is empty. */

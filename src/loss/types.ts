@@ -8,6 +8,11 @@ export interface MetricLoss {
   parameters(): Tensor[];
   /** The same tensors by name, for checkpoints (e.g. { weight } for NormSoftmax). */
   namedParameters(): Record<string, Tensor>;
+  /**
+   * True when the last forward() had nothing to learn from (triplet: no valid triplet in the batch); its
+   * loss was then a zero connected to the embeddings (zero gradients). Absent for losses that never are.
+   */
+  readonly lastForwardEmpty?: boolean;
 }
 
 /** Checks the shapes the losses expect; messages name the argument. */

@@ -46,3 +46,37 @@ test('triplet loss has no parameters and checks its inputs', () => {
     );
   });
 });
+
+test('a batch without a valid triplet (no positive pair, or one class only): zero loss, zero finite gradient', () => {
+  scope(() => {
+    const loss = new TripletSemiHardLoss({ margin: 0.2 });
+    const cases: [string, number[]][] = [
+      ['four classes, one image each', [3, 1, 0, 2]],
+      ['one class only (no negative)', [5, 5, 5, 5]],
+    ];
+    for (const [what, labels] of cases) {
+      const x = tensor([
+        [0.6, 0.8],
+        [1, 0],
+        [0, -1],
+        [-0.8, 0.6],
+      ]).requiresGrad_(true);
+      const value = loss.forward(x, tensor(labels, { dtype: 'int64' }));
+      assert.equal(value.item(), 0, what);
+      assert.equal(loss.lastForwardEmpty, true, what);
+      value.backward();
+      assert.deepEqual((x.grad as Tensor).toArray(), [0, 0, 0, 0, 0, 0, 0, 0], what);
+    }
+    // One positive pair is enough: the loss is the pair's, and the flag is off again.
+    const x = tensor([[0], [0.5], [1], [3]]);
+    const value = loss.forward(x, tensor([0, 0, 1, 2], { dtype: 'int64' })).item();
+    assert.equal(loss.lastForwardEmpty, false);
+    // (0, 0.5): nearest negative beyond 0.5 is 1 -> 0; (0.5, 0): beyond 0.5 is 2.5 -> 0; mean over 2 pairs.
+    assert.equal(value, 0);
+    assert.ok(
+      Math.abs(
+        new TripletSemiHardLoss({ margin: 1 }).forward(x, tensor([0, 0, 1, 2], { dtype: 'int64' })).item() - 0.25,
+      ) < 1e-6,
+    );
+  });
+});
