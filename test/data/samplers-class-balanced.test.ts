@@ -113,3 +113,77 @@ test('class-balanced: bad settings and foreign states are rejected with clear me
   const other = new ClassBalancedSampler({ labels: y, batchSize: 20, imagesPerClass: 4 });
   assert.throws(() => make().restore(other.state()), /state has imagesPerClass = 4, this sampler has 5/);
 });
+
+// Within a class, each draw is a uniform sample without replacement of imagesPerClass of its images: every
+// image with probability k/n, every pair with k(k-1)/(n(n-1)). Class 0 has 30 images, class 9 has 10.
+function assertUniformWithinClass(nextBatch: () => number[], batches = 3000): void {
+  const members = (c: number) => labels.flatMap((y, i) => (y === c ? [i] : []));
+  for (const c of [0, 9]) {
+    const ids = members(c);
+    const n = ids.length;
+    const k = 5;
+    const count = new Map<number, number>(ids.map((i) => [i, 0]));
+    const pairs = new Map<string, number>();
+    let draws = 0;
+    for (let b = 0; b < batches; b++) {
+      const chosen = nextBatch().filter((i) => labels[i] === c);
+      if (chosen.length === 0) continue;
+      draws++;
+      assert.equal(new Set(chosen).size, k, `class ${c}: ${k} distinct images`);
+      for (const i of chosen) count.set(i, (count.get(i) ?? 0) + 1);
+      const sorted = [...chosen].sort((a, b2) => a - b2);
+      for (let u = 0; u < k; u++) {
+        for (let v = u + 1; v < k; v++) {
+          const key = `${sorted[u]},${sorted[v]}`;
+          pairs.set(key, (pairs.get(key) ?? 0) + 1);
+        }
+      }
+    }
+    // Binomial counts: within 5 standard deviations of the mean.
+    const within = (x: number, p: number, what: string) => {
+      const mean = draws * p;
+      const sd = Math.sqrt(draws * p * (1 - p));
+      assert.ok(Math.abs(x - mean) < 5 * sd, `${what}: ${x} times in ${draws} draws, expected ${mean.toFixed(1)}`);
+    };
+    for (const [i, x] of count) within(x, k / n, `class ${c}, image ${i}`);
+    if (n <= 10) {
+      const pPair = (k * (k - 1)) / (n * (n - 1));
+      for (let u = 0; u < n; u++) {
+        for (let v = u + 1; v < n; v++) {
+          within(pairs.get(`${ids[u]},${ids[v]}`) ?? 0, pPair, `class ${c}, images ${ids[u]} and ${ids[v]} together`);
+        }
+      }
+    }
+  }
+}
+
+test('class-balanced: within a class, images are a uniform sample without replacement', () => {
+  const s = make(3);
+  assertUniformWithinClass(() => s.nextBatch());
+});
+
+test("class-balanced: the within-class check rejects a sampler that takes a class's first images", () => {
+  // Same classes per batch as the real sampler, but always the first 5 images of each class (or a sliding
+  // window of 5, which is uniform per image but not per pair).
+  const byClass = new Map<number, number[]>();
+  labels.forEach((y, i) => byClass.set(y, [...(byClass.get(y) ?? []), i]));
+  const rewrite = (pick: (ids: number[], round: number) => number[]) => {
+    const s = make(3);
+    let round = 0;
+    return () => {
+      const batch = s.nextBatch();
+      round++;
+      const out: number[] = [];
+      for (let g = 0; g < batch.length; g += 5) {
+        const y = labels[batch[g] as number] as number;
+        const ids = byClass.get(y) as number[];
+        out.push(...(ids.length < 5 ? batch.slice(g, g + 5) : pick(ids, round)));
+      }
+      return out;
+    };
+  };
+  assert.throws(() => assertUniformWithinClass(rewrite((ids) => ids.slice(0, 5))), /times in .* draws/);
+  const window = (ids: number[], round: number) =>
+    Array.from({ length: 5 }, (_, j) => ids[(round + j) % ids.length] as number);
+  assert.throws(() => assertUniformWithinClass(rewrite(window)), /together: .* times in .* draws/);
+});
