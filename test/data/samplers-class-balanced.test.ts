@@ -166,7 +166,7 @@ test("class-balanced: the within-class check rejects a sampler that takes a clas
   // Same classes per batch as the real sampler, but always the first 5 images of each class (or a sliding
   // window of 5, which is uniform per image but not per pair).
   const byClass = new Map<number, number[]>();
-  labels.forEach((y, i) => byClass.set(y, [...(byClass.get(y) ?? []), i]));
+  for (const [i, y] of labels.entries()) byClass.set(y, [...(byClass.get(y) ?? []), i]);
   const rewrite = (pick: (ids: number[], round: number) => number[]) => {
     const s = make(3);
     let round = 0;
