@@ -1,0 +1,92 @@
+// The search engine over one index's arrays: exact float / binary search with the eval kernels, HNSW
+// search with usearch, rerank, and a row subset for filters. Synchronous: it runs inside the engine
+// worker (engine-worker.ts) so that the caller's event loop never waits on it.
+import { type Tensor, tensor } from '../tensor/index.js';
+import { exactBinary, exactFloat, packCodes, type RowHits, rescore, unpackCodes } from './exact-search.js';
+import { type HnswSpec, loadHnsw, searchHnsw } from './hnsw.js';
+import type { SearchMode } from './types.js';
+
+export interface EngineData {
+  n: number;
+  dim: number;
+  /** n x dim unit vectors (dequantised), row-major; usually a view of a SharedArrayBuffer. */
+  vectors: Float32Array;
+  /** n x ceil(dim / 8) packed codes. */
+  codes: Uint8Array;
+  hnswFloat: { spec: HnswSpec; path: string } | null;
+  hnswBinary: { spec: HnswSpec; path: string } | null;
+}
+
+export interface EngineQuery {
+  mode: SearchMode;
+  k: number;
+  exact: boolean;
+  oversample: number;
+  /** Search only these rows (ascending), e.g. a filter's matches; null: every row. */
+  rows: Int32Array | null;
+}
+
+function byScoreThenRow(hits: { rows: Int32Array; scores: Float32Array }): RowHits {
+  const order = Array.from(hits.rows.keys()).sort(
+    (a, b) =>
+      (hits.scores[b] as number) - (hits.scores[a] as number) || (hits.rows[a] as number) - (hits.rows[b] as number),
+  );
+  return {
+    rows: Int32Array.from(order, (i) => hits.rows[i] as number),
+    scores: Float32Array.from(order, (i) => hits.scores[i] as number),
+  };
+}
+
+export class SearchEngine {
+  readonly #d: EngineData;
+  readonly #vectors: Tensor;
+  readonly #codes: Tensor;
+  readonly #bytes: number;
+  // biome-ignore lint/suspicious/noExplicitAny: usearch's Index class type is not exported under a stable name.
+  readonly #hnswFloat: any;
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  readonly #hnswBinary: any;
+
+  constructor(d: EngineData) {
+    this.#d = d;
+    this.#bytes = Math.ceil(d.dim / 8);
+    // The addon reads only ArrayBuffer-backed arrays; a SharedArrayBuffer view is copied into one first.
+    const own = d.vectors.buffer instanceof SharedArrayBuffer ? d.vectors.slice() : d.vectors;
+    this.#vectors = tensor(own, { shape: [d.n, d.dim] });
+    this.#codes = tensor(d.codes, { shape: [d.n, this.#bytes] });
+    this.#hnswFloat = d.hnswFloat ? loadHnsw(d.hnswFloat.spec, d.hnswFloat.path) : null;
+    this.#hnswBinary = d.hnswBinary ? loadHnsw(d.hnswBinary.spec, d.hnswBinary.path) : null;
+  }
+
+  /** queries: nq x dim row-major, unit length. */
+  search(queries: Float32Array, nq: number, q: EngineQuery): RowHits[] {
+    const { dim } = this.#d;
+    if (q.mode === 'float') {
+      if (this.#hnswFloat && !q.exact && q.rows === null) {
+        return searchHnsw(this.#hnswFloat, queries, nq, q.k).map((h, i) =>
+          rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), h.rows, q.k),
+        );
+      }
+      return exactFloat(this.#vectors, queries, nq, q.k, q.rows);
+    }
+    const k = q.mode === 'binary' ? q.k : q.k * q.oversample;
+    const binary = this.#binary(packCodes(queries, dim), nq, k, q);
+    if (q.mode === 'binary') return binary;
+    return binary.map((h, i) => rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), h.rows, q.k));
+  }
+
+  #binary(codes: Uint8Array, nq: number, k: number, q: EngineQuery): RowHits[] {
+    const { dim } = this.#d;
+    if (this.#hnswBinary && !q.exact && q.rows === null) {
+      return searchHnsw(this.#hnswBinary, unpackCodes(codes), nq, k).map((h) =>
+        byScoreThenRow({ rows: h.rows, scores: Float32Array.from(h.distances, (d) => dim - Math.round(d)) }),
+      );
+    }
+    return exactBinary(this.#codes, codes, nq, k, dim, q.rows);
+  }
+
+  close(): void {
+    this.#vectors.dispose();
+    this.#codes.dispose();
+  }
+}

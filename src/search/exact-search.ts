@@ -1,0 +1,122 @@
+// Exact search with the evaluation kernels (src/eval): float by inner product over unit vectors (the
+// same k-NN as `normsoftmax eval`, ties by row ascending), binary by Hamming distance over packed codes
+// (ties by row ascending). A subset of rows (a filter's matches, ascending) is searched as its own
+// gallery and mapped back, which keeps the tie order.
+import { knnHamming } from '../eval/binary.js';
+import { knnInnerProduct } from '../eval/knn.js';
+import { scope, type Tensor, tensor } from '../tensor/index.js';
+
+/** One query's hits: gallery rows best first and their scores. */
+export interface RowHits {
+  rows: Int32Array;
+  scores: Float32Array;
+}
+
+function gallerySubset(all: Tensor, rows: Int32Array | null): Tensor {
+  return rows === null ? all : all.indexSelect(0, tensor(rows).to('int64'));
+}
+
+function split(
+  n: number,
+  k: number,
+  ids: Int32Array,
+  keys: ArrayLike<number>,
+  rows: Int32Array | null,
+  toScore: (key: number) => number,
+): RowHits[] {
+  const out: RowHits[] = [];
+  for (let q = 0; q < n; q++) {
+    const r = new Int32Array(k);
+    const s = new Float32Array(k);
+    for (let j = 0; j < k; j++) {
+      const id = ids[q * k + j] as number;
+      r[j] = rows === null ? id : (rows[id] as number);
+      s[j] = toScore(keys[q * k + j] as number);
+    }
+    out.push({ rows: r, scores: s });
+  }
+  return out;
+}
+
+/** The k rows with the largest inner product for each query (queries: nq x dim row-major). */
+export function exactFloat(
+  vectors: Tensor,
+  queries: Float32Array,
+  nq: number,
+  k: number,
+  rows: Int32Array | null = null,
+): RowHits[] {
+  const dim = vectors.size(1);
+  return scope(() => {
+    const g = gallerySubset(vectors, rows);
+    const kk = Math.min(k, g.size(0));
+    if (kk === 0 || nq === 0)
+      return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
+    const nb = knnInnerProduct(tensor(queries, { shape: [nq, dim] }), g, kk);
+    return split(nq, kk, nb.indices, nb.keys, rows, (v) => v);
+  });
+}
+
+/** The k rows nearest in Hamming distance; score = bits - distance (bits in common). */
+export function exactBinary(
+  codes: Tensor,
+  queryCodes: Uint8Array,
+  nq: number,
+  k: number,
+  bits: number,
+  rows: Int32Array | null = null,
+): RowHits[] {
+  const bytes = codes.size(1);
+  return scope(() => {
+    const g = gallerySubset(codes, rows);
+    const kk = Math.min(k, g.size(0));
+    if (kk === 0 || nq === 0)
+      return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
+    const nb = knnHamming(tensor(queryCodes, { shape: [nq, bytes] }), g, kk);
+    return split(nq, kk, nb.indices, nb.keys, rows, (d) => bits - d);
+  });
+}
+
+/** Packs bit = (x > 0) of row-major n x dim floats, LSB first in each byte (as src/eval/binary.ts). */
+export function packCodes(x: Float32Array, dim: number): Uint8Array {
+  const bytes = Math.ceil(dim / 8);
+  const n = dim === 0 ? 0 : x.length / dim;
+  const out = new Uint8Array(n * bytes);
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < dim; j++)
+      if ((x[r * dim + j] as number) > 0)
+        out[r * bytes + (j >> 3)] = (out[r * bytes + (j >> 3)] as number) | (1 << (j & 7));
+  }
+  return out;
+}
+
+/** Codes as 0/1 floats, one per bit (bytes * 8 of them), for usearch's b1 index (it packs them itself). */
+export function unpackCodes(codes: Uint8Array): Float32Array {
+  const out = new Float32Array(codes.length * 8);
+  for (let i = 0; i < codes.length; i++) {
+    const b = codes[i] as number;
+    for (let j = 0; j < 8; j++) out[i * 8 + j] = (b >> j) & 1;
+  }
+  return out;
+}
+
+/**
+ * Re-scores candidate rows with the float vectors and keeps the best k (score descending, row ascending).
+ * vectors: n x dim row-major unit vectors.
+ */
+export function rescore(
+  vectors: Float32Array,
+  dim: number,
+  query: Float32Array,
+  candidates: Int32Array,
+  k: number,
+): RowHits {
+  const scored = Array.from(candidates, (row) => {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += (vectors[row * dim + j] as number) * (query[j] as number);
+    return { row, score: Math.fround(s) };
+  });
+  scored.sort((a, b) => b.score - a.score || a.row - b.row);
+  const top = scored.slice(0, k);
+  return { rows: Int32Array.from(top, (t) => t.row), scores: Float32Array.from(top, (t) => t.score) };
+}

@@ -1,0 +1,26 @@
+// Checks every data file of an index against its manifest (size, then SHA-256) before anything reads
+// it: usearch's loader trusts its input, and a vectors file of the wrong size would be misread.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../util/errors.js';
+import type { Manifest } from './manifest.js';
+import { sha256File } from './sha256.js';
+
+export function verifyFiles(dir: string, m: Manifest): void {
+  for (const f of m.files) {
+    const path = join(dir, f.name);
+    if (!existsSync(path))
+      throw new InputError(`index ${dir}: ${f.name} is missing (the manifest lists it): rebuild the index`);
+    const size = statSync(path).size;
+    if (size !== f.bytes) {
+      throw new InputError(
+        `index ${dir}: ${f.name} has ${size} bytes, the manifest says ${f.bytes} (changed or corrupt): rebuild the index`,
+      );
+    }
+    if (sha256File(path) !== f.sha256) {
+      throw new InputError(
+        `index ${dir}: ${f.name} does not match its SHA-256 in the manifest (changed or corrupt): rebuild the index`,
+      );
+    }
+  }
+}

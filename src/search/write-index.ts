@@ -1,0 +1,153 @@
+// Writes an index folder (docs/index-format.md). Data files carry the build's generation in their names
+// (g3-vectors.f32, ...) and are each written to a temporary name and renamed; the manifest is written last,
+// atomically, so a reader sees either the previous complete index or the new one, never a mix. Files of
+// older generations are removed after the manifest names the new ones.
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic.js';
+import { EngineClient } from './engine-client.js';
+import { packCodes } from './exact-search.js';
+import { DEFAULT_HNSW, type HnswParams, type HnswSpec } from './hnsw.js';
+import { serializeItems } from './items-file.js';
+import {
+  type DataFile,
+  type DataRole,
+  type HnswInfo,
+  INDEX_FORMAT,
+  INDEX_VERSION,
+  MANIFEST_NAME,
+  type Manifest,
+  readManifest,
+  type SourceInfo,
+} from './manifest.js';
+import { dequantize, quantize } from './precision.js';
+import { sha256File, sha256Hex } from './sha256.js';
+import type { EmbedderIdentity, ItemMeta, VectorPrecision } from './types.js';
+
+export const DEFAULT_EXACT_BELOW = 50_000;
+export const RECALL_QUERIES = 1000;
+
+export interface IndexContent {
+  items: ItemMeta[];
+  dim: number;
+  /** n x dim row-major, unit length, full precision. */
+  vectors: Float32Array;
+}
+
+export interface WriteOptions {
+  precision: VectorPrecision;
+  exactBelow: number;
+  embedder: EmbedderIdentity;
+  imageRoot: string | null;
+  source: SourceInfo;
+  hnsw?: HnswParams;
+  /** One line per step (HNSW build, recall) for the CLI. */
+  onStatus?: (line: string) => void;
+}
+
+function previousManifest(dir: string): Manifest | null {
+  try {
+    return existsSync(join(dir, MANIFEST_NAME)) ? readManifest(dir) : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function writeIndex(dir: string, content: IndexContent, o: WriteOptions): Promise<Manifest> {
+  const { items, dim, vectors } = content;
+  const n = items.length;
+  if (vectors.length !== n * dim) throw new Error(`writeIndex: ${vectors.length} values for ${n} items of dim ${dim}`);
+  mkdirSync(dir, { recursive: true });
+  const prev = previousManifest(dir);
+  const generation = (prev?.generation ?? 0) + 1;
+  const files: DataFile[] = [];
+  const put = (role: DataRole, suffix: string, bytes: Uint8Array) => {
+    const name = `g${generation}-${suffix}`;
+    writeFileAtomic(join(dir, name), bytes);
+    files.push({ role, name, bytes: bytes.length, sha256: sha256Hex(bytes) });
+  };
+  const encoded = quantize(vectors, dim, o.precision);
+  const codes = packCodes(vectors, dim);
+  put('vectors', `vectors.${o.precision}`, encoded.vectors);
+  if (encoded.scales) put('scales', 'scales.f32', encoded.scales);
+  put('codes', 'codes.bin', codes);
+  put('items', 'items.jsonl', Buffer.from(serializeItems(items), 'utf8'));
+
+  const hnsw: HnswInfo[] = [];
+  if (n > o.exactBelow) {
+    const params = o.hnsw ?? DEFAULT_HNSW;
+    // HNSW sees the vectors search uses: stored precision, renormalised.
+    const stored = dequantize(encoded.vectors, encoded.scales, n, dim, o.precision, { renormalise: true });
+    const engine = new EngineClient();
+    try {
+      for (const kind of ['float', 'binary'] as const) {
+        const role = kind === 'float' ? 'hnsw-float' : 'hnsw-binary';
+        const spec: HnswSpec =
+          kind === 'float'
+            ? { metric: 'cos', quantization: o.precision, dimensions: dim, params }
+            : { metric: 'hamming', quantization: 'b1', dimensions: Math.ceil(dim / 8) * 8, params };
+        o.onStatus?.(`building the ${kind} HNSW index (${n} items)`);
+        const name = `g${generation}-${role}.usearch`;
+        const tmp = join(dir, `${name}.tmp`);
+        const result = await engine.buildHnsw({
+          kind,
+          spec,
+          n,
+          dim,
+          vectors: stored,
+          codes,
+          path: tmp,
+          recallQueries: RECALL_QUERIES,
+        });
+        renameSync(tmp, join(dir, name));
+        files.push({ role, name, bytes: statSync(join(dir, name)).size, sha256: sha256File(join(dir, name)) });
+        const info: HnswInfo = {
+          role,
+          metric: spec.metric,
+          quantization: spec.quantization,
+          dimensions: spec.dimensions,
+          connectivity: params.connectivity,
+          expansionAdd: params.expansionAdd,
+          expansionSearch: params.expansionSearch,
+          recallAt10: result.recallAt10,
+          recallQueries: result.recallQueries,
+        };
+        hnsw.push(info);
+        const repairs =
+          result.repaired > 0
+            ? `; ${result.repaired} unreachable items re-added, ${result.unreachable} still unreachable`
+            : '';
+        o.onStatus?.(
+          `${kind} HNSW recall@10 vs exact: ${result.recallAt10.toFixed(4)} on ${result.recallQueries} item queries${repairs}`,
+        );
+      }
+    } finally {
+      await engine.close();
+    }
+  }
+  const now = new Date().toISOString();
+  const manifest: Manifest = {
+    format: INDEX_FORMAT,
+    version: INDEX_VERSION,
+    backend: 'usearch',
+    createdAt: prev?.createdAt ?? now,
+    updatedAt: now,
+    generation,
+    embedder: o.embedder,
+    items: n,
+    dim,
+    precision: o.precision,
+    codeBytes: Math.ceil(dim / 8),
+    imageRoot: o.imageRoot,
+    source: o.source,
+    exactBelow: o.exactBelow,
+    files,
+    hnsw,
+  };
+  writeFileAtomic(join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
+  const keep = new Set(files.map((f) => f.name));
+  for (const name of readdirSync(dir)) {
+    if (/^g\d+-/.test(name) && !keep.has(name)) rmSync(join(dir, name), { force: true });
+  }
+  return manifest;
+}
