@@ -120,3 +120,13 @@ export function rescore(
   const top = scored.slice(0, k);
   return { rows: Int32Array.from(top, (t) => t.row), scores: Float32Array.from(top, (t) => t.score) };
 }
+
+/** The given rows of a row-major n x dim array, as a new array. */
+export function gatherRows(data: Float32Array, dim: number, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as number;
+    out.set(data.subarray(r * dim, (r + 1) * dim), i * dim);
+  }
+  return out;
+}

@@ -4,7 +4,7 @@
 // Recall counts ties as hits: a returned item whose exact score is at least the exact 10th score counts
 // (binary codes tie often; which of several equal items comes back is not an error).
 import { tensor } from '../tensor/index.js';
-import { exactBinary, exactFloat, packCodes, rescore, unpackCodes } from './exact-search.js';
+import { exactBinary, exactFloat, gatherRows, packCodes, rescore, unpackCodes } from './exact-search.js';
 import { buildHnsw, type HnswSpec, searchHnsw } from './hnsw.js';
 
 export interface HnswBuildRequest {
@@ -41,8 +41,7 @@ export function buildHnswFile(r: HnswBuildRequest): HnswBuildResult {
   const rows = sampleRows(n, r.recallQueries);
   const k = Math.min(10, n);
   const bytes = Math.ceil(dim / 8);
-  const q = new Float32Array(rows.length * dim);
-  rows.forEach((row, i) => q.set(r.vectors.subarray(row * dim, (row + 1) * dim), i * dim));
+  const q = gatherRows(r.vectors, dim, rows);
   let hits = 0;
   if (r.kind === 'float') {
     const g = tensor(r.vectors, { shape: [n, dim] });

@@ -6,6 +6,7 @@
 // added on one thread, then every item is searched by its own vector; one whose top hit is not itself
 // (or an exact duplicate) is removed and added again, a few rounds at most. What remains is reported.
 import usearch from 'usearch';
+import { gatherRows } from './exact-search.js';
 
 const { Index } = usearch;
 type UIndex = InstanceType<typeof Index>;
@@ -48,8 +49,7 @@ export function unreachableRows(index: UIndex, data: Float32Array, dims: number,
   const chunk = 4096;
   for (let s = 0; s < check.length; s += chunk) {
     const part = check.slice(s, s + chunk);
-    const q = new Float32Array(part.length * dims);
-    part.forEach((r, i) => q.set(data.subarray(r * dims, (r + 1) * dims), i * dims));
+    const q = gatherRows(data, dims, part);
     const res = index.search(q, 2, 1) as unknown as { keys: BigUint64Array; distances: Float32Array };
     const all = part.length === 1 ? { keys: res.keys, distances: res.distances } : res;
     part.forEach((r, i) => {
