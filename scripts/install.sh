@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything normsoftmax needs: libtorch (when none is found) and the npm packages,
 # which builds the native addon. Safe to run again.
-#   --with-reference   also install Debian's PyTorch/torchvision, used by parity tests and benchmarks
+#   --with-reference   also install Debian's PyTorch/torchvision, used by parity tests and benchmarks,
+#                      and Chromium, used by the search page's end-to-end test
 #                      (implied when CI is set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +26,7 @@ if [ -n "${CI:-}" ] || [ "${1:-}" = "--with-reference" ]; then
     echo "[install] installing the PyTorch/faiss/sklearn reference (Debian packages)"
     apt_install python3-torch python3-torchvision python3-faiss python3-sklearn python3-pil python3-scipy
   fi
+  # the web page's end-to-end test runs in headless Chromium (playwright-core drives it)
+  if ! command -v chromium >/dev/null; then apt_install chromium; fi
 fi
 npm ci --no-fund --no-audit
