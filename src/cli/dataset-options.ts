@@ -1,6 +1,6 @@
 // The flags every data-reading command shares: --dataset NAME --root DIR [--split NAME] [--split-file FILE].
 import type { Command } from 'commander';
-import { DATASET_NAMES, type LoadedDataset, loadDataset, ROOT_OPTIONAL, splitNames } from '../data/formats/index.js';
+import { DATASET_NAMES, type LoadedDataset, loadDataset, splitNames } from '../data/formats/index.js';
 import type { Sample, SplitName } from '../data/types.js';
 import { UsageError } from '../util/errors.js';
 
@@ -37,9 +37,6 @@ export function addDatasetOptions(command: Command, settings: DatasetOptionSetti
 
 /** Loads the dataset the flags name; a fault in it is an InputError naming the file. */
 export function openDataset(flags: DatasetFlags): LoadedDataset {
-  if ((flags.root === undefined || flags.root === '') && !ROOT_OPTIONAL.has(flags.dataset)) {
-    throw new UsageError(`--root is required for --dataset ${flags.dataset}`);
-  }
   return loadDataset(
     flags.dataset,
     flags.root ?? '',

@@ -1,12 +1,13 @@
-// Reading evaluation inputs from files: embeddings [n, d] and labels [n] as .npy, plus an optional
-// sidecar FILE.json next to FILE.npy holding {"paths": [...], "labels": [...]} (image of each row, for
-// the report's retrieval examples; relative paths are relative to the sidecar's directory).
+// Reading evaluation inputs from files: embeddings [n, d] as .npy, and labels [n] as .npy or as the
+// sidecar `embed` writes: X.json next to X.npy, {"paths": [...], "labels": [...]} (the image of each row,
+// for the report's retrieval examples, relative paths being relative to the sidecar's directory; and its
+// label). Without a labels flag, the labels come from the sidecar next to the embeddings.
 // Every problem is one line naming the flag, the file and what was expected.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadNpy } from '../io/npy.js';
-import type { Tensor } from '../tensor/index.js';
-import { InputError, UsageError } from '../util/errors.js';
+import { type Tensor, tensor } from '../tensor/index.js';
+import { firstLine, InputError, UsageError } from '../util/errors.js';
 
 export interface LoadedSet {
   embeddings: Tensor;
@@ -34,7 +35,7 @@ function loadEmbeddings(flag: string, path: string): Tensor {
   return t;
 }
 
-function loadLabels(flag: string, path: string): Tensor {
+function loadNpyLabels(flag: string, path: string): Tensor {
   const t = loadNpy(path);
   const oneD = t.rank === 1 || (t.rank === 2 && t.shape[1] === 1);
   if (!oneD || !LABEL_DTYPES.includes(t.dtype)) {
@@ -50,57 +51,95 @@ function loadLabels(flag: string, path: string): Tensor {
   return t;
 }
 
-/** FILE.json next to FILE.npy, if present. */
+interface Sidecar {
+  paths?: unknown;
+  labels?: unknown;
+}
+
+function readJson(flag: string, path: string): Sidecar {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${flag} ${path}: cannot read it (${firstLine(e)})`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${flag} ${path}: not valid JSON (${firstLine(e)})`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new InputError(`${flag} ${path}: expected a JSON object such as {"paths": [...], "labels": [...]}`);
+  }
+  return doc as Sidecar;
+}
+
+function jsonLabels(flag: string, path: string, doc: Sidecar): Tensor {
+  const labels = doc.labels;
+  if (!Array.isArray(labels) || !labels.every((v) => Number.isSafeInteger(v))) {
+    throw new InputError(`${flag} ${path}: expected "labels": an array of integers, one per embedding`);
+  }
+  return tensor(BigInt64Array.from(labels as number[], (v) => BigInt(v)));
+}
+
+/** Labels from a .npy [n] of integers, or from the "labels" of a .json sidecar as `embed` writes it. */
+function loadLabels(flag: string, path: string): Tensor {
+  if (/\.json$/i.test(path)) return jsonLabels(flag, path, readJson(flag, path));
+  return loadNpyLabels(flag, path);
+}
+
+/** The sidecar of an embeddings file: X.json next to X.npy (what `embed --out X.npy` writes). */
 export function sidecarPath(npyPath: string): string {
   return npyPath.replace(/(\.npy)?$/i, '.json');
 }
 
-function readSidecar(path: string, rows: number, npyPath: string): string[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new InputError(`${path}: not a readable JSON sidecar (${(e as Error).message.split('\n')[0]})`);
-  }
-  const paths = (doc as { paths?: unknown } | null)?.paths;
+function sidecarPaths(flag: string, path: string, doc: Sidecar, rows: number, npyPath: string): string[] | undefined {
+  const paths = doc.paths;
+  if (paths === undefined) return undefined;
   if (!Array.isArray(paths) || paths.length !== rows || !paths.every((p) => typeof p === 'string')) {
-    throw new InputError(`${path}: "paths" must be an array of ${rows} strings, one per row of ${npyPath}`);
-  }
-  const labels = (doc as { labels?: unknown }).labels;
-  if (labels !== undefined && (!Array.isArray(labels) || labels.length !== rows)) {
-    throw new InputError(`${path}: "labels" must have ${rows} entries, one per row of ${npyPath}`);
+    throw new InputError(`${flag} ${path}: "paths" must be an array of ${rows} strings, one per row of ${npyPath}`);
   }
   const base = dirname(resolve(path));
   return (paths as string[]).map((p) => resolve(base, p));
 }
 
-/** Embeddings and labels of one set, checked against each other. */
-export function loadSet(embeddings: { flag: string; path: string }, labels: { flag: string; path: string }): LoadedSet {
+/**
+ * Embeddings and labels of one set, checked against each other. `labels.path` undefined: the labels of
+ * the sidecar next to the embeddings (X.json for X.npy). The sidecar's image paths are kept when present.
+ */
+export function loadSet(
+  embeddings: { flag: string; path: string },
+  labels: { flag: string; path?: string },
+): LoadedSet {
   const e = loadEmbeddings(embeddings.flag, embeddings.path);
-  let l: Tensor;
+  const source = `${embeddings.flag} ${embeddings.path}`;
+  const set: LoadedSet = { embeddings: e, labels: e, source };
   try {
-    l = loadLabels(labels.flag, labels.path);
+    const sidecar = sidecarPath(embeddings.path);
+    const sidecarFlag = `${embeddings.flag} sidecar`;
+    const doc = sidecar !== embeddings.path && existsSync(sidecar) ? readJson(sidecarFlag, sidecar) : undefined;
+    let labelsFrom: string;
+    if (labels.path !== undefined) {
+      labelsFrom = `${labels.flag} ${labels.path}`;
+      set.labels = loadLabels(labels.flag, labels.path);
+    } else if (doc !== undefined) {
+      labelsFrom = `${sidecarFlag} ${sidecar}`;
+      set.labels = jsonLabels(sidecarFlag, sidecar, doc);
+    } else {
+      throw new UsageError(
+        `${source}: no ${labels.flag} given and no ${sidecar} next to it (embed writes one); ` +
+          `pass ${labels.flag} FILE (a .npy of labels, or the .json embed wrote)`,
+      );
+    }
+    if (set.labels.size(0) !== e.size(0)) {
+      throw new UsageError(`${labelsFrom} has ${set.labels.size(0)} labels but ${source} has ${e.size(0)} rows`);
+    }
+    if (doc) set.paths = sidecarPaths(sidecarFlag, sidecar, doc, e.size(0), embeddings.path);
   } catch (err) {
+    if (set.labels !== e) set.labels.dispose();
     e.dispose();
     throw err;
-  }
-  const source = `${embeddings.flag} ${embeddings.path}`;
-  if (l.size(0) !== e.size(0)) {
-    const message = `${labels.flag} ${labels.path} has ${l.size(0)} labels but ${source} has ${e.size(0)} rows`;
-    e.dispose();
-    l.dispose();
-    throw new UsageError(message);
-  }
-  const sidecar = sidecarPath(embeddings.path);
-  const set: LoadedSet = { embeddings: e, labels: l, source };
-  if (existsSync(sidecar)) {
-    try {
-      set.paths = readSidecar(sidecar, e.size(0), embeddings.path);
-    } catch (err) {
-      e.dispose();
-      l.dispose();
-      throw err;
-    }
   }
   return set;
 }

@@ -1,9 +1,10 @@
 // A trained embedder from a file: a normsoftmax checkpoint (arch, dim and input pipeline read from it), or
 // bare torchvision / safetensors weights (then arch, and dim when it differs from the backbone's width).
+import { existsSync } from 'node:fs';
 import { disposeCheckpointFile, isCheckpointFile, readCheckpointFile } from '../io/checkpoint-file.js';
 import { loadWeights } from '../io/weights.js';
 import { ARCHS, createEmbedder, type Embedder, isArch } from '../nn/embedder.js';
-import { UsageError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
 
 export interface LoadedModel {
   model: Embedder;
@@ -14,6 +15,8 @@ export interface LoadedModel {
 }
 
 export function loadModel(path: string, o: { arch?: string; dim?: number } = {}): LoadedModel {
+  // A missing file is bad input (exit 3), not "a bare weights file without --arch".
+  if (!existsSync(path)) throw new InputError(`--checkpoint ${path}: file not found`);
   if (isCheckpointFile(path)) {
     const ckpt = readCheckpointFile(path);
     try {

@@ -12,7 +12,8 @@ import { LabelCodes, type LabelsLike } from './labels.js';
 import { mapAtR, maxRelevant } from './map-at-r.js';
 import type { Neighbors } from './neighbors.js';
 import { type NmiAverage, normalizedMutualInfo } from './nmi.js';
-import { checkKs, DEFAULT_RECALL_KS, recallAtK } from './recall.js';
+import { checkKs, recallAtK } from './recall.js';
+import { DEFAULT_RECALL_KS } from './recall-ks.js';
 
 export interface EvalSet {
   embeddings: Tensor;

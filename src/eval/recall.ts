@@ -2,32 +2,6 @@
 // query's class. A query without any item of its class in the gallery counts as a miss.
 import { type Neighbors, neighborRow } from './neighbors.js';
 
-/** The K lists each benchmark reports (spec section 4). */
-export const DATASET_RECALL_KS: Readonly<Record<string, readonly number[]>> = {
-  cub: [1, 2, 4, 8],
-  cars: [1, 2, 4, 8],
-  sop: [1, 10, 100, 1000],
-  inshop: [1, 10, 20, 30, 40, 50],
-};
-
-export const DEFAULT_RECALL_KS: readonly number[] = [1, 2, 4, 8];
-
-const ALIASES: Readonly<Record<string, string>> = {
-  cub200: 'cub',
-  cub2002011: 'cub',
-  cars196: 'cars',
-  stanfordonlineproducts: 'sop',
-  onlineproducts: 'sop',
-  deepfashion: 'inshop',
-};
-
-/** The K list of a dataset name (case and punctuation ignored: 'CUB-200-2011', 'In-Shop'), or null. */
-export function recallKsForDataset(name: string): readonly number[] | null {
-  const compact = name.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const canonical = ALIASES[compact] ?? compact;
-  return DATASET_RECALL_KS[canonical] ?? null;
-}
-
 export function checkKs(ks: readonly number[]): void {
   if (ks.length === 0) throw new RangeError('the K list is empty');
   for (const k of ks) {

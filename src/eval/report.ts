@@ -2,7 +2,8 @@
 // (a query and its top 5, each marked correct or incorrect; with images when their paths are known).
 import { isAbsolute, relative, sep } from 'node:path';
 import { escapeHtml } from '../util/html.js';
-import type { EvalRun, Metrics } from './evaluate.js';
+import type { EvalRun } from './evaluate.js';
+import { metricsHtml, metricsMarkdown } from './format-metrics.js';
 import { neighborRow } from './neighbors.js';
 
 export interface ReportContext {
@@ -18,27 +19,6 @@ export interface ReportContext {
 }
 
 export const EXAMPLE_TOP = 5;
-
-const percent = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v.toFixed(2));
-const fraction = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : (100 * v).toFixed(2));
-
-interface Row {
-  name: string;
-  value: (m: Metrics) => string;
-}
-
-function metricRows(run: EvalRun): Row[] {
-  const rows: Row[] = Object.keys(run.result.float.recall).map((k) => ({
-    name: `R@${k} (%)`,
-    value: (m) => percent(m.recall[k]),
-  }));
-  if (run.result.float.nmi !== undefined) rows.push({ name: 'NMI (x100)', value: (m) => fraction(m.nmi) });
-  if (run.result.float.mapAtR !== undefined) {
-    rows.push({ name: 'MAP@R (x100)', value: (m) => fraction(m.mapAtR) });
-    rows.push({ name: 'R-Precision (x100)', value: (m) => fraction(m.rPrecision) });
-  }
-  return rows;
-}
 
 function describe(run: EvalRun): string[] {
   const s = run.storage;
@@ -56,38 +36,14 @@ function describe(run: EvalRun): string[] {
   return lines;
 }
 
-/** The metrics as a plain-text table (for the terminal). */
-export function formatMetricsTable(run: EvalRun): string {
-  const rows = metricRows(run);
-  const head = ['metric', 'float', ...(run.result.binary ? ['binary'] : [])];
-  const body = rows.map((r) => [
-    r.name,
-    r.value(run.result.float),
-    ...(run.result.binary ? [r.value(run.result.binary)] : []),
-  ]);
-  const all = [head, ...body];
-  const widths = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all
-    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '))
-    .join('\n');
-}
-
 export function reportMarkdown(run: EvalRun, ctx: ReportContext): string {
-  const rows = metricRows(run);
-  const binary = run.result.binary !== undefined;
   const lines = [
     '# normsoftmax evaluation',
     '',
     ...ctx.sources.map((s) => `- ${s}`),
     ...describe(run).map((l) => `- ${l}`),
     '',
-    binary ? '| metric | float | binary |' : '| metric | float |',
-    binary ? '| --- | ---: | ---: |' : '| --- | ---: |',
-    ...rows.map((r) =>
-      binary
-        ? `| ${r.name} | ${r.value(run.result.float)} | ${r.value(run.result.binary as Metrics)} |`
-        : `| ${r.name} | ${r.value(run.result.float)} |`,
-    ),
+    metricsMarkdown(run.result),
     '',
   ];
   return lines.join('\n');
@@ -136,17 +92,6 @@ function examplesHtml(run: EvalRun, ctx: ReportContext, kind: 'float' | 'binary'
 }
 
 export function reportHtml(run: EvalRun, ctx: ReportContext): string {
-  const rows = metricRows(run);
-  const binary = run.result.binary !== undefined;
-  const table = [
-    `<tr><th>metric</th><th>float</th>${binary ? '<th>binary</th>' : ''}</tr>`,
-    ...rows.map(
-      (r) =>
-        `<tr><td>${escapeHtml(r.name)}</td><td>${r.value(run.result.float)}</td>${
-          binary ? `<td>${r.value(run.result.binary as Metrics)}</td>` : ''
-        }</tr>`,
-    ),
-  ].join('\n');
   const notes = [...ctx.sources, ...describe(run)].map((l) => `<li>${escapeHtml(l)}</li>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>normsoftmax evaluation</title>
@@ -163,9 +108,7 @@ figcaption{padding-top:3px;text-align:center}
 <ul>
 ${notes}
 </ul>
-<table>
-${table}
-</table>
+${metricsHtml(run.result)}
 ${examplesHtml(run, ctx, 'float')}
 ${examplesHtml(run, ctx, 'binary')}
 </body></html>

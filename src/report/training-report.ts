@@ -1,4 +1,5 @@
 // The HTML page of a training run: loss and Recall@K curves plus the final table.
+import { metricsHtml } from '../eval/format-metrics.js';
 import type { EpochRecord, MetricsRecord, StepRecord } from '../train/metrics.js';
 import { escapeHtml } from '../util/html.js';
 import { lineChartSvg } from './plot.js';
@@ -37,7 +38,9 @@ export async function trainingReportHtml(
         })
       : '<p>No evaluation yet.</p>';
   const last = evals[evals.length - 1]?.eval;
-  const table = last ? resultTable(last, ks) : '';
+  const table = last
+    ? `<h2>Final zero-shot retrieval (epoch ${evals[evals.length - 1]?.epoch})</h2>\n${metricsHtml(last)}`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}table{border-collapse:collapse}
@@ -57,13 +60,4 @@ ${epochs
   .join('\n')}
 </table></body></html>
 `;
-}
-
-function resultTable(e: NonNullable<EpochRecord['eval']>, ks: string[]): string {
-  const row = (name: string, r: { recall: Record<string, number>; nmi?: number } | undefined) =>
-    r
-      ? `<tr><td>${name}</td>${ks.map((k) => `<td>${(r.recall[k] ?? 0).toFixed(2)}</td>`).join('')}<td>${r.nmi === undefined ? '' : (r.nmi * 100).toFixed(2)}</td></tr>`
-      : '';
-  return `<h2>Final zero-shot retrieval</h2><table><tr><th></th>${ks.map((k) => `<th>R@${k}</th>`).join('')}<th>NMI</th></tr>
-${row('float', e.float)}${row('binary', e.binary)}</table>`;
 }

@@ -1,7 +1,9 @@
 // Training configuration: defaults < --preset < --config FILE.json < command-line flags.
 // The keys are the CLI flags in camelCase; `normsoftmax train --help` documents each.
 import { existsSync, readFileSync } from 'node:fs';
+import { requireRoot } from '../data/formats/index.js';
 import { DEFAULT_PIPELINE } from '../data/sources/types.js';
+import { DEFAULT_RECALL_KS, recallKs } from '../eval/recall-ks.js';
 import { ARCHS, type Arch } from '../nn/embedder.js';
 import { InputError, UsageError } from '../util/errors.js';
 
@@ -38,7 +40,7 @@ export interface TrainConfig {
   device: string;
   out: string;
   evalEvery: number;
-  /** Recall@K list used by periodic evaluation (defaults per data set). */
+  /** Recall@K list used by periodic evaluation (default: the data set's, src/eval/recall-ks.ts). */
   k: number[];
   /** Also compute NMI (k-means on the test embeddings) at each evaluation. */
   nmi: boolean;
@@ -78,7 +80,7 @@ export const DEFAULTS: TrainConfig = {
   device: 'cpu',
   out: 'runs/train',
   evalEvery: 5,
-  k: [1, 2, 4, 8],
+  k: [...DEFAULT_RECALL_KS],
   nmi: false,
   resize: DEFAULT_PIPELINE.resize,
   crop: DEFAULT_PIPELINE.crop,
@@ -88,20 +90,13 @@ export const DEFAULTS: TrainConfig = {
   threads: 0,
 };
 
-/** The official reproduction settings of spec section 3. */
+/** The official reproduction settings of spec section 3 (each data set's K list: spec section 4). */
 export const PRESETS: Record<string, Partial<TrainConfig>> = {
-  cub: { dataset: 'cub', lr: 0.001, imagesPerClass: 25, batchSize: 75, k: [1, 2, 4, 8] },
-  cars196: { dataset: 'cars196', lr: 0.01, imagesPerClass: 25, batchSize: 75, k: [1, 2, 4, 8] },
-  sop: { dataset: 'sop', lr: 0.01, imagesPerClass: 5, batchSize: 75, k: [1, 10, 100, 1000] },
-  inshop: { dataset: 'inshop', lr: 0.01, imagesPerClass: 5, batchSize: 75, k: [1, 10, 20, 30, 40, 50] },
+  cub: { dataset: 'cub', lr: 0.001, imagesPerClass: 25, batchSize: 75, k: recallKs('cub') },
+  cars196: { dataset: 'cars196', lr: 0.01, imagesPerClass: 25, batchSize: 75, k: recallKs('cars196') },
+  sop: { dataset: 'sop', lr: 0.01, imagesPerClass: 5, batchSize: 75, k: recallKs('sop') },
+  inshop: { dataset: 'inshop', lr: 0.01, imagesPerClass: 5, batchSize: 75, k: recallKs('inshop') },
 };
-
-/** Recall@K lists of spec section 4, by data set. */
-export function defaultK(dataset: string): number[] {
-  if (dataset === 'sop') return [1, 10, 100, 1000];
-  if (dataset === 'inshop') return [1, 10, 20, 30, 40, 50];
-  return [1, 2, 4, 8];
-}
 
 const NUMBER_KEYS = [
   'dim',
@@ -165,7 +160,7 @@ export function resolveConfig(layers: {
   }
   const { preset: _ignored, ...file } = layers.file ?? {};
   const merged = { ...DEFAULTS, ...(name ? PRESETS[name] : {}), ...file, ...(layers.flags ?? {}) } as TrainConfig;
-  if (!layers.flags?.k && !file.k && !name) merged.k = defaultK(merged.dataset);
+  if (!layers.flags?.k && !file.k && !name) merged.k = recallKs(merged.dataset);
   return validateConfig(merged);
 }
 
@@ -203,6 +198,6 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!Array.isArray(c.k) || c.k.length === 0 || c.k.some((k) => !Number.isInteger(k) || k < 1)) {
     fail('k', 'a list of positive integers such as 1,2,4,8', c.k);
   }
-  if (!c.root && !['fashion-mnist', 'mnist'].includes(c.dataset)) fail('root', 'the data set directory', c.root);
+  requireRoot(c.dataset, c.root);
   return c;
 }

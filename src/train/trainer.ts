@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import type { BatchSampler } from '../data/samplers/types.js';
 import type { BatchSource } from '../data/sources/types.js';
+import { formatMetricsLine } from '../eval/format-metrics.js';
 import type { MetricLoss } from '../loss/types.js';
 import type { Embedder } from '../nn/embedder.js';
 import { type Device, Generator, scope, type Tensor, tensor } from '../tensor/index.js';
@@ -222,12 +223,7 @@ function writeCheckpoint(s: TrainingSetup, state: TrainingState, opt: Optimizer,
 }
 
 export function formatEval(epoch: number, e: EvalRecord): string {
-  const fmt = (r: { recall: Record<string, number> }) =>
-    Object.entries(r.recall)
-      .map(([k, v]) => `R@${k} ${v.toFixed(2)}`)
-      .join('  ');
-  const binary = e.binary ? `  | binary ${fmt(e.binary)}` : '';
-  return `epoch ${epoch}: float ${fmt(e.float)}${binary}`;
+  return `epoch ${epoch}: ${formatMetricsLine(e)}`;
 }
 
 export type { MetricsRecord };

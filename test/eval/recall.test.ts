@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { neighborsFromRows } from '../../src/eval/neighbors.js';
-import { DATASET_RECALL_KS, recallAtK, recallKsForDataset } from '../../src/eval/recall.js';
+import { recallAtK } from '../../src/eval/recall.js';
+import { DEFAULT_RECALL_KS, recallKs, recallKsForDataset } from '../../src/eval/recall-ks.js';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) < tol, `${a} vs ${b}`);
 
@@ -60,10 +61,14 @@ test('K beyond the stored neighbours counts what is there; bad K lists are refus
 });
 
 test('each dataset has the K list of the spec', () => {
-  assert.deepEqual(DATASET_RECALL_KS.sop, [1, 10, 100, 1000]);
+  assert.deepEqual(recallKsForDataset('sop'), [1, 10, 100, 1000]);
+  assert.deepEqual(recallKsForDataset('cars'), [1, 2, 4, 8]);
   assert.deepEqual(recallKsForDataset('CUB-200-2011'), [1, 2, 4, 8]);
   assert.deepEqual(recallKsForDataset('cars196'), [1, 2, 4, 8]);
   assert.deepEqual(recallKsForDataset('Stanford_Online_Products'), [1, 10, 100, 1000]);
   assert.deepEqual(recallKsForDataset('In-Shop'), [1, 10, 20, 30, 40, 50]);
   assert.equal(recallKsForDataset('mnist'), null);
+  assert.deepEqual(recallKs('mnist'), [...DEFAULT_RECALL_KS]);
+  assert.deepEqual(recallKs(undefined), [1, 2, 4, 8]);
+  assert.deepEqual(recallKs('inshop'), [1, 10, 20, 30, 40, 50]);
 });

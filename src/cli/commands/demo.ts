@@ -5,12 +5,14 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadDataset } from '../../data/formats/index.js';
+import { formatMetricsTable } from '../../eval/format-metrics.js';
+import { recallKs } from '../../eval/recall-ks.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { trainingReportHtml } from '../../report/training-report.js';
 import { resolveConfig, type TrainConfig } from '../../train/config.js';
 import { readMetrics } from '../../train/metrics.js';
 import { runSession } from '../../train/session.js';
-import { UsageError } from '../../util/errors.js';
+import { optionalInteger } from '../parse-flags.js';
 
 export const DEMO_CONFIG: Partial<TrainConfig> = {
   dataset: 'fashion-mnist',
@@ -28,7 +30,7 @@ export const DEMO_CONFIG: Partial<TrainConfig> = {
   temperature: 0.05,
   maxBatchesPerEpoch: 150,
   evalEvery: 1,
-  k: [1, 2, 4, 8],
+  k: recallKs('fashion-mnist'),
   nmi: true,
   seed: 0,
   out: 'runs/demo',
@@ -42,39 +44,17 @@ export interface DemoOptions {
   threads?: string;
 }
 
-function intOption(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: expected a non-negative integer, got "${value}"`);
-  return n;
-}
-
-export function formatResultTable(e: {
-  float: { recall: Record<string, number>; nmi?: number };
-  binary?: { recall: Record<string, number> };
-}): string {
-  const ks = Object.keys(e.float.recall);
-  const head = ['', ...ks.map((k) => `R@${k}`), 'NMI'];
-  const row = (name: string, r: { recall: Record<string, number>; nmi?: number } | undefined) =>
-    r
-      ? [name, ...ks.map((k) => (r.recall[k] ?? 0).toFixed(2)), r.nmi === undefined ? '' : (100 * r.nmi).toFixed(2)]
-      : null;
-  const rows = [head, row('float', e.float), row('binary', e.binary)].filter((r): r is string[] => r !== null);
-  const widths = head.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padStart(widths[i] ?? 0)).join('  ')).join('\n');
-}
-
 export async function runDemo(o: DemoOptions, log: (line: string) => void = console.log): Promise<void> {
   const started = Date.now();
-  const epochs = intOption('--epochs', o.epochs);
+  const epochs = optionalInteger('--epochs', o.epochs, undefined);
   const config = resolveConfig({
     flags: {
       ...DEMO_CONFIG,
       out: o.out,
-      ...(epochs !== undefined ? { numSteps: Math.max(1, epochs), epochsPerStep: 1 } : {}),
-      maxBatchesPerEpoch: intOption('--max-batches', o.maxBatches) ?? DEMO_CONFIG.maxBatchesPerEpoch,
-      seed: intOption('--seed', o.seed) ?? 0,
-      threads: intOption('--threads', o.threads) ?? 0,
+      ...(epochs !== undefined ? { numSteps: epochs, epochsPerStep: 1 } : {}),
+      maxBatchesPerEpoch: optionalInteger('--max-batches', o.maxBatches, DEMO_CONFIG.maxBatchesPerEpoch, 0),
+      seed: optionalInteger('--seed', o.seed, 0, 0),
+      threads: optionalInteger('--threads', o.threads, 0, 0),
     },
   });
   log('normsoftmax demo: NormSoftmax on Fashion-MNIST (train classes 0-4, zero-shot test on classes 5-9)');
@@ -93,7 +73,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void = cons
   if (result.lastEval) {
     log('');
     log('zero-shot retrieval on Fashion-MNIST classes 5-9 (Recall@K in %, NMI x 100):');
-    log(formatResultTable(result.lastEval));
+    log(formatMetricsTable(result.lastEval));
   }
   log('');
   log(`report: ${join(config.out, 'report.html')}  checkpoint: ${join(config.out, 'last.safetensors')}`);

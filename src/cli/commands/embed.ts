@@ -1,5 +1,6 @@
-// `normsoftmax embed`: N x D float32 .npy of a folder of images or a data set split, plus FILE.json with
-// the image paths and labels (a contract: scripts call these flags).
+// `normsoftmax embed --out X.npy`: X.npy, the N x D float32 embeddings of a folder of images or a data set
+// split, plus X.json next to it with the image paths and labels (what `eval --embeddings X.npy` reads).
+// A contract: scripts call these flags.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -8,8 +9,11 @@ import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
 import { loadModel } from '../../embed/load-model.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveNpy } from '../../io/npy.js';
+import { ARCHS } from '../../nn/embedder.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { addDatasetOptions, openDataset, selectSplit } from '../dataset-options.js';
+import { sidecarPath } from '../eval-files.js';
+import { optionalInteger } from '../parse-flags.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp']);
 
@@ -50,24 +54,20 @@ export function register(program: Command): void {
     .command('embed')
     .description('embed images with a trained checkpoint (or bare backbone weights) into an N x D .npy')
     .requiredOption('--checkpoint <file>', 'a normsoftmax checkpoint, or torchvision .pth / .safetensors weights')
-    .option('--arch <name>', 'architecture, required for bare weights')
+    .option('--arch <name>', `architecture of bare weights: ${ARCHS.join(', ')}`)
     .option('--dim <n>', 'embedding size for bare weights (default: the backbone width)')
     .option('--images <dir>', 'embed every image under this folder (sorted by path)')
-    .requiredOption('--out <file.npy>', 'output .npy (FILE.json gets the paths and labels)')
+    .requiredOption('--out <X.npy>', 'output .npy; X.json next to it gets the image paths and labels')
     .option('--batch-size <n>', 'images per batch (default 64)');
   addDatasetOptions(cmd, { splitHelp: 'split to embed (default test; In-Shop: query or gallery)' });
   // --dataset is required by addDatasetOptions; here --images is the alternative.
   const datasetOption = cmd.options.find((o) => o.long === '--dataset');
   if (datasetOption) datasetOption.mandatory = false;
   cmd.action(async (flags: EmbedFlags) => {
-    if (!flags.out.endsWith('.npy')) throw new UsageError(`--out ${flags.out}: expected a .npy file name`);
+    if (!/\.npy$/i.test(flags.out)) throw new UsageError(`--out ${flags.out}: expected a .npy file name`);
     if (!flags.images === !flags.dataset) throw new UsageError('give either --images DIR or --dataset NAME --root DIR');
-    const dim = flags.dim === undefined ? undefined : Number(flags.dim);
-    if (dim !== undefined && (!Number.isInteger(dim) || dim < 1))
-      throw new UsageError(`--dim: expected a positive integer, got "${flags.dim}"`);
-    const batchSize = flags.batchSize === undefined ? 64 : Number(flags.batchSize);
-    if (!Number.isInteger(batchSize) || batchSize < 1)
-      throw new UsageError(`--batch-size: expected a positive integer, got "${flags.batchSize}"`);
+    const dim = optionalInteger('--dim', flags.dim, undefined);
+    const batchSize = optionalInteger('--batch-size', flags.batchSize, 64);
     let dataset: Dataset;
     let samples: Sample[];
     if (flags.images) {
@@ -86,7 +86,7 @@ export function register(program: Command): void {
     const pipeline = pipelineOf(config);
     const embeddings = await embedSamples(model, dataset, samples, { batchSize, label: 'embedding', pipeline });
     saveNpy(flags.out, embeddings);
-    const sidecar = flags.out.replace(/\.npy$/, '.json');
+    const sidecar = sidecarPath(flags.out);
     writeFileAtomic(
       sidecar,
       `${JSON.stringify({ paths: samples.map((s) => s.path), labels: samples.map((s) => s.label) })}\n`,

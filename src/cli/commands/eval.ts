@@ -6,14 +6,17 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { embedForEval } from '../../embed/embed-for-eval.js';
 import { type EvalInput, type EvalRun, type NmiOptions, runEvaluation } from '../../eval/evaluate.js';
+import { formatMetricsTable } from '../../eval/format-metrics.js';
 import { KMEANS_DEFAULTS } from '../../eval/kmeans.js';
-import { DEFAULT_RECALL_KS, recallKsForDataset } from '../../eval/recall.js';
-import { formatMetricsTable, reportHtml, reportMarkdown } from '../../eval/report.js';
+import { DEFAULT_RECALL_KS, recallKs } from '../../eval/recall-ks.js';
+import { reportHtml, reportMarkdown } from '../../eval/report.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { ARCHS } from '../../nn/embedder.js';
 import { F, scope, type Tensor } from '../../tensor/index.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { openDataset } from '../dataset-options.js';
 import { checkSameDimension, type LoadedSet, loadSet } from '../eval-files.js';
+import { optionalInteger, parseInteger, parseKList } from '../parse-flags.js';
 
 export interface EvalOptions {
   embeddings?: string;
@@ -48,24 +51,6 @@ const PAIR_FLAGS = [
   ['galleryLabels', '--gallery-labels'],
 ] as const;
 
-export function parseKList(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim());
-  const ks = parts.map(Number);
-  if (parts.length === 0 || ks.some((k, i) => parts[i] === '' || !Number.isInteger(k) || k < 1)) {
-    throw new UsageError(`--k: expected a comma-separated list of positive integers such as 1,2,4,8, got "${value}"`);
-  }
-  return [...new Set(ks)].sort((a, b) => a - b);
-}
-
-function positiveInt(flag: string, value: string | undefined, fallback: number, allowZero = false): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) {
-    throw new UsageError(`${flag}: expected a ${allowZero ? 'non-negative' : 'positive'} integer, got "${value}"`);
-  }
-  return n;
-}
-
 type Mode = 'self' | 'pair' | 'checkpoint';
 
 function modeOf(o: EvalOptions): Mode {
@@ -74,17 +59,19 @@ function modeOf(o: EvalOptions): Mode {
   const model = o.checkpoint !== undefined;
   if ([self, pair, model].filter(Boolean).length !== 1) {
     throw new UsageError(
-      'eval: give exactly one input: --embeddings and --labels, or --query-embeddings/--query-labels/' +
-        '--gallery-embeddings/--gallery-labels, or --checkpoint with --dataset and --root',
+      'eval: give exactly one input: --embeddings [--labels], or --query-embeddings and --gallery-embeddings ' +
+        '[--query-labels --gallery-labels], or --checkpoint with --dataset and --root',
     );
   }
   if (self) {
     if (!o.embeddings) throw new UsageError('--labels needs --embeddings');
-    if (!o.labels) throw new UsageError('--embeddings needs --labels');
     return 'self';
   }
   if (pair) {
-    const missing = PAIR_FLAGS.filter(([key]) => o[key] === undefined).map(([, flag]) => flag);
+    // The labels flags may be left out: the sidecars next to the embeddings give the labels.
+    const missing = PAIR_FLAGS.filter(([key, flag]) => flag.endsWith('-embeddings') && o[key] === undefined).map(
+      ([, flag]) => flag,
+    );
     if (missing.length > 0) throw new UsageError(`query/gallery evaluation also needs ${missing.join(', ')}`);
     return 'pair';
   }
@@ -98,9 +85,9 @@ function nmiOptions(o: EvalOptions): NmiOptions {
     throw new UsageError(`--nmi-average: expected geometric or arithmetic, got "${average}"`);
   }
   return {
-    iterations: positiveInt('--nmi-iterations', o.nmiIterations, KMEANS_DEFAULTS.iterations),
-    restarts: positiveInt('--nmi-restarts', o.nmiRestarts, KMEANS_DEFAULTS.restarts),
-    seed: positiveInt('--seed', o.seed, KMEANS_DEFAULTS.seed, true),
+    iterations: optionalInteger('--nmi-iterations', o.nmiIterations, KMEANS_DEFAULTS.iterations),
+    restarts: optionalInteger('--nmi-restarts', o.nmiRestarts, KMEANS_DEFAULTS.restarts),
+    seed: optionalInteger('--seed', o.seed, KMEANS_DEFAULTS.seed, 0),
     average,
   };
 }
@@ -123,10 +110,7 @@ function disposeSets(sets: LoadedSet[]): void {
 
 function loadFiles(o: EvalOptions, mode: 'self' | 'pair'): Inputs {
   if (mode === 'self') {
-    const set = loadSet(
-      { flag: '--embeddings', path: o.embeddings as string },
-      { flag: '--labels', path: o.labels as string },
-    );
+    const set = loadSet({ flag: '--embeddings', path: o.embeddings as string }, { flag: '--labels', path: o.labels });
     return {
       input: set,
       sources: [set.source],
@@ -137,13 +121,13 @@ function loadFiles(o: EvalOptions, mode: 'self' | 'pair'): Inputs {
   }
   const query = loadSet(
     { flag: '--query-embeddings', path: o.queryEmbeddings as string },
-    { flag: '--query-labels', path: o.queryLabels as string },
+    { flag: '--query-labels', path: o.queryLabels },
   );
   let gallery: LoadedSet;
   try {
     gallery = loadSet(
       { flag: '--gallery-embeddings', path: o.galleryEmbeddings as string },
-      { flag: '--gallery-labels', path: o.galleryLabels as string },
+      { flag: '--gallery-labels', path: o.galleryLabels },
     );
   } catch (e) {
     disposeSets([query]);
@@ -166,7 +150,7 @@ function loadFiles(o: EvalOptions, mode: 'self' | 'pair'): Inputs {
 }
 
 async function embedCheckpoint(o: EvalOptions, silent: boolean): Promise<Inputs> {
-  const dim = o.dim === undefined ? undefined : positiveInt('--dim', o.dim, 0);
+  const dim = optionalInteger('--dim', o.dim, undefined);
   const dataset = openDataset({ dataset: o.dataset as string, root: o.root });
   const { query, gallery } = await embedForEval({
     checkpoint: o.checkpoint as string,
@@ -244,10 +228,9 @@ function writeReport(dir: string, run: EvalRun, inputs: Inputs): string[] {
 
 export async function runEval(o: EvalOptions, log: (line: string) => void = console.log): Promise<void> {
   const mode = modeOf(o);
-  const datasetKs = o.dataset ? recallKsForDataset(o.dataset) : null;
-  const ks = o.k !== undefined ? parseKList(o.k) : (datasetKs ?? DEFAULT_RECALL_KS);
+  const ks = o.k !== undefined ? parseKList(o.k) : recallKs(o.dataset);
   const nmi = o.nmi ? nmiOptions(o) : false;
-  const tileSize = o.tileSize === undefined ? undefined : positiveInt('--tile-size', o.tileSize, 0);
+  const tileSize = o.tileSize === undefined ? undefined : parseInteger('--tile-size', o.tileSize);
   const loaded = mode === 'checkpoint' ? await embedCheckpoint(o, o.json === true) : loadFiles(o, mode);
   const inputs = o.normalize ? normalized(loaded) : loaded;
   try {
@@ -257,7 +240,7 @@ export async function runEval(o: EvalOptions, log: (line: string) => void = cons
       log(JSON.stringify(run.result));
       return;
     }
-    log(formatMetricsTable(run));
+    log(formatMetricsTable(run.result));
     const s = run.storage;
     if (o.binary)
       log(`storage per item: float32 ${s.floatBytes} bytes, binary ${s.binaryBytes} bytes (${s.ratio.toFixed(0)}x)`);
@@ -272,18 +255,18 @@ export function register(program: Command): void {
     .command('eval')
     .description('Recall@K (float and binary), NMI and MAP@R of embeddings or of a checkpoint')
     .option('--embeddings <file>', 'embeddings .npy [n, d]; searched against themselves (self excluded)')
-    .option('--labels <file>', 'labels .npy [n] (int32 or int64)')
-    .option('--query-embeddings <file>', 'query embeddings .npy (with a distinct gallery; nothing excluded)')
-    .option('--query-labels <file>', 'query labels .npy')
-    .option('--gallery-embeddings <file>', 'gallery embeddings .npy')
-    .option('--gallery-labels <file>', 'gallery labels .npy')
-    .option('--checkpoint <file>', 'a model checkpoint to embed the test split with (needs --dataset and --root)')
-    .option('--arch <name>', 'architecture, when --checkpoint is bare backbone weights')
-    .option('--dim <n>', 'embedding size, when --checkpoint is bare backbone weights')
     .option(
-      '--dataset <name>',
-      "data set of --checkpoint; also picks the data set's K list (cub, cars196, sop, inshop)",
+      '--labels <file>',
+      'labels: a .npy [n] of integers, or the X.json embed wrote (default: X.json next to --embeddings X.npy)',
     )
+    .option('--query-embeddings <file>', 'query embeddings .npy (with a distinct gallery; nothing excluded)')
+    .option('--query-labels <file>', 'query labels .npy or .json (default: the .json next to the query .npy)')
+    .option('--gallery-embeddings <file>', 'gallery embeddings .npy')
+    .option('--gallery-labels <file>', 'gallery labels .npy or .json (default: the .json next to the gallery .npy)')
+    .option('--checkpoint <file>', 'a model checkpoint to embed the test split with (needs --dataset and --root)')
+    .option('--arch <name>', `architecture of bare --checkpoint weights: ${ARCHS.join(', ')}`)
+    .option('--dim <n>', 'embedding size, when --checkpoint is bare backbone weights')
+    .option('--dataset <name>', "data set of --checkpoint; also picks the data set's benchmark K list")
     .option('--root <dir>', 'data set root directory')
     .option('--k <list>', `Recall@K list (default: the data set's, else ${DEFAULT_RECALL_KS.join(',')})`)
     .option('--binary', 'also evaluate binary codes (bit = x > 0, Hamming distance)')

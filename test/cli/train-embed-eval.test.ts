@@ -1,25 +1,19 @@
 // End to end through the command line on the CUB-layout fixture: train (warm-up + one epoch, with
-// evaluation), embed the test split from the checkpoint, evaluate from the checkpoint, and bad input.
+// evaluation), embed the test split from the checkpoint, evaluate from the checkpoint; what the run prints
+// and writes (table, plain progress lines, report.html) holds the metrics it computed.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadNpy } from '../../src/io/npy.js';
+import { describeRun, runCli } from '../helpers/cli.js';
 
-const CLI = join(import.meta.dirname, '..', '..', 'bin', 'normsoftmax.mjs');
 const CUB = join(import.meta.dirname, '..', 'fixtures', 'datasets', 'cub', 'CUB_200_2011');
 const out = mkdtempSync(join(tmpdir(), 'normsoftmax-cli-'));
 after(() => rmSync(out, { recursive: true, force: true }));
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, NORMSOFTMAX_THREADS: '2' },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args);
 
 const TRAIN = ['train', '--dataset', 'cub', '--root', CUB, '--arch', 'resnet18', '--dim', '32', '--batch-size', '4'];
 const SMALL = [
@@ -38,8 +32,7 @@ const SMALL = [
 test('train -> embed -> eval on the CUB fixture', () => {
   const run = join(out, 'cub');
   const train = cli(...TRAIN, ...SMALL, '--warmup-epochs', '1', '--k', '1,2', '--out', run);
-  assert.equal(train.code, 0, train.stderr);
-  assert.match(train.stdout, /R@1\s+R@2/);
+  assert.equal(train.code, 0, describeRun(TRAIN, train));
   for (const f of ['last.safetensors', 'metrics.jsonl', 'report.html', 'config.json'])
     assert.ok(existsSync(join(run, f)), f);
   const epochs = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
@@ -51,8 +44,25 @@ test('train -> embed -> eval on the CUB fixture', () => {
     epochs.map((r) => r.phase),
     ['warmup', 'train'],
   );
-  assert.ok(epochs[1].eval.float.recall['1'] >= 0 && epochs[1].eval.float.recall['1'] <= 100);
-  assert.match(readFileSync(join(run, 'report.html'), 'utf8'), /<svg/);
+  // The printed table, the log line and report.html hold the recall the run recorded.
+  const recall = epochs[1].eval.float.recall as Record<string, number>;
+  const binaryRecall = epochs[1].eval.binary?.recall as Record<string, number> | undefined;
+  for (const k of ['1', '2']) {
+    const v = (recall[k] as number).toFixed(2).replace('.', '\\.');
+    assert.match(train.stdout, new RegExp(`^R@${k} \\(%\\)\\s+${v}\\b`, 'm'));
+    assert.match(train.stdout + train.stderr, new RegExp(`epoch 2: float .*R@${k} ${v}`));
+  }
+  const html = readFileSync(join(run, 'report.html'), 'utf8');
+  const row = (k: string) =>
+    `<tr><td>R@${k} (%)</td><td>${(recall[k] as number).toFixed(2)}</td>` +
+    (binaryRecall ? `<td>${(binaryRecall[k] as number).toFixed(2)}</td>` : '') +
+    '</tr>';
+  assert.ok(html.includes(row('1')) && html.includes(row('2')), 'report.html has the final Recall@K');
+  assert.ok(html.includes('Final zero-shot retrieval (epoch 2)'));
+  assert.equal((html.match(/<svg/g) ?? []).length, 2, 'loss and recall plots');
+  // Not on a terminal: plain progress lines, no carriage returns or escape codes.
+  assert.match(train.stderr, /^epoch \d+\/\d+ .*eta /m);
+  assert.ok(!train.stderr.includes('\r') && !train.stderr.includes('\u001b['), 'plain progress lines');
 
   const npy = join(out, 'test.npy');
   const embed = cli(
@@ -95,21 +105,22 @@ test('train -> embed -> eval on the CUB fixture', () => {
   assert.deepEqual(result.float.recall, epochs[1].eval.float.recall);
 });
 
-test('bad input stops with one line, a non-zero exit and no stack trace', () => {
-  const cases: [string[], RegExp][] = [
-    [[...TRAIN, '--lr', 'fast'], /--lr: expected a number, got "fast"/],
-    [[...TRAIN, '--images-per-class', '3'], /--batch-size 4 must be a multiple of --images-per-class 3/],
-    [['train', '--dataset', 'cub', '--root', join(out, 'nowhere')], /nowhere/],
-    [['train', '--preset', 'imagenet', '--root', CUB], /--preset: expected one of cub, cars196, sop, inshop/],
-    [['train', '--config', join(out, 'missing.json')], /--config .*missing\.json: file not found/],
+test('bad input stops with one line, the exit code of its kind and no stack trace', () => {
+  const cases: [string[], number, RegExp][] = [
+    [[...TRAIN, '--lr', 'fast'], 2, /--lr: expected a number, got "fast"/],
+    [[...TRAIN, '--images-per-class', '3'], 2, /--batch-size 4 must be a multiple of --images-per-class 3/],
+    [['train', '--dataset', 'cub', '--root', join(out, 'nowhere')], 3, /--root .*nowhere does not exist/],
+    [['train', '--preset', 'imagenet', '--root', CUB], 2, /--preset: expected one of cub, cars196, sop, inshop/],
+    [['train', '--config', join(out, 'missing.json')], 3, /--config .*missing\.json: file not found/],
     [
       ['embed', '--checkpoint', join(out, 'missing.safetensors'), '--images', CUB, '--out', join(out, 'x.npy')],
-      /missing\.safetensors/,
+      3,
+      /--checkpoint .*missing\.safetensors: file not found/,
     ],
   ];
-  for (const [args, pattern] of cases) {
+  for (const [args, code, pattern] of cases) {
     const r = cli(...args);
-    assert.notEqual(r.code, 0, args.join(' '));
+    assert.equal(r.code, code, describeRun(args, r));
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);

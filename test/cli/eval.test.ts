@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { parseKList, runEval } from '../../src/cli/commands/eval.js';
+import { runEval } from '../../src/cli/commands/eval.js';
+import { parseKList } from '../../src/cli/parse-flags.js';
+import { loadDataset } from '../../src/data/formats/index.js';
+import { embedForEval } from '../../src/embed/embed-for-eval.js';
 import { saveNpy } from '../../src/io/npy.js';
 import { saveSafetensors } from '../../src/io/safetensors.js';
 import { createEmbedder } from '../../src/nn/embedder.js';
 import { scope, type Tensor, tensor } from '../../src/tensor/index.js';
+import { describeRun, runCli } from '../helpers/cli.js';
 import { loadGoldenJson } from '../helpers/golden.js';
+import { bruteForceRecall, rowsOf } from '../helpers/recall.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-eval-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,6 +82,9 @@ test('eval on query/gallery files writes a markdown table and an HTML page with 
   assert.match(md, /\| R@8 \(%\) \| 100\.00 \| [\d.]+ \|/);
   assert.match(md, /70 queries against a gallery of 300/);
   const html = readFileSync(join(report, 'report.html'), 'utf8');
+  // The page's table holds the values the command printed.
+  const [, float1, binary1] = (table[1] as string).split(/\s{2,}/);
+  assert.ok(html.includes(`<tr><td>R@1 (%)</td><td>${float1}</td><td>${binary1}</td></tr>`), 'R@1 row of report.html');
   assert.match(html, /<img src="\.\.\/images\/g%20\d+\.jpg"/);
   assert.ok(html.includes('class="hit"') && html.includes('class="query"'));
   assert.equal((html.match(/<figure class="(hit|miss)"/g) ?? []).length, 2 * 8 * 5);
@@ -100,11 +107,24 @@ test('eval refuses bad inputs with one line naming the flag and file', async () 
     /--embeddings .*: expected a 2-d float array/,
   );
   await expectError({ embeddings: join(dir, 'missing.npy'), labels: x }, /missing\.npy: cannot open: no such file/);
-  await expectError({ embeddings: x }, /--embeddings needs --labels/);
+  await expectError({ labels: x }, /--labels needs --embeddings/);
+  await expectError({ embeddings: x }, /--embeddings .*x\.npy: no --labels given and no .*x\.json next to it/);
+  writeFileSync(join(dir, 'float-labels.json'), JSON.stringify({ labels: [0.5, 1] }));
+  await expectError(
+    { embeddings: x, labels: join(dir, 'float-labels.json') },
+    /--labels .*float-labels\.json: expected "labels": an array of integers/,
+  );
+  writeFileSync(join(dir, 'broken.json'), '{"labels": [1,');
+  await expectError({ embeddings: x, labels: join(dir, 'broken.json') }, /--labels .*broken\.json: not valid JSON/);
+  writeFileSync(join(dir, 'few-labels.json'), JSON.stringify({ labels: [0, 1, 2] }));
+  await expectError(
+    { embeddings: x, labels: join(dir, 'few-labels.json') },
+    /--labels .*few-labels\.json has 3 labels but --embeddings .*x\.npy has 240 rows/,
+  );
   await expectError({ embeddings: x, labels: x, queryLabels: x }, /exactly one input/);
   await expectError(
     { queryEmbeddings: x, queryLabels: join(dir, 'labels.npy') },
-    /also needs --gallery-embeddings, --gallery-labels/,
+    /query\/gallery evaluation also needs --gallery-embeddings$/,
   );
   await expectError(
     {
@@ -141,26 +161,32 @@ test('eval --checkpoint embeds the test split of a data set and evaluates it (se
   // classes have one image, which could only find itself: excluded, so even K = 8 gives 6 of 8.
   assert.deepEqual(Object.keys(out.float.recall), ['1', '8']);
   assert.equal(out.float.recall['8'], 75);
-  assert.ok(out.float.recall['1'] <= 75);
+  // R@1 from the same embeddings, counted directly.
+  const { query } = await embedForEval({
+    checkpoint: weights,
+    arch: 'smallcnn',
+    dim: 16,
+    dataset: loadDataset('fashion-mnist', root),
+    silent: true,
+  });
+  const rows = rowsOf(query.embeddings.toTypedArray() as Float32Array, 16);
+  query.embeddings.dispose();
+  assert.deepEqual(out.float.recall, bruteForceRecall(rows, query.labels, [1, 8]));
 });
 
-test('the eval command prints errors as one line with a non-zero exit and writes nothing', () => {
+test('the eval command prints a usage error as one line with exit 2 and writes nothing', () => {
   const report = join(dir, 'no-report');
-  const r = spawnSync(
-    process.execPath,
-    [
-      'bin/normsoftmax.mjs',
-      'eval',
-      '--embeddings',
-      join(dir, 'x.npy'),
-      '--labels',
-      join(dir, 'short_labels.npy'),
-      '--report',
-      report,
-    ],
-    { encoding: 'utf8', cwd: join(import.meta.dirname, '..', '..') },
-  );
-  assert.equal(r.status, 2);
+  const args = [
+    'eval',
+    '--embeddings',
+    join(dir, 'x.npy'),
+    '--labels',
+    join(dir, 'short_labels.npy'),
+    '--report',
+    report,
+  ];
+  const r = runCli(args);
+  assert.equal(r.code, 2, describeRun(args, r));
   assert.equal(r.stdout, '');
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /^normsoftmax: --labels .* has 10 labels/);
