@@ -188,8 +188,10 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
       log(formatEval(epoch + 1, record.eval));
     }
     state.epochsDone = epoch + 1;
-    writeCheckpoint(s, state, opt, join(s.outDir, 'last.safetensors'));
+    // The record first: a kill between the two leaves a record past the checkpoint, which resume
+    // trims; the other order would lose the record of an epoch the checkpoint includes.
     appendMetrics(metricsPath, record);
+    writeCheckpoint(s, state, opt, join(s.outDir, 'last.safetensors'));
   }
   optimizer?.dispose();
   return state;
