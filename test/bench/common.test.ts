@@ -1,6 +1,5 @@
 // Shared benchmark helpers: medians, flags, and the JSON-lines Python worker protocol.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { BenchArgsError, parseBenchArgs } from '../../bench/common/args.js';
 import { PythonWorker } from '../../bench/common/python.js';
 import { median, round, timePerIteration } from '../../bench/common/timing.js';
+import { REFERENCE_PYTHON, referenceSkip } from '../helpers/reference-python.js';
 
 describe('timing', () => {
   test('median of odd and even counts, unsorted input left untouched', () => {
@@ -40,9 +40,7 @@ describe('parseBenchArgs', () => {
   });
 });
 
-const python = ['python3', '/usr/bin/python3'].find((exe) => spawnSync(exe, ['-c', '0']).status === 0);
-
-describe('PythonWorker', { skip: python === undefined ? 'no python3 on this machine' : false }, () => {
+describe('PythonWorker', { skip: referenceSkip(['json'], 'the PythonWorker test') }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-worker-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'worker.py');
@@ -60,7 +58,7 @@ describe('PythonWorker', { skip: python === undefined ? 'no python3 on this mach
   );
 
   test('answers requests in order, reports an error reply and a dead process in one line', async () => {
-    const worker = new PythonWorker(python as string, script);
+    const worker = new PythonWorker(REFERENCE_PYTHON, script);
     try {
       const [a, b] = await Promise.all([
         worker.request<{ value: number }>({ cmd: 'double', x: 2 }),

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../../src/tensor/index.js';
+import { REFERENCE_PYTHON } from '../helpers/reference-python.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'io');
 
@@ -19,7 +20,7 @@ const all = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8')) as
 
 export function expectedFor(file: string): Record<string, ExpectedTensor> {
   const found = all[file];
-  if (!found) throw new Error(`expected.json has no entry '${file}'; rerun /usr/bin/python3 tools/golden/io.py`);
+  if (!found) throw new Error(`expected.json has no entry '${file}'; rerun ${REFERENCE_PYTHON} tools/golden/io.py`);
   return found;
 }
 

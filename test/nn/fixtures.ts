@@ -1,6 +1,5 @@
 // Fixture access for the nn tests: the committed goldens and the ResNet-50 and BN-Inception caches made at
 // test time.
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,28 +10,21 @@ import { referenceSkip, runReference } from '../helpers/reference-python.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const CACHE_DIR = join(ROOT, 'test', 'fixtures', '.cache');
-const PYTHON = '/usr/bin/python3';
 
 export function goldenSafetensors(name: string): Record<string, Tensor> {
   return loadSafetensors(join(GOLDEN_DIR, name)).tensors;
 }
 
-export function pythonHasTorch(): boolean {
-  const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
-  return r.status === 0;
-}
-
 /**
  * Makes the ResNet-50 parity cache (tools/golden/nn.py --resnet50-cache) when missing. Returns a reason
- * to skip when it cannot be made (no PyTorch in /usr/bin/python3), or null when it is ready.
+ * to skip when it cannot be made (no PyTorch in the reference Python; under CI that throws), or null when
+ * it is ready.
  */
 export function ensureResnet50Cache(): string | null {
   if (existsSync(join(CACHE_DIR, 'nn_resnet50_expected.safetensors'))) return null;
-  if (!existsSync(PYTHON) || !pythonHasTorch()) {
-    return `${PYTHON} has no torch/torchvision, so the ResNet-50 parity fixture cannot be generated (install python3-torch and python3-torchvision)`;
-  }
-  const r = spawnSync(PYTHON, [join(ROOT, 'tools', 'golden', 'nn.py'), '--resnet50-cache'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tools/golden/nn.py --resnet50-cache failed:\n${r.stderr}`);
+  const skip = referenceSkip(['torch', 'torchvision'], 'the ResNet-50 parity fixture cannot be generated');
+  if (skip) return skip;
+  runReference([join(ROOT, 'tools', 'golden', 'nn.py'), '--resnet50-cache']);
   return null;
 }
 

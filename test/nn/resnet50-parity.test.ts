@@ -2,7 +2,7 @@
 // statistics too), saved as .pth and as .safetensors, loads and gives the same embeddings as PyTorch on
 // fixed inputs, max abs difference < 1e-4: from the .pth, dim 2048 in eval and train mode; from the
 // .safetensors, dim 128 through a fixed remap. The ~200 MB fixture is made at test time in
-// test/fixtures/.cache/ by tools/golden/nn.py (skipped, saying so, when /usr/bin/python3 lacks torch).
+// test/fixtures/.cache/ by tools/golden/nn.py (skipped, saying so, when the reference Python lacks torch; a failure under CI).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';

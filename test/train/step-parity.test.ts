@@ -14,7 +14,6 @@
 // the weight decay then fails (it shifts some BatchNorm updates by 1e-3), and every tensor must have
 // moved by more than 10 x WEIGHT_TOL so that these comparisons mean something.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -24,14 +23,14 @@ import { type Arch, createEmbedder, type Embedder } from '../../src/nn/index.js'
 import { Generator, keep, noGrad, randn, scope, type Tensor } from '../../src/tensor/index.js';
 import { SGD } from '../../src/train/optim/sgd.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
-import { CACHE_DIR, pythonHasTorch } from '../nn/fixtures.js';
+import { referenceSkip, runReference } from '../helpers/reference-python.js';
+import { CACHE_DIR } from '../nn/fixtures.js';
 
 // Mirrors tools/golden/train_step.py.
 const SETTING = { temperature: 0.05, momentum: 0.9, weightDecay: 1e-4, lr: 0.01, lrMult: 5, numClasses: 10 };
 const WEIGHT_TOL = 1e-5;
 const UPDATE_TOL = 5e-4;
 const LOSS_TOL = 1e-5;
-const PYTHON = '/usr/bin/python3';
 const RESNET18_CACHE = join(CACHE_DIR, 'train-step-resnet18-v2.safetensors');
 
 interface Case {
@@ -163,11 +162,11 @@ describe('training step parity with PyTorch: embedder + NormSoftmax + SGD with t
 /** Makes the ResNet-18 fixture (too large to commit) when missing; returns why it cannot, or null. */
 function ensureResnet18Cache(): string | null {
   if (existsSync(RESNET18_CACHE)) return null;
-  if (!existsSync(PYTHON) || !pythonHasTorch()) {
-    return `${PYTHON} has no torch/torchvision, so tools/golden/train_step.py --resnet18-cache cannot make the fixture (install python3-torch and python3-torchvision)`;
-  }
-  const script = join(import.meta.dirname, '..', '..', 'tools', 'golden', 'train_step.py');
-  const r = spawnSync(PYTHON, [script, '--resnet18-cache'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`tools/golden/train_step.py --resnet18-cache failed:\n${r.stderr}`);
+  const skip = referenceSkip(
+    ['torch', 'torchvision'],
+    'tools/golden/train_step.py --resnet18-cache cannot make the ResNet-18 step-parity fixture',
+  );
+  if (skip) return skip;
+  runReference([join(import.meta.dirname, '..', '..', 'tools', 'golden', 'train_step.py'), '--resnet18-cache']);
   return null;
 }
