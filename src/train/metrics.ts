@@ -30,6 +30,10 @@ export interface EpochRecord {
   lr: number;
   imagesPerSecond: number;
   seconds: number;
+  /** Batches without a valid triplet (their loss is zero; counted in `loss`). */
+  emptyBatches?: number;
+  /** Batches whose loss was not finite: skipped, no update (not counted in `loss`). */
+  skippedBatches?: number;
   eval?: EvalRecord;
 }
 

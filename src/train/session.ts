@@ -131,16 +131,28 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   const source = createBatchSource(dataset, train, model.input, c, 'train');
   const evaluate = (m: Embedder) =>
     evaluateModel(m, dataset, c, { silent: o.silent, testSamples: o.testSamples, nmi: c.nmi });
+  // Frees the checkpoint and stops the decode workers; after a failure, quietly (the error that stopped
+  // training is the one to report).
+  const release = async (quiet: boolean) => {
+    if (checkpoint) disposeCheckpoint(checkpoint);
+    try {
+      await source.dispose?.();
+    } catch (e) {
+      if (!quiet) throw e;
+    }
+  };
+  let state: TrainingState;
   try {
-    const state = await runTraining(
+    state = await runTraining(
       { config: c, model, loss, sampler, source, numClasses, evaluate, outDir: c.out, silent: o.silent, log: o.log },
       checkpoint ? { checkpoint } : undefined,
     );
-    return { state, model, outDir: c.out, lastEval: state.lastEval };
-  } finally {
-    if (checkpoint) disposeCheckpoint(checkpoint);
-    await source.dispose?.();
+  } catch (e) {
+    await release(true);
+    throw e;
   }
+  await release(false);
+  return { state, model, outDir: c.out, lastEval: state.lastEval };
 }
 
 /** On resume, drops metrics written after the checkpoint's epoch (a run killed mid-epoch). */

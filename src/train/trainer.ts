@@ -6,11 +6,12 @@
 // the end: zero-shot evaluation on the test classes.
 import { join } from 'node:path';
 import type { BatchSampler } from '../data/samplers/types.js';
-import type { BatchSource } from '../data/sources/types.js';
+import type { BatchSource, TrainingBatch } from '../data/sources/types.js';
 import { formatMetricsLine } from '../eval/format-metrics.js';
 import type { MetricLoss } from '../loss/types.js';
 import type { Embedder } from '../nn/embedder.js';
 import { type Device, Generator, scope, type Tensor, tensor } from '../tensor/index.js';
+import { FailureError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import type { Rng } from '../util/rng.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, saveCheckpoint } from './checkpoint.js';
@@ -78,7 +79,21 @@ function setBackboneFrozen(model: Embedder, frozen: boolean): void {
   for (const p of model.backboneParameters()) p.requiresGrad = !frozen;
 }
 
-/** Runs (or resumes) training to the configured number of epochs. */
+/** Consecutive batches with a non-finite loss (each skipped, no update) after which training stops. */
+export const MAX_NONFINITE_BATCHES = 5;
+
+/** What one batch did: its loss, and whether it had nothing to learn from or was skipped. */
+interface BatchOutcome {
+  loss: number;
+  /** The loss found no valid triplet (a zero loss; the step still ran: weight decay, momentum). */
+  empty: boolean;
+}
+
+/**
+ * Runs (or resumes) training to the configured number of epochs. Whatever throws, the batch being
+ * loaded ahead is awaited and freed, and the optimiser's state is freed, before the error reaches the
+ * caller.
+ */
 export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promise<TrainingState> {
   const c = s.config;
   const log = s.log ?? ((line: string) => console.error(line));
@@ -87,114 +102,179 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
   const state: TrainingState = { epochsDone: 0, step: 0, lastEval: null };
   let optimizer: Optimizer | null = null;
   let optimizerPhase: EpochPlan['phase'] | null = null;
+  let ahead: Promise<TrainingBatch> | null = null;
+  let nonFiniteRun = 0;
 
-  if (resume) {
-    const m = resume.checkpoint.meta;
-    state.epochsDone = m.epochsDone;
-    state.step = m.step;
-    state.lastEval = m.lastEval;
-    s.sampler.restore(m.sampler);
-    if (m.lossRng && s.loss.rng) s.loss.rng.restore(m.lossRng);
-    if (resume.checkpoint.torchRng) Generator.default().setState(resume.checkpoint.torchRng.toBytes());
-    if (m.optimizer && m.epochsDone < total) {
-      const plan = planEpoch(m.epochsDone, c);
-      const savedPlan = planEpoch(m.epochsDone - 1, c);
-      // A new phase starts with a new optimiser (spec); within a phase, the saved state continues.
-      if (plan.phase === savedPlan.phase) {
+  try {
+    if (resume) {
+      const m = resume.checkpoint.meta;
+      state.epochsDone = m.epochsDone;
+      state.step = m.step;
+      state.lastEval = m.lastEval;
+      s.sampler.restore(m.sampler);
+      if (m.lossRng && s.loss.rng) s.loss.rng.restore(m.lossRng);
+      if (resume.checkpoint.torchRng) Generator.default().setState(resume.checkpoint.torchRng.toBytes());
+      if (m.optimizer && m.epochsDone < total) {
+        const plan = planEpoch(m.epochsDone, c);
+        const savedPlan = planEpoch(m.epochsDone - 1, c);
+        // A new phase starts with a new optimiser (spec); within a phase, the saved state continues.
+        if (plan.phase === savedPlan.phase) {
+          optimizer = makeOptimizer(c, phaseGroups(s, plan), plan.lr);
+          optimizer.loadStateDict({ meta: m.optimizer, tensors: resume.checkpoint.optimizer });
+          optimizerPhase = plan.phase;
+        }
+      }
+      log(`resuming after epoch ${m.epochsDone} of ${total}`);
+    }
+
+    for (let epoch = state.epochsDone; epoch < total; epoch++) {
+      const plan = planEpoch(epoch, c);
+      if (optimizerPhase !== plan.phase) {
+        optimizer?.dispose();
         optimizer = makeOptimizer(c, phaseGroups(s, plan), plan.lr);
-        optimizer.loadStateDict({ meta: m.optimizer, tensors: resume.checkpoint.optimizer });
         optimizerPhase = plan.phase;
       }
-    }
-    log(`resuming after epoch ${m.epochsDone} of ${total}`);
-  }
+      const opt = optimizer as Optimizer;
+      opt.setLr(plan.lr);
+      setBackboneFrozen(s.model, plan.phase === 'warmup');
+      s.model.train();
 
-  for (let epoch = state.epochsDone; epoch < total; epoch++) {
-    const plan = planEpoch(epoch, c);
-    if (optimizerPhase !== plan.phase) {
-      optimizer?.dispose();
-      optimizer = makeOptimizer(c, phaseGroups(s, plan), plan.lr);
-      optimizerPhase = plan.phase;
-    }
-    const opt = optimizer as Optimizer;
-    opt.setLr(plan.lr);
-    setBackboneFrozen(s.model, plan.phase === 'warmup');
-    s.model.train();
-
-    const batches =
-      c.maxBatchesPerEpoch > 0 ? Math.min(c.maxBatchesPerEpoch, s.sampler.batchesPerEpoch) : s.sampler.batchesPerEpoch;
-    const progress = createProgress({
-      label: `epoch ${epoch + 1}/${total} ${plan.phase}`,
-      total: batches,
-      silent: s.silent,
-    });
-    const started = Date.now();
-    let lossSum = 0;
-    let images = 0;
-    const draw = (b: number) => s.source.load(s.sampler.nextBatch(), epoch, b);
-    let next = draw(0);
-    for (let b = 0; b < batches; b++) {
-      const batch = await next;
-      if (b + 1 < batches) next = draw(b + 1);
-      const lossValue = scope(() => {
-        const onDevice = c.device === 'cpu';
-        const x = onDevice ? batch.images : batch.images.to(c.device as Device);
-        const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
-        const embeddings = s.model.forward(x);
-        const loss = s.loss.forward(embeddings, y);
-        loss.backward();
-        opt.step();
-        opt.zeroGrad();
-        return loss.item();
+      const batches =
+        c.maxBatchesPerEpoch > 0
+          ? Math.min(c.maxBatchesPerEpoch, s.sampler.batchesPerEpoch)
+          : s.sampler.batchesPerEpoch;
+      const progress = createProgress({
+        label: `epoch ${epoch + 1}/${total} ${plan.phase}`,
+        total: batches,
+        silent: s.silent,
       });
-      if (!Number.isFinite(lossValue)) {
-        throw new Error(
-          `training diverged at epoch ${epoch + 1}, batch ${b + 1}: loss is ${lossValue} (try a lower --lr)`,
-        );
+      const started = Date.now();
+      let lossSum = 0;
+      let stepped = 0;
+      let images = 0;
+      let emptyBatches = 0;
+      let skippedBatches = 0;
+      const draw = (b: number) => s.source.load(s.sampler.nextBatch(), epoch, b);
+      try {
+        ahead = draw(0);
+        for (let b = 0; b < batches; b++) {
+          const current = ahead as Promise<TrainingBatch>;
+          ahead = null;
+          const batch = await current;
+          if (b + 1 < batches) ahead = draw(b + 1);
+          let outcome: BatchOutcome | null;
+          try {
+            images += batch.images.size(0);
+            outcome = trainStep(s, opt, batch);
+          } finally {
+            batch.images.dispose();
+            batch.labels.dispose();
+          }
+          state.step += 1;
+          if (outcome === null) {
+            // A non-finite loss: no update from it; several in a row mean training has diverged.
+            skippedBatches++;
+            nonFiniteRun++;
+            if (nonFiniteRun >= MAX_NONFINITE_BATCHES) {
+              throw new FailureError(
+                `training diverged: the loss was not finite for ${nonFiniteRun} batches in a row (epoch ${epoch + 1}, batch ${b + 1}); try a lower --lr`,
+              );
+            }
+          } else {
+            nonFiniteRun = 0;
+            if (outcome.empty) emptyBatches++;
+            lossSum += outcome.loss;
+            stepped++;
+            if (state.step % LOSS_RECORD_EVERY === 0 || b === batches - 1) {
+              appendMetrics(metricsPath, {
+                type: 'step',
+                epoch: epoch + 1,
+                step: state.step,
+                loss: outcome.loss,
+                lr: plan.lr,
+              });
+            }
+          }
+          const seconds = (Date.now() - started) / 1000;
+          progress.update(b + 1, {
+            loss: stepped > 0 ? lossSum / stepped : Number.NaN,
+            lr: plan.lr,
+            'img/s': Math.round(images / Math.max(seconds, 1e-3)),
+          });
+        }
+      } finally {
+        progress.stop();
       }
-      images += batch.images.size(0);
-      batch.images.dispose();
-      batch.labels.dispose();
-      lossSum += lossValue;
-      state.step += 1;
-      if (state.step % LOSS_RECORD_EVERY === 0 || b === batches - 1) {
-        appendMetrics(metricsPath, { type: 'step', epoch: epoch + 1, step: state.step, loss: lossValue, lr: plan.lr });
-      }
+      // A sampler capped by maxBatchesPerEpoch is moved to the next epoch so that resume stays exact.
+      while (s.sampler.epoch === epoch && s.sampler.batchInEpoch > 0) s.sampler.nextBatch();
       const seconds = (Date.now() - started) / 1000;
-      progress.update(b + 1, {
-        loss: lossSum / (b + 1),
+      const record: EpochRecord = {
+        type: 'epoch',
+        epoch: epoch + 1,
+        phase: plan.phase === 'warmup' ? 'warmup' : 'train',
+        loss: stepped > 0 ? lossSum / stepped : Number.NaN,
         lr: plan.lr,
-        'img/s': Math.round(images / Math.max(seconds, 1e-3)),
-      });
+        imagesPerSecond: images / Math.max(seconds, 1e-9),
+        seconds,
+        emptyBatches,
+        skippedBatches,
+      };
+      if (emptyBatches > 0) {
+        log(`epoch ${epoch + 1}: ${emptyBatches} of ${batches} batches had no valid triplet (zero loss)`);
+      }
+      if (skippedBatches > 0) {
+        log(`epoch ${epoch + 1}: ${skippedBatches} of ${batches} batches skipped (loss not finite, no update)`);
+      }
+      const isLast = epoch + 1 === total;
+      if (isLast || (plan.phase === 'main' && (plan.epochInPhase + 1) % c.evalEvery === 0)) {
+        s.model.eval();
+        record.eval = await s.evaluate(s.model);
+        state.lastEval = record.eval;
+        log(formatEval(epoch + 1, record.eval));
+      }
+      state.epochsDone = epoch + 1;
+      // The record first: a kill between the two leaves a record past the checkpoint, which resume
+      // trims; the other order would lose the record of an epoch the checkpoint includes.
+      appendMetrics(metricsPath, record);
+      writeCheckpoint(s, state, opt, join(s.outDir, 'last.safetensors'));
     }
-    // A sampler capped by maxBatchesPerEpoch is moved to the next epoch so that resume stays exact.
-    while (s.sampler.epoch === epoch && s.sampler.batchInEpoch > 0) s.sampler.nextBatch();
-    progress.stop();
-    const seconds = (Date.now() - started) / 1000;
-    const record: EpochRecord = {
-      type: 'epoch',
-      epoch: epoch + 1,
-      phase: plan.phase === 'warmup' ? 'warmup' : 'train',
-      loss: lossSum / batches,
-      lr: plan.lr,
-      imagesPerSecond: images / Math.max(seconds, 1e-9),
-      seconds,
-    };
-    const isLast = epoch + 1 === total;
-    if (isLast || (plan.phase === 'main' && (plan.epochInPhase + 1) % c.evalEvery === 0)) {
-      s.model.eval();
-      record.eval = await s.evaluate(s.model);
-      state.lastEval = record.eval;
-      log(formatEval(epoch + 1, record.eval));
-    }
-    state.epochsDone = epoch + 1;
-    // The record first: a kill between the two leaves a record past the checkpoint, which resume
-    // trims; the other order would lose the record of an epoch the checkpoint includes.
-    appendMetrics(metricsPath, record);
-    writeCheckpoint(s, state, opt, join(s.outDir, 'last.safetensors'));
+    return state;
+  } finally {
+    if (ahead !== null) await discard(ahead);
+    optimizer?.dispose();
   }
-  optimizer?.dispose();
-  return state;
+}
+
+/**
+ * Forward, backward and, when the loss is finite, the optimiser step. Returns null for a non-finite loss
+ * (its gradients are dropped: no update is ever applied from it).
+ */
+function trainStep(s: TrainingSetup, opt: Optimizer, batch: TrainingBatch): BatchOutcome | null {
+  const c = s.config;
+  return scope(() => {
+    const onDevice = c.device === 'cpu';
+    const x = onDevice ? batch.images : batch.images.to(c.device as Device);
+    const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
+    const embeddings = s.model.forward(x);
+    const loss = s.loss.forward(embeddings, y);
+    const empty = s.loss.lastForwardEmpty === true;
+    loss.backward();
+    const value = loss.item();
+    if (Number.isFinite(value)) opt.step();
+    opt.zeroGrad();
+    return Number.isFinite(value) ? { loss: value, empty } : null;
+  });
+}
+
+/** Waits for a batch nobody will train on and frees it; its error, if any, is not the one to report. */
+async function discard(pending: Promise<TrainingBatch>): Promise<void> {
+  try {
+    const batch = await pending;
+    batch.images.dispose();
+    batch.labels.dispose();
+  } catch {
+    // The error that stopped training is the one the caller gets.
+  }
 }
 
 function writeCheckpoint(s: TrainingSetup, state: TrainingState, opt: Optimizer, path: string): void {
