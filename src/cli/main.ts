@@ -5,7 +5,9 @@ import { register as registerData } from './commands/data.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerEmbed } from './commands/embed.js';
 import { register as registerEval } from './commands/eval.js';
+import { register as registerIndex } from './commands/index-cmd.js';
 import { register as registerInfo } from './commands/info.js';
+import { register as registerSearch } from './commands/search.js';
 import { register as registerSelfCheck } from './commands/selfcheck.js';
 import { register as registerTrain } from './commands/train.js';
 import { reportError } from './report-error.js';
@@ -21,6 +23,8 @@ registerDemo(program);
 registerTrain(program);
 registerEmbed(program);
 registerEval(program);
+registerIndex(program);
+registerSearch(program);
 
 /** Commander's own errors (unknown option, missing argument) are usage errors; help and version are not. */
 function commanderExitCode(e: CommanderError): number {

@@ -6,10 +6,13 @@ import { UsageError } from '../util/errors.js';
 import type { ItemMeta } from './types.js';
 
 type Field = 'id' | 'path' | 'label';
-type Test =
+export type WhereField = Field;
+/** One test of a where expression; `like` keeps LIKE's pattern as written (for backends with SQL). */
+export type WhereTest =
   | { op: '=' | '!='; field: Field; value: string }
   | { op: 'in'; field: Field; values: string[] }
-  | { op: 'like'; field: Field; pattern: RegExp };
+  | { op: 'like'; field: Field; pattern: RegExp; like: string };
+type Test = WhereTest;
 
 export type ItemPredicate = (item: ItemMeta) => boolean;
 
@@ -85,7 +88,7 @@ export function parseWhere(expr: string): Test[] {
     } else if (opText === 'LIKE') {
       const v = next();
       if (v?.kind !== 'string') throw bad(expr, 'expected a quoted pattern after LIKE');
-      tests.push({ op: 'like', field, pattern: likeToRegExp(v.text) });
+      tests.push({ op: 'like', field, pattern: likeToRegExp(v.text), like: v.text });
     } else if (opText === 'IN') {
       if (next()?.text !== '(') throw bad(expr, 'expected ( after IN');
       const values: string[] = [];

@@ -32,6 +32,8 @@ export interface IndexContent {
   dim: number;
   /** n x dim row-major, unit length, full precision. */
   vectors: Float32Array;
+  /** Packed codes of the items (default: bit = x > 0 of the vectors; an incremental build keeps old ones). */
+  codes?: Uint8Array;
 }
 
 export interface WriteOptions {
@@ -67,7 +69,9 @@ export async function writeIndex(dir: string, content: IndexContent, o: WriteOpt
     files.push({ role, name, bytes: bytes.length, sha256: sha256Hex(bytes) });
   };
   const encoded = quantize(vectors, dim, o.precision);
-  const codes = packCodes(vectors, dim);
+  const codes = content.codes ?? packCodes(vectors, dim);
+  if (codes.length !== n * Math.ceil(dim / 8))
+    throw new Error(`writeIndex: ${codes.length} code bytes for ${n} items of dim ${dim}`);
   put('vectors', `vectors.${o.precision}`, encoded.vectors);
   if (encoded.scales) put('scales', 'scales.f32', encoded.scales);
   put('codes', 'codes.bin', codes);

@@ -1,0 +1,204 @@
+// `normsoftmax index build|info`: a searchable index folder (docs/index-format.md) from images, a data
+// set split, a CSV or precomputed vectors.
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { buildIndex } from '../../search/build/build-index.js';
+import { type ItemEmbedder, modelEmbedder } from '../../search/build/item-embedder.js';
+import {
+  csvSource,
+  datasetSource,
+  embeddingsSource,
+  imagesSource,
+  type ListedSource,
+} from '../../search/build/sources.js';
+import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
+import type { VectorPrecision } from '../../search/types.js';
+import { verifyFiles } from '../../search/verify.js';
+import { DEFAULT_EXACT_BELOW } from '../../search/write-index.js';
+import { UsageError } from '../../util/errors.js';
+import { openDataset, selectSplit } from '../dataset-options.js';
+import { optionalInteger } from '../parse-flags.js';
+
+interface BuildFlags {
+  out: string;
+  checkpoint?: string;
+  arch?: string;
+  dim?: string;
+  images?: string;
+  dataset?: string;
+  root?: string;
+  split?: string;
+  splitFile?: string;
+  csv?: string;
+  embeddings?: string;
+  meta?: string;
+  precision: string;
+  exactBelow?: string;
+  skipBadImages?: boolean;
+  batchSize?: string;
+  workers?: string;
+}
+
+function listSource(f: BuildFlags): ListedSource {
+  const given = [
+    f.images && '--images',
+    f.dataset && '--dataset',
+    f.csv && '--csv',
+    f.embeddings && '--embeddings',
+  ].filter(Boolean);
+  if (given.length !== 1) {
+    throw new UsageError(
+      `give exactly one source: --images DIR, --dataset NAME --root DIR, --csv FILE (each with --checkpoint) or --embeddings X.npy${given.length > 1 ? ` (got ${given.join(' and ')})` : ''}`,
+    );
+  }
+  if (f.embeddings) {
+    if (f.checkpoint) throw new UsageError('--embeddings takes no --checkpoint: the vectors are already computed');
+    if (!f.embeddings.endsWith('.npy')) throw new UsageError(`--embeddings ${f.embeddings}: expected a .npy file`);
+    return embeddingsSource(f.embeddings, f.meta);
+  }
+  if (f.meta) throw new UsageError('--meta goes with --embeddings');
+  if (!f.checkpoint) throw new UsageError(`${given[0]} needs --checkpoint FILE (the model that embeds the images)`);
+  if (f.images) return imagesSource(f.images, [f.out]);
+  if (f.csv) return csvSource(f.csv);
+  const dataset = openDataset({ dataset: f.dataset as string, root: f.root, splitFile: f.splitFile });
+  const samples = selectSplit(dataset, f.split, dataset.splits.test ? 'test' : 'gallery');
+  return datasetSource(dataset, samples, {
+    dataset: f.dataset as string,
+    ...(f.root ? { root: resolve(f.root) } : {}),
+    split: f.split ?? (dataset.splits.test ? 'test' : 'gallery'),
+  });
+}
+
+function parsePrecision(v: string): VectorPrecision {
+  if (v !== 'f32' && v !== 'f16' && v !== 'i8')
+    throw new UsageError(`--precision: expected f32, f16 or i8, got "${v}"`);
+  return v;
+}
+
+async function build(f: BuildFlags): Promise<void> {
+  const precision = parsePrecision(f.precision);
+  const exactBelow = optionalInteger('--exact-below', f.exactBelow, DEFAULT_EXACT_BELOW, 0);
+  const dim = optionalInteger('--dim', f.dim, undefined);
+  const batchSize = optionalInteger('--batch-size', f.batchSize, 64);
+  const workers = optionalInteger('--workers', f.workers, undefined, 0);
+  const source = listSource(f);
+  let embedder: ItemEmbedder | null = null;
+  if (!source.vectors) {
+    embedder = modelEmbedder(f.checkpoint as string, { arch: f.arch, dim, batchSize, workers });
+    console.error(`model: ${embedder.description}`);
+  }
+  const log = (line: string) => console.error(line);
+  try {
+    const r = await buildIndex(source, {
+      out: resolve(f.out),
+      precision,
+      exactBelow,
+      skipBadImages: f.skipBadImages === true,
+      embedder,
+      log,
+    });
+    const m = r.manifest;
+    const parts = [`${r.items} items`, `${r.embedded} embedded`, `${r.reused} unchanged`];
+    if (r.resumed) parts.push(`${r.resumed} resumed`);
+    if (r.removed) parts.push(`${r.removed} removed`);
+    console.log(
+      `index ${resolve(f.out)}: ${parts.join(', ')}; dim ${m.dim}, ${m.precision}, ${m.hnsw.length > 0 ? 'HNSW + exact' : 'exact search'}`,
+    );
+    for (const h of m.hnsw)
+      console.log(`${h.role} recall@10 vs exact: ${h.recallAt10.toFixed(4)} (${h.recallQueries} queries)`);
+    if (r.skipped.length > 0) {
+      console.log(`skipped ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'}:`);
+      for (const p of r.skipped) console.log(`  ${p}`);
+    }
+  } finally {
+    embedder?.close();
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function info(dir: string, o: { json?: boolean; verify?: boolean }): void {
+  const m = readManifest(dir);
+  if (o.verify) verifyFiles(dir, m);
+  const manifestBytes = statSync(join(dir, MANIFEST_NAME)).size;
+  const total = m.files.reduce((s, f) => s + f.bytes, 0) + manifestBytes;
+  if (o.json) {
+    console.log(JSON.stringify({ ...JSON.parse(readFileSync(join(dir, MANIFEST_NAME), 'utf8')), bytesOnDisk: total }));
+    return;
+  }
+  const e = m.embedder;
+  const rows: [string, string][] = [
+    ['index', resolve(dir)],
+    ['format', `${m.format} version ${m.version} (${m.backend}), generation ${m.generation}`],
+    ['items', String(m.items)],
+    ['vectors', `dim ${m.dim}, ${m.precision}; binary codes ${m.codeBytes} bytes`],
+    [
+      'search',
+      m.hnsw.length > 0
+        ? `HNSW (more than ${m.exactBelow} items) and exact`
+        : `exact (${m.items} <= ${m.exactBelow} items)`,
+    ],
+    [
+      'embedder',
+      e.checkpointPath
+        ? `${e.checkpointPath} (${e.arch ?? '?'}, dim ${e.dim}, resize ${e.resize}, crop ${e.crop})`
+        : `none (vectors from ${m.source.detail.embeddings ?? 'elsewhere'})`,
+    ],
+    ['checkpoint sha256', e.checkpointSha256 ?? '-'],
+    ['image root', m.imageRoot ?? '-'],
+    [
+      'source',
+      `${m.source.kind} ${Object.entries(m.source.detail)
+        .map(([k, v]) => `--${k} ${v}`)
+        .join(' ')}`,
+    ],
+    ['built', `${m.createdAt} (updated ${m.updatedAt})`],
+    ['size on disk', `${formatBytes(total)}`],
+  ];
+  for (const h of m.hnsw)
+    rows.push([
+      h.role,
+      `${h.metric}, ${h.quantization}, ${h.dimensions} dims, M ${h.connectivity}, ef ${h.expansionAdd}/${h.expansionSearch}, recall@10 ${h.recallAt10.toFixed(4)}`,
+    ]);
+  for (const f of m.files)
+    rows.push([`  ${f.role}`, `${f.name}  ${formatBytes(f.bytes)}  sha256 ${f.sha256.slice(0, 16)}...`]);
+  for (const [k, v] of rows) console.log(`${k.padEnd(18)} ${v}`);
+}
+
+export function register(program: Command): void {
+  const index = program.command('index').description('build and inspect visual-search indexes');
+  index
+    .command('build')
+    .description('embed images (or take vectors) into a searchable index folder; incremental over an existing one')
+    .requiredOption('--out <dir>', 'the index folder (created, or updated incrementally)')
+    .option('--checkpoint <file>', 'a normsoftmax checkpoint, or torchvision .pth / .safetensors weights')
+    .option('--arch <name>', 'architecture, required for bare weights')
+    .option('--dim <n>', 'embedding size for bare weights (default: the backbone width)')
+    .option('--images <dir>', 'every image file under this folder (recursive)')
+    .option('--dataset <name>', 'a data set format (with --root and --split)')
+    .option('--root <dir>', 'where the data set is')
+    .option('--split <name>', 'the split to index (default test, or gallery)')
+    .option('--split-file <file>', 'folder format: lines "train <class folder>" / "test <class folder>"')
+    .option('--csv <file>', 'a CSV of path[,label] (paths relative to the CSV file)')
+    .option('--embeddings <x.npy>', 'N x D vectors computed elsewhere (e.g. by `normsoftmax embed`)')
+    .option('--meta <x.json>', 'with --embeddings: {"paths": [...], "labels": [...]} (embed\'s sidecar)')
+    .option('--precision <p>', 'stored float vectors: f32, f16 or i8', 'f32')
+    .option('--exact-below <n>', `build HNSW indexes only above this many items (default ${DEFAULT_EXACT_BELOW})`)
+    .option('--skip-bad-images', 'leave out unreadable images (listed at the end) instead of stopping')
+    .option('--batch-size <n>', 'images per batch (default 64)')
+    .option('--workers <n>', 'image decode worker threads (default 4)')
+    .action(build);
+  index
+    .command('info')
+    .description('print an index: manifest, counts, sizes on disk and the embedder')
+    .argument('<dir>', 'the index folder')
+    .option('--json', 'print the manifest as one JSON object')
+    .option('--verify', "check every file's SHA-256 against the manifest")
+    .action(info);
+}

@@ -1,0 +1,216 @@
+// `index build`: lists the source's items, reuses the vectors of unchanged items of an existing index
+// (same id, size and content hash, same embedder and precision), embeds the rest in chunks whose results
+// are kept in IDX/.partial (an interrupted build resumes there), then writes the index atomically.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BadImageError } from '../../data/image/bad-image-error.js';
+import type { Sample } from '../../data/types.js';
+import { createProgress } from '../../util/progress.js';
+import { packCodes } from '../exact-search.js';
+import type { HnswParams } from '../hnsw.js';
+import { MANIFEST_NAME, type Manifest } from '../manifest.js';
+import { readIndexArrays } from '../open-index.js';
+import { dequantize, normaliseRows } from '../precision.js';
+import type { EmbedderIdentity, ItemMeta, VectorPrecision } from '../types.js';
+import { writeIndex } from '../write-index.js';
+import type { ItemEmbedder } from './item-embedder.js';
+import { hashItems } from './item-hash.js';
+import { PartialEmbeddings } from './partial.js';
+import type { ListedSource } from './sources.js';
+
+export interface BuildOptions {
+  out: string;
+  precision: VectorPrecision;
+  exactBelow: number;
+  skipBadImages: boolean;
+  /** Required unless the source has its vectors. */
+  embedder: ItemEmbedder | null;
+  /** Items per embedding chunk (progress is saved after each). */
+  chunkSize?: number;
+  hnsw?: HnswParams;
+  silent?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface BuildReport {
+  manifest: Manifest;
+  items: number;
+  /** Items embedded by this run (not reused from the index or from an interrupted run). */
+  embedded: number;
+  reused: number;
+  resumed: number;
+  removed: number;
+  skipped: string[];
+}
+
+interface OldIndex {
+  rowOf: Map<string, number>;
+  items: ItemMeta[];
+  vectors: Float32Array;
+  codes: Uint8Array;
+}
+
+function compatible(m: Manifest, e: EmbedderIdentity, precision: VectorPrecision): string | null {
+  if (m.embedder.checkpointSha256 === null || m.embedder.checkpointSha256 !== e.checkpointSha256)
+    return 'another embedder';
+  if (m.dim !== e.dim || m.embedder.resize !== e.resize || m.embedder.crop !== e.crop) return 'another pipeline';
+  if (m.precision !== precision) return `precision ${m.precision}`;
+  return null;
+}
+
+function readOld(
+  out: string,
+  identity: EmbedderIdentity,
+  precision: VectorPrecision,
+  log: (l: string) => void,
+): OldIndex | null {
+  if (!existsSync(join(out, MANIFEST_NAME))) return null;
+  let a: ReturnType<typeof readIndexArrays>;
+  try {
+    a = readIndexArrays(out);
+  } catch (e) {
+    log(`the existing index cannot be reused (${(e as Error).message}); embedding every item`);
+    return null;
+  }
+  const why = compatible(a.manifest, identity, precision);
+  if (why) {
+    log(`the existing index was built with ${why}; embedding every item`);
+    return null;
+  }
+  const { items: n, dim } = a.manifest;
+  const vectors = dequantize(a.vectorBytes, a.scales, n, dim, precision, { renormalise: false });
+  return { rowOf: new Map(a.items.map((it, i) => [it.id, i])), items: a.items, vectors, codes: a.codes };
+}
+
+export async function buildIndex(source: ListedSource, o: BuildOptions): Promise<BuildReport> {
+  const log = o.log ?? (() => {});
+  const createdDir = !existsSync(o.out);
+  if (source.vectors) {
+    const { data, dim } = source.vectors;
+    const vectors = normaliseRows(data.slice(), dim);
+    const items = source.items.map((it) => ({ id: it.id, path: it.path, label: it.label, size: null, hash: null }));
+    const embedder: EmbedderIdentity = {
+      checkpointSha256: null,
+      checkpointPath: null,
+      arch: null,
+      dim,
+      input: null,
+      resize: 0,
+      crop: 0,
+    };
+    const manifest = await writeIndex(
+      o.out,
+      { items, dim, vectors },
+      { ...o, embedder, imageRoot: source.imageRoot, source: source.info, onStatus: log },
+    );
+    return { manifest, items: items.length, embedded: 0, reused: 0, resumed: 0, removed: 0, skipped: [] };
+  }
+  const embedder = o.embedder;
+  if (!embedder || !source.dataset) throw new Error('buildIndex: a source without vectors needs an embedder');
+  const identity = embedder.identity;
+  const dim = identity.dim;
+  const metas = hashItems(source.items, source.dataset, { silent: o.silent });
+  const old = readOld(o.out, identity, o.precision, log);
+  const partial = new PartialEmbeddings(o.out, {
+    checkpointSha256: identity.checkpointSha256,
+    dim,
+    resize: identity.resize,
+    crop: identity.crop,
+  });
+
+  const n = metas.length;
+  const rowVector: (Float32Array | null)[] = new Array(n).fill(null);
+  const rowCode: (Uint8Array | null)[] = new Array(n).fill(null);
+  const bytes = Math.ceil(dim / 8);
+  let reused = 0;
+  let resumed = 0;
+  const pending: number[] = [];
+  metas.forEach((m, i) => {
+    const r = old?.rowOf.get(m.id);
+    const before = r === undefined ? undefined : old?.items[r];
+    if (old && r !== undefined && before && m.hash !== null && before.hash === m.hash && before.size === m.size) {
+      rowVector[i] = old.vectors.subarray(r * dim, (r + 1) * dim);
+      rowCode[i] = old.codes.subarray(r * bytes, (r + 1) * bytes);
+      reused++;
+      return;
+    }
+    const done = m.hash === null ? undefined : partial.get(m.id, m.hash);
+    if (done) {
+      rowVector[i] = done;
+      resumed++;
+    } else pending.push(i);
+  });
+  if (reused + resumed > 0)
+    log(`reusing ${reused} unchanged items${resumed > 0 ? ` and ${resumed} embedded by an interrupted build` : ''}`);
+
+  const skipped: string[] = [];
+  const chunkSize = o.chunkSize ?? 512;
+  const progress = createProgress({
+    label: 'embedding',
+    total: pending.length,
+    silent: o.silent || pending.length === 0,
+  });
+  const started = Date.now();
+  let embedded = 0;
+  try {
+    for (let s = 0; s < pending.length; s += chunkSize) {
+      let chunk = pending.slice(s, s + chunkSize);
+      for (;;) {
+        const samples = chunk.map((i) => source.items[i]?.sample as Sample);
+        try {
+          const v = chunk.length === 0 ? new Float32Array(0) : await embedder.embed(source.dataset, samples);
+          normaliseRows(v, dim);
+          partial.append(
+            chunk.map((i) => metas[i] as ItemMeta),
+            v,
+          );
+          chunk.forEach((i, j) => {
+            rowVector[i] = v.subarray(j * dim, (j + 1) * dim);
+          });
+          embedded += chunk.length;
+          break;
+        } catch (e) {
+          if (!(e instanceof BadImageError) || !o.skipBadImages) throw e;
+          // Leave the bad image out and embed the rest of the chunk again.
+          const bad = e.path;
+          skipped.push(bad);
+          log(`skipping ${e.message}`);
+          chunk = chunk.filter((i) => source.items[i]?.sample?.path !== bad);
+        }
+      }
+      const done = Math.min(s + chunkSize, pending.length);
+      progress.update(done, {
+        'images/s': Math.round((embedded / Math.max(1e-3, (Date.now() - started) / 1000)) * 10) / 10,
+      });
+    }
+    progress.stop();
+  } catch (e) {
+    progress.stop();
+    if (e instanceof BadImageError) {
+      // A bad image stops the build with nothing written: no progress kept, no folder left behind.
+      partial.remove();
+      if (createdDir && existsSync(o.out) && readdirSync(o.out).length === 0)
+        rmSync(o.out, { recursive: true, force: true });
+    }
+    throw e;
+  }
+
+  const keep = metas.map((_, i) => i).filter((i) => rowVector[i] !== null);
+  const items = keep.map((i) => metas[i] as ItemMeta);
+  const vectors = new Float32Array(keep.length * dim);
+  const codes = new Uint8Array(keep.length * bytes);
+  keep.forEach((i, j) => {
+    const v = rowVector[i] as Float32Array;
+    vectors.set(v, j * dim);
+    codes.set(rowCode[i] ?? packCodes(v, dim), j * bytes);
+  });
+  const ids = new Set(items.map((it) => it.id));
+  const removed = old ? old.items.filter((it) => !ids.has(it.id)).length : 0;
+  const manifest = await writeIndex(
+    o.out,
+    { items, dim, vectors, codes },
+    { ...o, embedder: identity, imageRoot: source.imageRoot, source: source.info, onStatus: log },
+  );
+  partial.remove();
+  return { manifest, items: items.length, embedded, reused, resumed, removed, skipped };
+}

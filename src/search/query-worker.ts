@@ -1,0 +1,96 @@
+// The query-embedder worker thread: loads the model once, then decodes, transforms and embeds batches of
+// encoded images (bytes), one result per image (a vector, or why the image is unusable).
+import { parentPort, workerData } from 'node:worker_threads';
+import { BadImageError } from '../data/image/bad-image-error.js';
+import { toPipelinePixels } from '../data/image/colour.js';
+import { decodeImage } from '../data/image/decode.js';
+import { outChannelsOf, processPixels } from '../data/loader/process-image.js';
+import type { loadModel } from '../embed/load-model.js';
+import { noGrad, scope, tensor } from '../tensor/index.js';
+import { firstLine } from '../util/errors.js';
+import { queryTransform } from './query-transform.js';
+import { loadSeededModel } from './seeded-model.js';
+
+export interface QueryWorkerData {
+  checkpoint: string;
+  arch?: string;
+  dim?: number;
+  resize: number;
+  crop: number;
+}
+
+export type QueryResult = { ok: true; vector: Float32Array } | { ok: false; bad: boolean; message: string };
+export type QueryWorkerReply =
+  | { id: number; results: QueryResult[] }
+  | { id: 0; ready: true; dim: number }
+  | { id: 0; failed: string; kind: string };
+
+const port = parentPort;
+if (port === null) throw new Error('query-worker.ts must run in a worker thread');
+const data = workerData as QueryWorkerData;
+
+let model: ReturnType<typeof loadModel>['model'];
+try {
+  model = loadSeededModel(data.checkpoint, { arch: data.arch, dim: data.dim }).model;
+  port.postMessage({ id: 0, ready: true, dim: model.dim } satisfies QueryWorkerReply);
+} catch (e) {
+  port.postMessage({ id: 0, failed: firstLine(e), kind: (e as Error).name } satisfies QueryWorkerReply);
+  throw e;
+}
+const config = queryTransform(model.input, data.resize, data.crop);
+
+async function prepare(bytes: Uint8Array, name: string) {
+  if (bytes.length === 0) throw new BadImageError(name, 'empty upload');
+  const pixels = toPipelinePixels(await decodeImage(bytes, name), outChannelsOf(config));
+  return processPixels(name, pixels, { config, mode: 'eval', draws: [0.5, 0.5, 1], keepResized: false });
+}
+
+async function handle(id: number, images: Uint8Array[]): Promise<void> {
+  const results: QueryResult[] = new Array(images.length);
+  const prepared = await Promise.all(
+    images.map((b, i) =>
+      prepare(b, `image ${i + 1}`).catch((e: unknown) => {
+        results[i] = {
+          ok: false,
+          bad: e instanceof BadImageError,
+          message: e instanceof BadImageError ? e.reason : firstLine(e),
+        };
+        return null;
+      }),
+    ),
+  );
+  // One forward pass per input shape (every shape is the same when the transform crops or resizes).
+  const groups = new Map<string, number[]>();
+  prepared.forEach((p, i) => {
+    if (!p) return;
+    const key = p.shape.join('x');
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  for (const members of groups.values()) {
+    const first = prepared[members[0] as number];
+    if (!first) continue;
+    const per = first.chw.length;
+    const batch = new Float32Array(per * members.length);
+    members.forEach((i, j) => {
+      batch.set((prepared[i] as typeof first).chw, j * per);
+    });
+    const out = scope(() =>
+      noGrad(
+        () => model.forward(tensor(batch, { shape: [members.length, ...first.shape] })).toTypedArray() as Float32Array,
+      ),
+    );
+    members.forEach((i, j) => {
+      results[i] = { ok: true, vector: out.slice(j * model.dim, (j + 1) * model.dim) };
+    });
+  }
+  port?.postMessage({ id, results } satisfies QueryWorkerReply);
+}
+
+port.on('message', (req: { id: number; images: Uint8Array[] }) => {
+  handle(req.id, req.images).catch((e: unknown) => {
+    port?.postMessage({
+      id: req.id,
+      results: req.images.map(() => ({ ok: false, bad: false, message: firstLine(e) })),
+    } satisfies QueryWorkerReply);
+  });
+});
