@@ -28,15 +28,18 @@ export async function embedSamples(
   try {
     let done = 0;
     for await (const batch of source.ordered(batchSize)) {
-      parts.push(keep(scope(() => noGrad(() => model.forward(onDevice(batch.images, device)).to('cpu')))));
-      done += batch.images.size(0);
-      batch.images.dispose();
-      batch.labels.dispose();
+      try {
+        parts.push(keep(scope(() => noGrad(() => model.forward(onDevice(batch.images, device)).to('cpu')))));
+        done += batch.images.size(0);
+      } finally {
+        batch.images.dispose();
+        batch.labels.dispose();
+      }
       progress.update(done);
     }
-    progress.stop();
     return scope(() => cat(parts, 0));
   } finally {
+    progress.stop();
     for (const p of parts) p.dispose();
     await source.dispose?.();
     model.train(wasTraining);

@@ -4,6 +4,7 @@
 
 import type { InputSpec } from '../../nn/input-spec.js';
 import { keep, scope, type Tensor, tensor, where } from '../../tensor/index.js';
+import { InputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
 import type { Dataset, Sample } from '../types.js';
 import type { BatchSource, TrainingBatch } from './types.js';
@@ -23,18 +24,18 @@ export class InMemoryImages implements BatchSource {
   ) {
     const readRaw = dataset.readRaw;
     if (!readRaw) throw new Error(`${dataset.name}: in-memory batches need a data set with readRaw (MNIST-like)`);
-    if (samples.length === 0) throw new Error(`${dataset.name}: no samples`);
+    if (samples.length === 0) throw new InputError(`${dataset.name}: the split has no images`);
     const first = readRaw(samples[0] as Sample);
     const { width, height, channels } = first;
     if (channels !== input.channels) {
-      throw new Error(`${dataset.name}: images have ${channels} channels, the model expects ${input.channels}`);
+      throw new InputError(`${dataset.name}: images have ${channels} channels, the model expects ${input.channels}`);
     }
     const per = width * height * channels;
     const all = new Uint8Array(per * samples.length);
     samples.forEach((s, i) => {
       const img = readRaw(s);
       if (img.width !== width || img.height !== height || img.channels !== channels) {
-        throw new Error(
+        throw new InputError(
           `${dataset.name}: ${s.path} is ${img.width}x${img.height}x${img.channels}, expected ${width}x${height}x${channels}`,
         );
       }
