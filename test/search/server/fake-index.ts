@@ -26,12 +26,13 @@ export function colourVector(r: number, g: number, b: number): Float32Array {
 }
 
 export async function embedImageBytes(bytes: Uint8Array): Promise<Float32Array> {
-  let stats: Awaited<ReturnType<sharp.Sharp['stats']>>;
-  try {
-    stats = await sharp(bytes, { failOn: 'error' }).removeAlpha().toColourspace('srgb').stats();
-  } catch (e) {
-    throw new InputError(`query image: cannot decode (${(e as Error).message.split('\n')[0]})`);
-  }
+  const stats = await sharp(bytes, { failOn: 'error' })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .stats()
+    .catch((e: Error) => {
+      throw new InputError(`query image: cannot decode (${e.message.split('\n')[0]})`);
+    });
   const [r, g, b] = stats.channels.map((c) => c.mean);
   return colourVector(r ?? 0, g ?? r ?? 0, b ?? r ?? 0);
 }

@@ -48,7 +48,7 @@ test('search by id: the item itself first (cosine 1), then by falling cosine; k 
     a.results.map((h) => h.id),
     expected.map((e) => e.id),
   );
-  a.results.forEach((h, i) => close(h.score, expected[i]?.s as number));
+  for (const [i, h] of a.results.entries()) close(h.score, expected[i]?.s as number);
   assert.equal(typeof a.tookMs, 'number');
   assert.ok(a.tookMs >= 0);
 });
@@ -61,7 +61,7 @@ test('search by a vector: scaled by 3, it gives the same answer as its item (the
     byVector.results.map((h) => h.id),
     byId.results.map((h) => h.id),
   );
-  byVector.results.forEach((h, i) => close(h.score, byId.results[i]?.score as number));
+  for (const [i, h] of byVector.results.entries()) close(h.score, byId.results[i]?.score as number);
   close(byVector.results[0]?.score as number, 1);
   assert.equal(byVector.results[0]?.label, 'green');
 });

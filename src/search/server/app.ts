@@ -1,0 +1,154 @@
+// The visual-search HTTP service: a fastify app over an open index and a query embedder (both owned by
+// the caller, who closes them after the app). Tests drive it with app.inject; `normsoftmax serve` listens.
+import { fileURLToPath } from 'node:url';
+import fastifyMultipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { NormsoftmaxError } from '../../util/errors.js';
+import type { QueryEmbedder, VisualSearchIndex } from '../types.js';
+import { Admission } from './admission.js';
+import { EmbedBatcher } from './embed-batcher.js';
+import { HttpError } from './http-error.js';
+import { registerItemRoutes } from './item-routes.js';
+import { createMetrics } from './metrics.js';
+import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
+import { registerSearchRoute } from './search-route.js';
+import { ThumbCache } from './thumbs.js';
+
+export interface SearchServerSetup {
+  index: VisualSearchIndex;
+  /** null: the index has no model for images (built from --embeddings); id and vector queries still work. */
+  embedder: QueryEmbedder | null;
+  options?: Partial<ServerOptions>;
+  /** Where 5xx errors are reported (default console.error). */
+  log?: (line: string) => void;
+}
+
+const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+};
+
+/** Status, one-line message and headers of any error a request ends with. */
+function answerOf(e: unknown, o: ServerOptions): { status: number; message: string; headers: Record<string, string> } {
+  const firstLine = (s: string) => (s.split('\n')[0] ?? s).trim();
+  if (e instanceof HttpError) return { status: e.statusCode, message: e.message, headers: e.headers };
+  // UsageError (a bad parameter the index refused, e.g. a where clause) and InputError (a bad image).
+  if (e instanceof NormsoftmaxError && e.exitCode !== 1)
+    return { status: 400, message: firstLine(e.message), headers: {} };
+  const status = (e as FastifyError).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const message =
+      status === 413
+        ? `upload too large: the limit is ${Math.round((o.maxUploadBytes / 1048576) * 100) / 100} MB (--max-upload-mb)`
+        : firstLine((e as Error).message);
+    return { status, message, headers: {} };
+  }
+  return { status: 500, message: 'internal error (see the server log)', headers: {} };
+}
+
+export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
+  const { index, embedder } = setup;
+  const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...setup.options };
+  const log = setup.log ?? ((line: string) => console.error(line));
+  const metrics = createMetrics();
+  const stats = index.stats();
+  metrics.indexItems.set(stats.items);
+  const admission = new Admission(options.queue, options.retryAfterS, (d) => metrics.queueDepth.set(d));
+  const batcher = embedder
+    ? new EmbedBatcher(embedder, options.batchSize, options.batchWindowMs, (n) => metrics.embedBatch.observe(n))
+    : null;
+  const thumbs = new ThumbCache(options.thumbSize, options.thumbMemoryEntries, options.thumbDir);
+
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.maxUploadBytes,
+    requestTimeout: options.timeoutMs,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  app.removeContentTypeParser('text/plain'); // JSON, multipart or an image: anything else is 415
+  app.register(fastifyMultipart, {
+    limits: { fileSize: options.maxUploadBytes, files: 2, fields: 10, fieldSize: 4096, parts: 12 },
+  });
+  // A raw image body (curl --data-binary @q.jpg -H 'content-type: image/jpeg'), options in the query string.
+  app.addContentTypeParser(/^image\//, { parseAs: 'buffer', bodyLimit: options.maxUploadBytes }, (_req, body, done) =>
+    done(null, body),
+  );
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.headers(SECURITY_HEADERS);
+    if (options.cors !== null && (options.cors === '*' || req.headers.origin === options.cors)) {
+      reply.header('access-control-allow-origin', options.cors).header('vary', 'Origin');
+    }
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
+    metrics.latency.observe({ route, method: req.method }, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((e, req, reply) => {
+    const a = answerOf(e, options);
+    if (a.status >= 500 && a.status !== 503)
+      log(`serve: ${req.method} ${req.url}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    reply.code(a.status).headers(a.headers).send({ error: a.message, statusCode: a.status });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: `no such route: ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 });
+  });
+
+  if (options.cors !== null) {
+    app.options('/api/*', async (_req, reply) =>
+      reply
+        .code(204)
+        .header('access-control-allow-methods', 'GET, POST, OPTIONS')
+        .header('access-control-allow-headers', 'content-type')
+        .header('access-control-max-age', '600')
+        .send(),
+    );
+  }
+
+  app.get('/health', async () => ({ status: 'ok', items: stats.items, queue: admission.depth }));
+  app.get('/metrics', async (_req, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(text);
+  });
+  app.get('/api/info', async () => ({
+    items: stats.items,
+    dim: stats.dim,
+    precision: stats.precision,
+    backend: stats.backend,
+    hnsw: stats.hnsw,
+    bytesOnDisk: stats.bytesOnDisk,
+    modes: ['float', 'binary', 'rerank'],
+    imageSearch: embedder !== null,
+    images: index.imageRoot !== null,
+    maxUploadBytes: options.maxUploadBytes,
+    embedder: {
+      arch: index.embedder.arch,
+      dim: index.embedder.dim,
+      checkpointSha256: index.embedder.checkpointSha256,
+      input: index.embedder.input,
+      resize: index.embedder.resize,
+      crop: index.embedder.crop,
+    },
+  }));
+
+  registerSearchRoute(app, { index, embedder, batcher, admission, metrics, options });
+  registerItemRoutes(app, index, thumbs);
+  app.register(fastifyStatic, {
+    root: WEB_ROOT,
+    prefix: '/',
+    wildcard: false,
+    index: ['index.html'],
+    cacheControl: false,
+  });
+  return app;
+}

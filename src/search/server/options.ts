@@ -1,0 +1,40 @@
+// Settings of the HTTP service (`normsoftmax serve` flags map onto these).
+
+export interface ServerOptions {
+  /** Largest accepted upload or JSON body, in bytes (413 above). */
+  maxUploadBytes: number;
+  /** The one origin allowed to call the API from a browser (CORS), or null: no CORS headers at all. */
+  cors: string | null;
+  /** Most searches admitted at once (running + waiting); more get 503 with Retry-After. */
+  queue: number;
+  /** A search that has not answered after this long gets 503; also the limit to receive a request. */
+  timeoutMs: number;
+  /** Micro-batching of image queries: at most this many per embed call... */
+  batchSize: number;
+  /** ...collected for at most this long after the first one arrives. */
+  batchWindowMs: number;
+  /** Thumbnails fit in a square of this many pixels. */
+  thumbSize: number;
+  /** Where generated thumbnails are kept across restarts, or null: memory only. */
+  thumbDir: string | null;
+  /** Thumbnails kept in memory (least recently used go first). */
+  thumbMemoryEntries: number;
+  /** Seconds a client waits before retrying after a 503. */
+  retryAfterS: number;
+}
+
+export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
+  maxUploadBytes: 10 * 1024 * 1024,
+  cors: null,
+  queue: 64,
+  timeoutMs: 30_000,
+  batchSize: 16,
+  batchWindowMs: 4,
+  thumbSize: 160,
+  thumbDir: null,
+  thumbMemoryEntries: 2000,
+  retryAfterS: 1,
+});
+
+/** Largest k a search may ask for. */
+export const MAX_K = 1000;

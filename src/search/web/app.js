@@ -1,0 +1,151 @@
+// The search page: no build step, no dependencies; talks to the same server's /api.
+const $ = (id) => document.getElementById(id);
+const state = { last: null, info: null };
+
+function mode() {
+  return document.querySelector('input[name="mode"]:checked').value;
+}
+
+function setStatus(text, isError = false) {
+  const s = $('status');
+  s.textContent = text;
+  s.classList.toggle('error', isError);
+}
+
+function describe(info) {
+  const e = info.embedder;
+  const model = e.arch ? `${e.arch}, ${e.dim}-d` : `${info.dim}-d vectors (no model)`;
+  const ann = info.hnsw.float ? 'HNSW' : 'exact';
+  return `${info.items.toLocaleString()} items · ${model} · ${info.precision} · ${ann} · ${info.backend}`;
+}
+
+async function loadInfo() {
+  try {
+    const r = await fetch('/api/info');
+    state.info = await r.json();
+    $('info').textContent = describe(state.info);
+    if (!state.info.imageSearch) {
+      $('drop-text').textContent = 'This index has no model for images: search by id';
+      $('file').disabled = true;
+    }
+  } catch (e) {
+    $('info').textContent = `Cannot reach the server (${e.message})`;
+  }
+}
+
+/** An id from what was pasted: an /api/{images,items,thumbs}/ID URL of this server, or the id itself. */
+function idFrom(text) {
+  const t = text.trim();
+  const m = t.match(/\/api\/(?:images|items|thumbs)\/([^?#]+)/);
+  return m ? decodeURIComponent(m[1]) : t;
+}
+
+function options() {
+  const o = { k: Number($('k').value), mode: mode() };
+  const where = $('where').value.trim();
+  if (where) o.where = where;
+  return o;
+}
+
+async function run(query) {
+  state.last = query;
+  const o = options();
+  let body;
+  const init = { method: 'POST' };
+  if (query.file) {
+    body = new FormData();
+    body.append('image', query.file, query.file.name || 'query');
+    for (const [key, v] of Object.entries(o)) body.append(key, String(v));
+  } else {
+    body = JSON.stringify({ id: query.id, ...o });
+    init.headers = { 'content-type': 'application/json' };
+  }
+  setStatus('Searching…');
+  try {
+    const r = await fetch('/api/search', { ...init, body });
+    const answer = await r.json();
+    if (!r.ok) {
+      setStatus(`${r.status}: ${answer.error ?? r.statusText}`, true);
+      return;
+    }
+    show(answer.results, o.mode);
+    const what = query.file ? `the uploaded image` : `item ${query.id}`;
+    setStatus(`${answer.results.length} results for ${what} (${o.mode}) in ${answer.tookMs} ms`);
+  } catch (e) {
+    setStatus(`Search failed: ${e.message}`, true);
+  }
+}
+
+function show(results, m) {
+  const list = $('results');
+  list.replaceChildren();
+  for (const hit of results) {
+    const li = document.createElement('li');
+    li.className = 'result';
+    li.dataset.id = hit.id;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.title = `Search with ${hit.id}`;
+    const img = document.createElement('img');
+    img.src = hit.thumb;
+    img.alt = hit.label ?? hit.id;
+    img.loading = 'lazy';
+    const label = document.createElement('div');
+    label.className = 'label';
+    label.textContent = hit.label ?? '—';
+    const score = document.createElement('div');
+    score.className = 'score';
+    score.textContent = m === 'binary' ? `${hit.score} bits in common` : `cosine ${hit.score.toFixed(4)}`;
+    const id = document.createElement('div');
+    id.className = 'id';
+    id.textContent = hit.id;
+    b.append(img, label, score, id);
+    b.addEventListener('click', () => searchById(hit.id));
+    li.append(b);
+    list.append(li);
+  }
+}
+
+function searchById(id) {
+  $('id-input').value = id;
+  $('preview').src = `/api/thumbs/${encodeURIComponent(id)}`;
+  $('preview').hidden = false;
+  run({ id });
+}
+
+function searchByFile(file) {
+  if (!file) return;
+  const preview = $('preview');
+  if (preview.dataset.url) URL.revokeObjectURL(preview.dataset.url);
+  preview.dataset.url = URL.createObjectURL(file);
+  preview.src = preview.dataset.url;
+  preview.hidden = false;
+  run({ file });
+}
+
+$('file').addEventListener('change', (e) => searchByFile(e.target.files[0]));
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  searchByFile(e.dataTransfer.files[0]);
+});
+$('by-id').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const id = idFrom($('id-input').value);
+  if (id) searchById(id);
+});
+for (const r of document.querySelectorAll('input[name="mode"]')) {
+  r.addEventListener('change', () => state.last && run(state.last));
+}
+$('k').addEventListener('change', () => state.last && run(state.last));
+document.addEventListener('paste', (e) => {
+  const file = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
+  if (file) searchByFile(file);
+});
+loadInfo();
