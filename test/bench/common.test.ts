@@ -21,9 +21,18 @@ describe('timing', () => {
     assert.equal(round(1.23456), 1.235);
     assert.equal(round(1.25, 1), 1.3);
     const seen: number[] = [];
-    const ns = timePerIteration((n) => seen.push(n), 7);
+    // A body that takes at least 7 ms for 7 iterations: at least 1 ms (1e6 ns) per iteration, and the
+    // whole call took longer than what it reports per iteration times the count.
+    const before = process.hrtime.bigint();
+    const ns = timePerIteration((n) => {
+      seen.push(n);
+      const until = Date.now() + n;
+      while (Date.now() <= until) {}
+    }, 7);
+    const total = Number(process.hrtime.bigint() - before);
     assert.deepEqual(seen, [7]);
-    assert.ok(ns >= 0);
+    assert.ok(ns >= 1e6, `${ns} ns per iteration`);
+    assert.ok(ns * 7 <= total, `${ns} x 7 within the ${total} ns the call took`);
   });
 });
 
