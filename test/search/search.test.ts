@@ -116,7 +116,7 @@ test('rerank: the binary candidates (oversample x k) re-scored by cosine, best k
     hits?.map((h) => h.id),
     rescored.map((c) => `item${c.r}`),
   );
-  hits?.forEach((h, i) => assert.ok(Math.abs(h.score - (rescored[i]?.s as number)) < 1e-5));
+  for (const [i, h] of (hits ?? []).entries()) assert.ok(Math.abs(h.score - (rescored[i]?.s as number)) < 1e-5);
   // With every item as a candidate, rerank is exact float search.
   const [full] = await exact.search([q], { k: 5, mode: 'rerank', oversample: 100 });
   const [float] = await exact.search([q], { k: 5, mode: 'float' });
