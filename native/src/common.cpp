@@ -2,7 +2,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
 #include <deque>
+#include <sstream>
 
 namespace ns {
 
@@ -18,6 +20,22 @@ static int64_t storageBytes(const at::Tensor& t) {
 
 static Napi::Error argError(const Napi::CallbackInfo& info, size_t i, const char* expected) {
   return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
+}
+
+// A JS number that is an integer in int64's range. Int64Value() would truncate 1.5 to 1, turn NaN
+// into 0 and saturate 1e300: a wrong size or index that libtorch then accepts.
+static bool toInt64(double d, int64_t* out) {
+  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) return false;
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+static Napi::Error notAnInteger(const Napi::CallbackInfo& info, size_t i, double d, const char* expected) {
+  std::ostringstream got;
+  got.precision(17);
+  got << d;
+  return Napi::RangeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected +
+                                               " (in int64 range), got " + got.str());
 }
 
 // Tensor handles are BigInts: (generation << 32) | slot. Numbers stay free for scalar operands,
@@ -203,10 +221,11 @@ std::vector<int64_t> intsArg(const Napi::CallbackInfo& info, size_t i) {
   std::vector<int64_t> out(arr.Length());
   for (uint32_t k = 0; k < out.size(); ++k) {
     napi_value v = nullptr;
-    if (napi_get_element(info.Env(), arr, k, &v) != napi_ok ||
-        napi_get_value_int64(info.Env(), v, &out[k]) != napi_ok) {
+    double d = 0.0;
+    if (napi_get_element(info.Env(), arr, k, &v) != napi_ok || napi_get_value_double(info.Env(), v, &d) != napi_ok) {
       throw argError(info, i, "an array of integers");
     }
+    if (!toInt64(d, &out[k])) throw notAnInteger(info, i, d, "an array of integers");
   }
   return out;
 }
@@ -218,7 +237,10 @@ c10::optional<std::vector<int64_t>> optIntsArg(const Napi::CallbackInfo& info, s
 
 int64_t intArg(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsNumber()) throw argError(info, i, "an integer");
-  return info[i].As<Napi::Number>().Int64Value();
+  const double d = info[i].As<Napi::Number>().DoubleValue();
+  int64_t v = 0;
+  if (!toInt64(d, &v)) throw notAnInteger(info, i, d, "an integer");
+  return v;
 }
 
 double doubleArg(const Napi::CallbackInfo& info, size_t i) {
@@ -327,6 +349,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerHandles(r);
   ns::registerImage(r);
   ns::registerKnn(r);
+  ns::registerAllocator(r);
   for (auto& [name, fn] : r) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;
 }

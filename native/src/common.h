@@ -51,8 +51,11 @@ at::Device deviceArg(const Napi::CallbackInfo& info, size_t i);
 at::TensorOptions optionsArg(const Napi::CallbackInfo& info, size_t dtypeIndex, size_t deviceIndex);
 c10::optional<at::Generator> generatorArg(const Napi::CallbackInfo& info, size_t i);
 
-// Sets the process's malloc policy for large tensors (allocator.cpp); called once at load.
+// Sets the process's malloc policy for large tensors (allocator.cpp); the first load in the process
+// applies it, later loads (worker threads) do nothing.
 void configureAllocator();
+// The Hamming distance kernel knn.cpp dispatches to ("avx512-vpopcntdq", "popcnt" or "portable").
+const char* hammingKernelName();
 
 using Registry = std::vector<std::pair<const char*, Napi::Function::Callback>>;
 void registerCreation(Registry& r);
@@ -66,6 +69,7 @@ void registerBits(Registry& r);
 void registerHandles(Registry& r);
 void registerImage(Registry& r);
 void registerKnn(Registry& r);
+void registerAllocator(Registry& r);
 
 }  // namespace ns
 

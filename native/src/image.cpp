@@ -195,8 +195,11 @@ NS_FN_VALUE(imageToChw, {
                                                 std::to_string(outCh));
   }
   const float divisor = static_cast<float>(doubleArg(info, 10));
-  if (!info[11].IsTypedArray() || !info[12].IsTypedArray())
-    throw Napi::TypeError::New(info.Env(), "imageToChw: mean and std must be Float64Arrays");
+  // As<Float64Array> does not check: a Float32Array would be read as doubles, past its end.
+  for (size_t k : {size_t{11}, size_t{12}}) {
+    if (!info[k].IsTypedArray() || info[k].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      throw Napi::TypeError::New(info.Env(), "imageToChw: mean and std must be Float64Arrays");
+  }
   auto meanArr = info[11].As<Napi::Float64Array>();
   auto stdArr = info[12].As<Napi::Float64Array>();
   if (meanArr.ElementLength() != static_cast<size_t>(outCh) || stdArr.ElementLength() != static_cast<size_t>(outCh))

@@ -22,7 +22,16 @@
 //     scores, else distances), [1] the gallery indices. Empty slots (k > candidates) keep index -1.
 // excludeSelf skips the candidate whose gallery index equals the query row (query set = gallery).
 #include <ATen/Parallel.h>
+
+// The popcnt and AVX-512 Hamming kernels are x86-only (target attributes, intrinsics, CPU dispatch);
+// elsewhere (aarch64) the portable kernel runs. -DNORMSOFTMAX_NO_X86_SIMD selects the portable path on
+// x86 too, so that it can be built and tested there.
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(NORMSOFTMAX_NO_X86_SIMD)
+#define NS_X86_SIMD 1
 #include <immintrin.h>
+#else
+#define NS_X86_SIMD 0
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -101,6 +110,11 @@ void checkRange(int64_t start, int64_t count, int64_t limit, const char* what, c
 // ---- Hamming distances of one query against a block of gallery codes ----
 using HammingBlock = void (*)(const uint8_t* q, const uint8_t* g, int64_t count, int64_t bytes, int32_t* out);
 
+struct HammingKernel {
+  HammingBlock fn;
+  const char* name;
+};
+
 void hammingBlockPortable(const uint8_t* q, const uint8_t* g, int64_t count, int64_t bytes, int32_t* out) {
   for (int64_t j = 0; j < count; ++j, g += bytes) {
     int32_t d = 0;
@@ -116,6 +130,7 @@ void hammingBlockPortable(const uint8_t* q, const uint8_t* g, int64_t count, int
   }
 }
 
+#if NS_X86_SIMD
 __attribute__((target("popcnt"))) void hammingBlockPopcnt(const uint8_t* q, const uint8_t* g, int64_t count,
                                                            int64_t bytes, int32_t* out) {
   for (int64_t j = 0; j < count; ++j, g += bytes) {
@@ -187,17 +202,21 @@ __attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void hammingBlockAvx
   }
 }
 
-HammingBlock pickHammingBlock() {
+HammingKernel pickHammingBlock() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
       __builtin_cpu_supports("avx512vpopcntdq")) {
-    return hammingBlockAvx512;
+    return {hammingBlockAvx512, "avx512-vpopcntdq"};
   }
-  if (__builtin_cpu_supports("popcnt")) return hammingBlockPopcnt;
-  return hammingBlockPortable;
+  if (__builtin_cpu_supports("popcnt")) return {hammingBlockPopcnt, "popcnt"};
+  return {hammingBlockPortable, "portable"};
 }
+#else
+HammingKernel pickHammingBlock() { return {hammingBlockPortable, "portable"}; }
+#endif  // NS_X86_SIMD
 
-const HammingBlock hammingBlock = pickHammingBlock();
+const HammingKernel hammingKernel = pickHammingBlock();
+const HammingBlock hammingBlock = hammingKernel.fn;
 
 NS_INPLACE(knnMergeScores, {
   auto& state = NS_T(0);
@@ -331,6 +350,8 @@ NS_FN(knnFinish, {
 })
 
 }  // namespace
+
+const char* hammingKernelName() { return hammingKernel.name; }
 
 void registerKnn(Registry& r) {
   r.insert(r.end(), {{"knnMergeScores", knnMergeScores},

@@ -32,6 +32,7 @@ NS_FN_VALUE(version, {
   auto o = Napi::Object::New(info.Env());
   o.Set("torch", Napi::String::New(info.Env(), TORCH_VERSION));
   o.Set("parallel", Napi::String::New(info.Env(), at::get_parallel_info()));
+  o.Set("hammingKernel", Napi::String::New(info.Env(), hammingKernelName()));
   return o;
 })
 

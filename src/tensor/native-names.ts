@@ -8,6 +8,7 @@ export const NATIVE_NAMES = [
   'addcmulInplace',
   'addmm',
   'all',
+  'allocatorPolicy',
   'any',
   'arange',
   'argmax',

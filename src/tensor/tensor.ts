@@ -1,6 +1,6 @@
 // The Tensor class: a typed, disposable wrapper over one native at::Tensor handle.
 import { type DType, dtypeCode, dtypeName, type TypedArray, viewBytes } from './dtype.js';
-import { type Handle, native } from './native.js';
+import { type GeneratorHandle, type Handle, native } from './native.js';
 import { type Disposable, track } from './scope.js';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
@@ -413,7 +413,7 @@ export class Tensor implements Disposable {
     return new Tensor(native.norm(this.handle, p, dimList(dims), keepdim));
   }
   logsumexp(dims: number | number[], keepdim = false): Tensor {
-    return new Tensor(native.logsumexp(this.handle, dimList(dims), keepdim));
+    return new Tensor(native.logsumexp(this.handle, typeof dims === 'number' ? [dims] : dims, keepdim));
   }
   cumsum(dim: number): Tensor {
     return new Tensor(native.cumsum(this.handle, dim));
@@ -565,11 +565,11 @@ export class Tensor implements Disposable {
     native.indexCopyInplace(this.handle, dim, index.handle, source.handle);
     return this;
   }
-  uniform_(low: number, high: number, generator?: { handle: unknown }): this {
+  uniform_(low: number, high: number, generator?: { handle: GeneratorHandle }): this {
     native.uniformInplace(this.handle, low, high, generator?.handle);
     return this;
   }
-  normal_(mean: number, std: number, generator?: { handle: unknown }): this {
+  normal_(mean: number, std: number, generator?: { handle: GeneratorHandle }): this {
     native.normalInplace(this.handle, mean, std, generator?.handle);
     return this;
   }
