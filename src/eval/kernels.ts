@@ -1,7 +1,8 @@
-// Typed access to the native k-NN selection kernels (native/src/knn.cpp): a running top-k per query row,
-// held natively as packed (key, gallery index) words (16 bytes per query and neighbour), updated in place.
-import { full, Tensor } from '../tensor/index.js';
-import { native } from '../tensor/native.js';
+// The evaluation's view of the native k-NN selection kernels (src/tensor/kernels/knn.ts): a running
+// top-k per query row, held natively as packed (key, gallery index) words (16 bytes per query and
+// neighbour), updated in place.
+import type { Tensor } from '../tensor/index.js';
+import { knnFinish, knnMergeHamming, knnMergeScores, knnState } from '../tensor/kernels/knn.js';
 
 export class TopK {
   readonly #state: Tensor;
@@ -11,9 +12,7 @@ export class TopK {
     readonly n: number,
     readonly k: number,
   ) {
-    // Per row: [threshold word, count, 2k slots]; the all-ones threshold admits every candidate.
-    this.#state = full([n, 2 + 2 * k], -1, { dtype: 'int64' });
-    this.#state.narrow(1, 1, 1).fill_(0);
+    this.#state = knnState(n, k);
   }
 
   /**
@@ -26,12 +25,12 @@ export class TopK {
     colStart: number,
     o: { excludeSelf: boolean; transposed: boolean },
   ): void {
-    native.knnMergeScores(this.#state.handle, tile.handle, this.k, rowStart, colStart, o.excludeSelf, o.transposed);
+    knnMergeScores(this.#state, tile, { k: this.k, rowStart, colStart, ...o });
   }
 
   /** Offers the Hamming distance of every (query code, gallery code) pair: fused popcount and selection. */
   mergeHamming(queries: Tensor, gallery: Tensor, rowStart: number, colStart: number, excludeSelf: boolean): void {
-    native.knnMergeHamming(this.#state.handle, queries.handle, gallery.handle, this.k, rowStart, colStart, excludeSelf);
+    knnMergeHamming(this.#state, queries, gallery, { k: this.k, rowStart, colStart, excludeSelf });
   }
 
   /**
@@ -39,7 +38,7 @@ export class TopK {
    * keys (inner products as float32, or Hamming distances) and gallery indices, row-major [n, k].
    */
   finish(scores: boolean): { keys: Float32Array | Int32Array; ids: Int32Array } {
-    const out = new Tensor(native.knnFinish(this.#state.handle, this.k, scores));
+    const out = knnFinish(this.#state, { k: this.k, scores });
     this.#state.dispose();
     try {
       const all = out.toTypedArray() as Int32Array;

@@ -1,16 +1,14 @@
 // Turning raw little-endian bytes into tensors, shared by the safetensors, .npy and .pth readers.
-import { endianness } from 'node:os';
-import { type DType, dtypeCode, ELEMENT_SIZE } from '../tensor/dtype.js';
-import { native } from '../tensor/native.js';
-import { Tensor } from '../tensor/tensor.js';
+import { type DType, ELEMENT_SIZE } from '../tensor/dtype.js';
+import { tensorFromBytes as bytesToTensor } from '../tensor/kernels/bytes.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 /**
  * A CPU tensor holding a copy of `bytes` (row-major, little-endian, in `dtype`). `bytes` may be a view
  * into a larger file buffer at any alignment: this one memcpy is the only copy the loaders make.
  */
 export function tensorFromBytes(bytes: Uint8Array, dtype: DType, shape: readonly number[]): Tensor {
-  if (endianness() !== 'LE') throw new Error('reading tensor files needs a little-endian host');
-  return new Tensor(native.fromBuffer(bytes, shape, dtypeCode(dtype), undefined));
+  return bytesToTensor(bytes, dtype, shape);
 }
 
 export function numelOf(shape: readonly number[]): number {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toPipelinePixels } from '../../src/data/image/colour.js';
-import { resizeBilinear, writeChw } from '../../src/data/image/kernels.js';
+import { type ChwNormalisation, resizeBilinear, writeChw } from '../../src/data/image/kernels.js';
 import type { Pixels } from '../../src/data/image/pixels.js';
 
 function gray(width: number, height: number, values: number[]): Pixels {
@@ -111,5 +111,89 @@ test('kernels reject windows outside the image and too-short buffers', () => {
   assert.throws(
     () => resizeBilinear({ data: new Uint8Array(3), width: 2, height: 2, channels: 1 }, 1, 1),
     /holds 3 bytes/,
+  );
+});
+
+test('bad kernel arguments are clear JS errors, checked before the native code runs', () => {
+  const src = gray(3, 2, [1, 2, 3, 4, 5, 6]);
+  // Resize: buffer length, channel count, sizes and the window are checked.
+  assert.throws(
+    () => resizeBilinear({ ...src, data: new Uint8Array(5) }, 2, 2),
+    /src.data holds 5 bytes, a 3x2x1 image needs 6/,
+  );
+  assert.throws(() => resizeBilinear({ ...src, channels: 2 as 1 }, 2, 2), /src.channels must be 1 or 3, got 2/);
+  assert.throws(
+    () => resizeBilinear({ ...src, width: 2.5 }, 2, 2),
+    /src.width must be an integer in \[1, 65536\], got 2.5/,
+  );
+  assert.throws(() => resizeBilinear(src, Number.NaN, 2), /outWidth must be an integer in \[1, 65536\], got NaN/);
+  assert.throws(
+    () => resizeBilinear(src, 2, 2, { x: 1, y: 0, width: 2, height: 1 }),
+    /imageResizeBilinear\(\): window.width = 2 is out of range \[1, 1\]/,
+  );
+  assert.throws(
+    () => resizeBilinear({ ...src, data: Array.from(src.data) as unknown as Uint8Array }, 2, 2),
+    /src.data must be a Uint8Array, got an array/,
+  );
+
+  // CHW: the rectangle, the normalisation arrays and the room in `out` are checked.
+  const norm: ChwNormalisation = { colorOrder: 'gray', range: 1, mean: Float64Array.of(0), std: Float64Array.of(1) };
+  const out = new Float32Array(6);
+  writeChw(src, { x: 0, y: 0, width: 3, height: 2 }, false, norm, out, 0);
+  assert.deepEqual(
+    [...out],
+    [1, 2, 3, 4, 5, 6].map((v) => Math.fround(v / 255)),
+  );
+  assert.throws(
+    () => writeChw(src, { x: 1, y: 0, width: 3, height: 2 }, false, norm, out, 0),
+    /imageToChw\(\): rect.width = 3 is out of range \[1, 2\]/,
+  );
+  assert.throws(
+    () => writeChw(src, { x: 0, y: -1, width: 1, height: 1 }, false, norm, out, 0),
+    /rect.y = -1 is out of range \[0, 1\]/,
+  );
+  assert.throws(
+    () => writeChw(src, { x: 0, y: 0, width: 3, height: 2 }, false, norm, out, 1),
+    /offset = 1 is out of range \[0, 0\]/,
+  );
+  assert.throws(
+    () => writeChw(src, { x: 0, y: 0, width: 1, height: 1 }, false, norm, out, 0.5),
+    /offset must be an integer/,
+  );
+  assert.throws(
+    () => writeChw(src, { x: 0, y: 0, width: 3, height: 2 }, false, norm, new Float32Array(5), 0),
+    /out holds 5 floats, the image needs 6/,
+  );
+  assert.throws(
+    () =>
+      writeChw(
+        src,
+        { x: 0, y: 0, width: 3, height: 2 },
+        false,
+        norm,
+        new Float64Array(6) as unknown as Float32Array,
+        0,
+      ),
+    /out must be a Float32Array, got a Float64Array/,
+  );
+  const f32 = { ...norm, mean: Float32Array.of(0) as unknown as Float64Array };
+  assert.throws(
+    () => writeChw(src, { x: 0, y: 0, width: 1, height: 1 }, false, f32, out, 0),
+    /mean must be a Float64Array, got a Float32Array/,
+  );
+  const rgbStats = { ...norm, mean: Float64Array.of(0, 0, 0) };
+  assert.throws(
+    () => writeChw(src, { x: 0, y: 0, width: 1, height: 1 }, false, rgbStats, out, 0),
+    /mean needs one value per output channel \(1\), got 3/,
+  );
+  const zeroStd = { ...norm, std: Float64Array.of(0) };
+  assert.throws(
+    () => writeChw(src, { x: 0, y: 0, width: 1, height: 1 }, false, zeroStd, out, 0),
+    /std values must be finite and non-zero, got 0/,
+  );
+  const rgb: Pixels = { data: new Uint8Array(6), width: 2, height: 1, channels: 3 };
+  assert.throws(
+    () => writeChw(rgb, { x: 0, y: 0, width: 1, height: 1 }, false, norm, out, 0),
+    /cannot write 1 channel from an RGB source/,
   );
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { TopK } from '../../src/eval/kernels.js';
 import { knnInnerProduct, knnInnerProductSelf } from '../../src/eval/knn.js';
 import type { Neighbors } from '../../src/eval/neighbors.js';
 import { recallAtK } from '../../src/eval/recall.js';
@@ -88,5 +89,51 @@ test('k-NN validates its inputs and frees every tensor it creates', () => {
     knnInnerProductSelf(x, 2, { tileSize: 1 });
     knnInnerProduct(x64, x, 2, { tileSize: 2 });
     assert.equal(memory().liveTensors, before);
+  });
+});
+
+test('the selection kernels check their arguments in TypeScript: clear errors, never a native read out of range', () => {
+  scope(() => {
+    const top = new TopK(4, 2);
+    const tile = tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] });
+    assert.throws(
+      () => top.mergeScores(tile, 3, 0, { excludeSelf: false, transposed: false }),
+      /knnMergeScores\(\): rowStart = 3 is out of range \[0, 2\]/,
+    );
+    assert.throws(
+      () => top.mergeScores(tile, 0.5, 0, { excludeSelf: false, transposed: false }),
+      /rowStart must be an integer/,
+    );
+    assert.throws(
+      () => top.mergeScores(tile, 0, Number.NaN, { excludeSelf: false, transposed: false }),
+      /colStart must be an integer .* got NaN/,
+    );
+    assert.throws(
+      () => top.mergeScores(tile, 0, 2 ** 31 - 2, { excludeSelf: false, transposed: false }),
+      /colStart = 2147483646 is out of range \[0, 2147483644\]/,
+    );
+    assert.throws(
+      () => top.mergeScores(tile.to('float64'), 0, 0, { excludeSelf: false, transposed: false }),
+      /tile must be a 2-d float32 CPU tensor, got float64 \[2, 3\]/,
+    );
+    // Transposed, the tile's columns are query rows: 3 of them fit from row 1, not from row 2.
+    top.mergeScores(tile, 1, 0, { excludeSelf: false, transposed: true });
+    assert.throws(
+      () => top.mergeScores(tile, 2, 0, { excludeSelf: false, transposed: true }),
+      /rowStart = 2 is out of range \[0, 1\]/,
+    );
+    const codes = tensor([1, 2, 3, 4], { shape: [2, 2], dtype: 'uint8' });
+    assert.throws(
+      () => top.mergeHamming(codes, codes.narrow(1, 0, 1).contiguous(), 0, 0, false),
+      /codes differ in length \(2 and 1 bytes\)/,
+    );
+    assert.throws(
+      () => top.mergeHamming(codes.to('int32'), codes, 0, 0, false),
+      /queries must be a 2-d uint8 CPU tensor/,
+    );
+    assert.throws(() => new TopK(4, 0), /knnState\(\): k = 0 is out of range \[1, 16777216\]/);
+    assert.throws(() => new TopK(2.5, 1), /n must be an integer/);
+    const { ids } = top.finish(true);
+    assert.deepEqual([...ids], [-1, -1, 1, 0, 1, 0, 1, 0]);
   });
 });

@@ -1,6 +1,6 @@
-// Typed wrappers of the addon's image kernels (native/src/image.cpp). They work on plain typed arrays,
-// so decode workers can call them too.
-import { native } from '../../tensor/native.js';
+// The image pipeline's view of the native image kernels (src/tensor/kernels/image.ts, which checks the
+// arguments). They work on plain typed arrays, so decode workers can call them too.
+import { imageResizeBilinear, imageToChw } from '../../tensor/kernels/image.js';
 import type { Pixels, Rect } from './pixels.js';
 
 /**
@@ -9,18 +9,7 @@ import type { Pixels, Rect } from './pixels.js';
  */
 export function resizeBilinear(src: Pixels, outWidth: number, outHeight: number, rect?: Rect): Pixels {
   const r = rect ?? { x: 0, y: 0, width: outWidth, height: outHeight };
-  const data = native.imageResizeBilinear(
-    src.data,
-    src.width,
-    src.height,
-    src.channels,
-    outWidth,
-    outHeight,
-    r.x,
-    r.y,
-    r.width,
-    r.height,
-  ) as Uint8Array;
+  const data = imageResizeBilinear({ src, outWidth, outHeight, window: r });
   return { data, width: r.width, height: r.height, channels: src.channels };
 }
 
@@ -51,22 +40,16 @@ export function writeChw(
   out: Float32Array,
   offset: number,
 ): void {
-  native.imageToChw(
-    src.data,
-    src.width,
-    src.height,
-    src.channels,
-    rect.x,
-    rect.y,
-    rect.width,
-    rect.height,
+  imageToChw({
+    src,
+    rect,
     flip,
-    outputChannels(norm),
-    norm.range === 1 ? 255 : 1,
-    norm.mean,
-    norm.std,
-    norm.colorOrder === 'BGR',
+    outChannels: outputChannels(norm),
+    divisor: norm.range === 1 ? 255 : 1,
+    mean: norm.mean,
+    std: norm.std,
+    bgr: norm.colorOrder === 'BGR',
     out,
     offset,
-  );
+  });
 }
