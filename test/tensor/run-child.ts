@@ -4,13 +4,21 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-export function runChild<T>(script: string, args: string[] = [], nodeFlags: string[] = []): T {
+/** `env` is added to the child's environment; a variable given as undefined is removed from it. */
+export function runChild<T>(
+  script: string,
+  args: string[] = [],
+  nodeFlags: string[] = [],
+  env: Record<string, string | undefined> = {},
+): T {
   const path = join(import.meta.dirname, 'child', script);
+  // Small ops: one thread keeps the run steady on a loaded machine (idle OpenMP workers spin).
+  const childEnv: Record<string, string | undefined> = { ...process.env, NORMSOFTMAX_THREADS: '1', ...env };
+  for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
   const r = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', path, ...args], {
     encoding: 'utf8',
     timeout: 300_000,
-    // Small ops: one thread keeps the run steady on a loaded machine (idle OpenMP workers spin).
-    env: { ...process.env, NORMSOFTMAX_THREADS: '1' },
+    env: childEnv,
   });
   assert.equal(r.status, 0, `${script} exited with ${r.status} (signal ${r.signal}):\n${r.stderr}`);
   return JSON.parse(r.stdout) as T;

@@ -1,0 +1,30 @@
+// Prints the allocator policy and the minor page faults per round of a training-step-like pattern:
+// two 16 MiB tensors allocated, written and freed. Under the policy the heap first grows to a few times
+// the working set (small allocations between rounds split freed blocks), then rounds stop faulting;
+// the warm-up covers that growth. Run by test/tensor/allocator.test.ts, with and
+// without NORMSOFTMAX_SYSTEM_MALLOC=1 (the policy is applied when the addon loads).
+import { allocatorPolicy } from '../../../src/tensor/allocator.js';
+import { empty } from '../../../src/tensor/index.js';
+
+const BLOCK_FLOATS = 4 * 1024 * 1024; // 16 MiB
+const BLOCKS = 2;
+const ROUNDS = 20;
+const WARM_UP = 80;
+
+function round(): void {
+  const ts = Array.from({ length: BLOCKS }, () => empty([BLOCK_FLOATS]).fill_(1));
+  for (const t of ts) t.dispose();
+}
+
+for (let i = 0; i < WARM_UP; i++) round();
+const before = process.resourceUsage();
+for (let i = 0; i < ROUNDS; i++) round();
+const after = process.resourceUsage();
+process.stdout.write(
+  JSON.stringify({
+    policy: allocatorPolicy(),
+    pagesPerRound: (BLOCKS * BLOCK_FLOATS * 4) / 4096,
+    minorFaultsPerRound: (after.minorPageFault - before.minorPageFault) / ROUNDS,
+    majorFaultsPerRound: (after.majorPageFault - before.majorPageFault) / ROUNDS,
+  }),
+);
