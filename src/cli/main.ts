@@ -9,6 +9,7 @@ import { register as registerIndex } from './commands/index-cmd.js';
 import { register as registerInfo } from './commands/info.js';
 import { register as registerSearch } from './commands/search.js';
 import { register as registerSelfCheck } from './commands/selfcheck.js';
+import { register as registerServe } from './commands/serve.js';
 import { register as registerTrain } from './commands/train.js';
 import { reportError } from './report-error.js';
 
@@ -25,6 +26,7 @@ registerEmbed(program);
 registerEval(program);
 registerIndex(program);
 registerSearch(program);
+registerServe(program);
 
 /** Commander's own errors (unknown option, missing argument) are usage errors; help and version are not. */
 function commanderExitCode(e: CommanderError): number {

@@ -34,6 +34,9 @@ const SECURITY_HEADERS: Record<string, string> = {
     "default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
+const sizeText = (bytes: number): string =>
+  bytes < 1048576 ? `${bytes} bytes` : `${Math.round((bytes / 1048576) * 100) / 100} MB`;
+
 /** Status, one-line message and headers of any error a request ends with. */
 function answerOf(e: unknown, o: ServerOptions): { status: number; message: string; headers: Record<string, string> } {
   const firstLine = (s: string) => (s.split('\n')[0] ?? s).trim();
@@ -45,7 +48,7 @@ function answerOf(e: unknown, o: ServerOptions): { status: number; message: stri
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const message =
       status === 413
-        ? `upload too large: the limit is ${Math.round((o.maxUploadBytes / 1048576) * 100) / 100} MB (--max-upload-mb)`
+        ? `upload too large: the limit is ${sizeText(o.maxUploadBytes)} (--max-upload-mb)`
         : firstLine((e as Error).message);
     return { status, message, headers: {} };
   }

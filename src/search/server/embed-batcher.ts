@@ -3,6 +3,11 @@
 // a time (the embedder is one model in one worker), so while it runs the next batch fills up.
 import type { QueryEmbedder } from '../types.js';
 
+/** An embedder that answers per image (src/search/query-embedder.ts): no second pass after a bad one. */
+interface SettledEmbedder {
+  embedSettled(images: readonly Uint8Array[]): Promise<(Float32Array | Error)[]>;
+}
+
 interface Pending {
   image: Uint8Array;
   resolve: (v: Float32Array) => void;
@@ -51,6 +56,23 @@ export class EmbedBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
+    const settled = (this.embedder as Partial<SettledEmbedder>).embedSettled;
+    if (settled) {
+      try {
+        const results = await settled.call(
+          this.embedder,
+          batch.map((p) => p.image),
+        );
+        batch.forEach((p, i) => {
+          const r = results[i];
+          if (r instanceof Float32Array) p.resolve(r);
+          else p.reject(r ?? new Error(`the embedder returned ${results.length} results for ${batch.length} images`));
+        });
+      } catch (e) {
+        for (const p of batch) p.reject(e);
+      }
+      return;
+    }
     try {
       const vectors = await this.embedder.embed(batch.map((p) => p.image));
       batch.forEach((p, i) => {

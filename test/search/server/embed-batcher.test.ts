@@ -47,7 +47,9 @@ test('an embedder with embedSettled answers per image in one call', async () => 
   const withSettled = Object.assign(e, {
     async embedSettled(images: readonly Uint8Array[]) {
       settledCalls.push(images.map((b) => b[0] as number));
-      return images.map((b) => (b[0] === 0 ? new InputError('image 2: cannot decode') : new Float32Array([b[0] as number])));
+      return images.map((b) =>
+        b[0] === 0 ? new InputError('image 2: cannot decode') : new Float32Array([b[0] as number]),
+      );
     },
   });
   const b = new EmbedBatcher(withSettled, 4, 20);

@@ -1,0 +1,164 @@
+// `normsoftmax serve --index IDX`: the visual-search HTTP service and its web page. Loads the index and
+// the query model once; stops gracefully on SIGTERM / SIGINT (in-flight requests finish, then exit 0).
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import sharp from 'sharp';
+import { openIndex } from '../../search/open-index.js';
+import { createQueryEmbedder } from '../../search/query-embedder.js';
+import { createSearchServer } from '../../search/server/app.js';
+import { DEFAULT_SERVER_OPTIONS } from '../../search/server/options.js';
+import type { QueryEmbedder } from '../../search/types.js';
+import { firstLine, UsageError } from '../../util/errors.js';
+import { optionalInteger, parseNumber } from '../parse-flags.js';
+
+/** In-flight requests get this long to finish after SIGTERM / SIGINT before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 9000;
+
+interface ServeFlags {
+  index: string;
+  port: string;
+  host: string;
+  maxUploadMb: string;
+  cors?: string;
+  queue?: string;
+  timeoutMs?: string;
+  checkpoint?: string;
+  force?: boolean;
+}
+
+function parseCors(v: string | undefined): string | null {
+  if (v === undefined) return null;
+  if (v === '*') return v;
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    throw new UsageError(`--cors: expected an origin such as https://shop.example.com (or *), got "${v}"`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.origin !== v.replace(/\/$/, '')) {
+    throw new UsageError(`--cors: expected an origin (scheme://host[:port], no path), got "${v}"`);
+  }
+  return url.origin;
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One small embed before listening, so the first user's query does not pay for the model's first run. */
+async function warmUp(embedder: QueryEmbedder): Promise<void> {
+  const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+    .png()
+    .toBuffer();
+  await embedder.embed([new Uint8Array(png)]);
+}
+
+async function serve(f: ServeFlags): Promise<void> {
+  const port = optionalInteger('--port', f.port, 8080, 0);
+  if (port > 65535) throw new UsageError(`--port: expected 0 to 65535, got "${f.port}"`);
+  const maxUploadMb = parseNumber('--max-upload-mb', f.maxUploadMb);
+  if (!(maxUploadMb > 0) || maxUploadMb > 1024) {
+    throw new UsageError(`--max-upload-mb: expected a number above 0 and at most 1024, got "${f.maxUploadMb}"`);
+  }
+  const queue = optionalInteger('--queue', f.queue, DEFAULT_SERVER_OPTIONS.queue);
+  const timeoutMs = optionalInteger('--timeout-ms', f.timeoutMs, DEFAULT_SERVER_OPTIONS.timeoutMs);
+  const cors = parseCors(f.cors);
+
+  const index = await openIndex(f.index);
+  let embedder: QueryEmbedder | null = null;
+  try {
+    if (index.embedder.checkpointPath === null && f.checkpoint === undefined) {
+      console.error('serve: the index has no model (built from vectors): image queries are off, id and vector work');
+    } else {
+      embedder = await createQueryEmbedder(index.embedder, { checkpoint: f.checkpoint, force: f.force });
+      await warmUp(embedder);
+    }
+  } catch (e) {
+    await index.close();
+    throw e;
+  }
+  const app = createSearchServer({
+    index,
+    embedder,
+    options: {
+      maxUploadBytes: Math.round(maxUploadMb * 1024 * 1024),
+      cors,
+      queue,
+      timeoutMs,
+      thumbDir: writable(index.dir) ? join(index.dir, 'thumbs') : null,
+    },
+  });
+  const release = async () => {
+    await embedder?.close();
+    await index.close();
+  };
+  let address: string;
+  try {
+    address = await app.listen({ port, host: f.host });
+  } catch (e) {
+    await release();
+    throw new UsageError(`--host ${f.host} --port ${port}: cannot listen (${firstLine(e)})`);
+  }
+  const s = index.stats();
+  console.error(
+    `serve: ${s.items} items (${s.dim}-d, ${embedder ? `model ${index.embedder.arch ?? 'from the checkpoint'}` : 'no model'}) on ${address}`,
+  );
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        console.error(`serve: ${signal} again: exiting now`);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      }
+      stopping = true;
+      console.error(`serve: ${signal}: finishing in-flight requests, then exiting`);
+      const deadline = setTimeout(() => {
+        console.error(`serve: requests still running after ${SHUTDOWN_GRACE_MS / 1000} s: exiting anyway`);
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS);
+      deadline.unref();
+      app
+        .close()
+        .then(release)
+        .then(() => {
+          clearTimeout(deadline);
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
+          console.error('serve: stopped');
+          resolve();
+        })
+        .catch((e: unknown) => {
+          console.error(`serve: error while stopping: ${firstLine(e)}`);
+          process.exit(1);
+        });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve an index over HTTP: search API, thumbnails, metrics and a web page')
+    .requiredOption('--index <dir>', 'the index folder (from `normsoftmax index build`)')
+    .option('--port <n>', 'TCP port (0: any free port)', '8080')
+    .option('--host <addr>', 'address to bind (default loopback only; 0.0.0.0 for every interface)', '127.0.0.1')
+    .option('--max-upload-mb <n>', 'largest upload or request body in MB (413 above)', '10')
+    .option('--cors <origin>', 'allow this browser origin to call the API (default: CORS off)')
+    .option(
+      '--queue <n>',
+      `most searches queued at once; more get 503 + Retry-After (default ${DEFAULT_SERVER_OPTIONS.queue})`,
+    )
+    .option('--timeout-ms <n>', `request and search time limit in ms (default ${DEFAULT_SERVER_OPTIONS.timeoutMs})`)
+    .option('--checkpoint <file>', "embed query images with this checkpoint instead of the index's")
+    .option('--force', 'accept a checkpoint that is not the one the index was built with')
+    .action(serve);
+}
