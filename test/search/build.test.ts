@@ -19,7 +19,7 @@ const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-index-build-'));
 const images = join(dir, 'images');
 after(() => rmSync(dir, { recursive: true, force: true }));
 before(async () => {
-  await writeImageFolder(images, 2, 4, 16);
+  await writeImageFolder(images, 2, 4, { size: 16 });
 });
 
 /** A stand-in model: the vector of a file is derived from its content hash; counts what it embeds. */
@@ -78,7 +78,7 @@ test('a rebuild embeds only new and changed files; deleted files leave the index
   await before.close();
 
   // Change one file, add one, delete one.
-  await writeImageFolder(join(dir, 'other'), 3, 1, 16);
+  await writeImageFolder(join(dir, 'other'), 3, 1, { size: 16 });
   copyFileSync(join(dir, 'other', 'class2', 'img0.png'), join(images, 'class0', 'img0.png'));
   copyFileSync(join(dir, 'other', 'class1', 'img0.png'), join(images, 'class1', 'new.png'));
   rmSync(join(images, 'class1', 'img3.png'));
