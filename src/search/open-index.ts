@@ -9,15 +9,7 @@ import type { HnswSpec } from './hnsw.js';
 import { parseItems } from './items-file.js';
 import { type DataFile, fileOf, type Manifest, readManifest } from './manifest.js';
 import { bytesPerValue, dequantize } from './precision.js';
-import type {
-  EmbedderIdentity,
-  IndexStats,
-  ItemMeta,
-  SearchHit,
-  SearchMode,
-  SearchRequest,
-  VisualSearchIndex,
-} from './types.js';
+import type { EmbedderIdentity, IndexStats, ItemMeta, SearchHit, SearchMode, VisualSearchIndex } from './types.js';
 import { verifyFiles } from './verify.js';
 
 export const DEFAULT_OVERSAMPLE = 4;
