@@ -4,10 +4,12 @@ Reads one JSON request per line on stdin and answers each with one JSON line on 
   {"cmd": "setup", "threads": N}                  -> torch version, threads, python version
   {"cmd": "dispatch", "case": NAME, "iterations": K} -> {"nsPerIteration": ...}
   {"cmd": "block", "iterations": K}               -> {"nsPerIteration": ...}
+  {"cmd": "faults", "iterations": K}              -> page faults per block step (getrusage, this process)
 The cases mirror dispatch-cases.ts and block.ts op for op.
 """
 import json
 import platform
+import resource
 import sys
 import time
 
@@ -137,6 +139,15 @@ def handle(request):
         return {"nsPerIteration": timed(name, DISPATCH[name], int(request["iterations"]))}
     if cmd == "block":
         return {"nsPerIteration": timed("block", block, int(request["iterations"]))}
+    if cmd == "faults":
+        if "block" not in prepared:
+            prepared["block"] = block()
+        run, n = prepared["block"], int(request["iterations"])
+        run(3)  # warm-up, as bench/engine/faults.ts
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        run(n)
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        return {"minor": (after.ru_minflt - before.ru_minflt) / n, "major": (after.ru_majflt - before.ru_majflt) / n}
     raise ValueError(f"unknown command {cmd}")
 
 

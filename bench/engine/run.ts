@@ -3,8 +3,11 @@
 // Usage: node --import tsx bench/engine/run.ts [--threads N] [--quick] [--same-malloc]   (prints one JSON object)
 // --same-malloc gives the PyTorch process our malloc policy (native/src/allocator.cpp) through glibc's
 // environment variables, which isolates the kernels and dispatch from the allocator difference.
+// It also counts page faults per block step on both sides, with our malloc policy and with glibc's
+// defaults (NORMSOFTMAX_SYSTEM_MALLOC=1 for ours, no MALLOC_* variables for PyTorch).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { allocatorPolicy, mmapThreshold } from '../../src/tensor/allocator.js';
 import { getNumThreads, libtorchVersion, setNumThreads } from '../../src/tensor/index.js';
 import { parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
@@ -12,6 +15,7 @@ import { findTorchPython, PythonWorker } from '../common/python.js';
 import { median, round, timePerIteration } from '../common/timing.js';
 import { BLOCK, prepareBlock } from './block.js';
 import { DISPATCH_CASES } from './dispatch-cases.js';
+import { blockFaults, blockFaultsInChild, type Faults } from './faults.js';
 
 interface ReferenceSetup {
   torch: string;
@@ -24,12 +28,35 @@ interface Timing {
 }
 
 const REFERENCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference.py');
-// What native/src/allocator.cpp sets with mallopt, as glibc environment variables.
-const OUR_MALLOC_POLICY = { MALLOC_MMAP_THRESHOLD_: String(256 * 2 ** 20), MALLOC_TRIM_THRESHOLD_: String(2 ** 30) };
-const ourMalloc =
-  process.env.NORMSOFTMAX_SYSTEM_MALLOC || process.env.MALLOC_MMAP_THRESHOLD_ || process.env.MALLOC_TRIM_THRESHOLD_
-    ? 'glibc defaults or your MALLOC_* settings'
-    : 'large blocks kept in the heap (native/src/allocator.cpp)';
+// What native/src/allocator.cpp set with mallopt (in this process), as glibc environment variables.
+const policy = allocatorPolicy();
+const OUR_MALLOC_POLICY: Record<string, string> = policy.active
+  ? {
+      MALLOC_MMAP_THRESHOLD_: String(mmapThreshold(policy)),
+      MALLOC_TRIM_THRESHOLD_: String(policy.settings.find((s) => s.name === 'M_TRIM_THRESHOLD')?.value),
+    }
+  : {};
+const ourMalloc = policy.active ? `${policy.note} (${JSON.stringify(OUR_MALLOC_POLICY)})` : policy.note;
+// glibc's defaults for the PyTorch side: none of our variables (nor the user's).
+const GLIBC_DEFAULTS = { MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined };
+
+/** Page faults per block step of a fresh reference process with `env`. */
+async function referenceFaults(
+  python: string,
+  env: Record<string, string | undefined>,
+  threads: number,
+  iterations: number,
+): Promise<Faults> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
+  const worker = new PythonWorker(python, REFERENCE_SCRIPT, childEnv);
+  try {
+    await worker.request({ cmd: 'setup', threads });
+    return await worker.request<Faults>({ cmd: 'faults', iterations });
+  } finally {
+    worker.close();
+  }
+}
 
 function progress(message: string): void {
   process.stderr.write(`[bench/engine] ${message}\n`);
@@ -118,6 +145,28 @@ async function main(): Promise<void> {
     const oursImages = BLOCK.batch / (blockNs.ours / 1e9);
     const referenceImages = BLOCK.batch / (blockNs.reference / 1e9);
 
+    progress('page faults per block step: ours and PyTorch, with our malloc policy and with glibc defaults');
+    const faultSteps = args.quick ? 2 : 10;
+    const pageFaults = {
+      unit: 'page faults per block step after 3 warm-up steps (getrusage: minor = page mapped again, major = read from disk)',
+      steps: faultSteps,
+      ours: {
+        thisProcess: blockFaults(faultSteps, step),
+        ourPolicy: blockFaultsInChild(faultSteps, args.threads, {
+          NORMSOFTMAX_SYSTEM_MALLOC: undefined,
+          ...GLIBC_DEFAULTS,
+        }),
+        glibcDefaults: blockFaultsInChild(faultSteps, args.threads, {
+          NORMSOFTMAX_SYSTEM_MALLOC: '1',
+          ...GLIBC_DEFAULTS,
+        }),
+      },
+      reference: {
+        ourPolicy: await referenceFaults(python, { ...GLIBC_DEFAULTS, ...OUR_MALLOC_POLICY }, args.threads, faultSteps),
+        glibcDefaults: await referenceFaults(python, GLIBC_DEFAULTS, args.threads, faultSteps),
+      },
+    };
+
     const geomean = Math.exp(dispatch.reduce((s, d) => s + Math.log(d.ratio), 0) / dispatch.length);
     const blockRatio = oursImages / referenceImages;
     const result = {
@@ -126,7 +175,13 @@ async function main(): Promise<void> {
       quick: args.quick,
       threads: args.threads,
       machine,
-      ours: { libtorch: libtorchVersion().torch, threads: getNumThreads(), node: process.version, malloc: ourMalloc },
+      ours: {
+        libtorch: libtorchVersion().torch,
+        threads: getNumThreads(),
+        node: process.version,
+        malloc: ourMalloc,
+        mallopt: policy.settings,
+      },
       reference: {
         torch: reference.torch,
         threads: reference.threads,
@@ -157,6 +212,7 @@ async function main(): Promise<void> {
           reference: blockSamples.reference.map((ns) => round(ns / 1e6, 1)),
         },
       },
+      pageFaults,
       targets: {
         throughputRatioAtLeast1: blockRatio >= 1,
         dispatchNoSlowerThanPython: geomean <= 1,
