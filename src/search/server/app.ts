@@ -91,6 +91,14 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
       reply.header('access-control-allow-origin', options.cors).header('vary', 'Origin');
     }
   });
+  // While closing, answers end their connection: a keep-alive connection would hold close() open forever.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: req.method, status: String(reply.statusCode) });
