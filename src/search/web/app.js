@@ -120,6 +120,7 @@ function searchByFile(file) {
   preview.dataset.url = URL.createObjectURL(file);
   preview.src = preview.dataset.url;
   preview.hidden = false;
+  $('id-input').value = '';
   run({ file });
 }
 

@@ -1,0 +1,160 @@
+// The web page end to end in headless Debian Chromium (playwright-core): the real `normsoftmax serve` on a
+// loopback port over a small real index (generated images, bare resnet18 weights at dim 16). Uploads a
+// query image, sees the result grid, clicks a result to search from it, switches to binary, and saves a
+// screenshot (test-artifacts/search-page.png). Skips when Chromium is missing, except under CI.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type BrowserContext, chromium } from 'playwright-core';
+import { CLI, describeRun, REPO_ROOT, runCli } from '../../helpers/cli.js';
+import { writeImageFolder } from '../../helpers/images.js';
+import { writeResnetWeights } from '../../helpers/weights.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const missing = !existsSync(CHROMIUM);
+const skip =
+  missing && !process.env.CI
+    ? `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
+    : false;
+const ARTIFACT = join(REPO_ROOT, 'test-artifacts', 'search-page.png');
+
+const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-page-e2e-'));
+const images = join(dir, 'images');
+const idx = join(dir, 'idx');
+let server: ChildProcess | null = null;
+let serverLog = '';
+let base = '';
+let context: BrowserContext | null = null;
+
+async function startServer(): Promise<string> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--index', idx, '--port', '0'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, NORMSOFTMAX_THREADS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server = child;
+  child.stdout?.resume();
+  child.stderr?.on('data', (d: Buffer) => {
+    serverLog += d.toString();
+  });
+  for (let i = 0; i < 1200; i++) {
+    const m = serverLog.match(/on (http:\/\/127\.0\.0\.1:\d+)/);
+    if (m) return m[1] as string;
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`serve did not start: ${serverLog}`);
+}
+
+before(async () => {
+  if (skip) return;
+  await writeImageFolder(images, 3, 3, { size: 32 });
+  const weights = writeResnetWeights(join(dir, 'r18.safetensors'));
+  const args = ['index', 'build', '--out', idx, '--checkpoint', weights, '--arch', 'resnet18', '--dim', '16'];
+  args.push('--images', images, '--workers', '1');
+  const r = runCli(args);
+  assert.equal(r.code, 0, describeRun(args, r));
+  base = await startServer();
+});
+
+after(async () => {
+  await context?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server?.on('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the search page in Chromium: upload, result grid, click to search, switch mode, screenshot', {
+  skip,
+  timeout: 240_000,
+}, async () => {
+  assert.ok(!missing, `Chromium is required under CI: not found at ${CHROMIUM}`);
+  context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1100, height: 800 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => document.getElementById('info')?.textContent?.includes('9 items'));
+  assert.match((await page.textContent('#info')) as string, /9 items · resnet18, 16-d · f32 · exact/);
+
+  // upload an indexed image: it finds itself first, and the grid has all 9 items (k = 10)
+  await page.setInputFiles('#file', join(images, 'class1', 'img2.png'));
+  await page.waitForFunction(() => document.querySelectorAll('#results .result').length === 9);
+  const first = await page.getAttribute('#results .result:first-child', 'data-id');
+  assert.equal(first, 'class1/img2.png');
+  assert.match((await page.textContent('#results .result:first-child .score')) as string, /^cosine (1\.0000|0\.9999)/);
+  assert.equal(await page.textContent('#results .result:first-child .label'), 'class1');
+  assert.match(
+    (await page.textContent('#status')) as string,
+    /^9 results for the uploaded image \(float\) in [\d.]+ ms$/,
+  );
+  // every thumbnail loaded
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLImageElement>('#results img')].every((i) => i.complete && i.naturalWidth > 0),
+  );
+
+  // click the third result: it becomes the query and comes first
+  const third = (await page.getAttribute('#results .result:nth-child(3)', 'data-id')) as string;
+  await page.click('#results .result:nth-child(3) button');
+  await page.waitForFunction((id) => document.getElementById('status')?.textContent?.includes(`for item ${id}`), third);
+  assert.equal(await page.getAttribute('#results .result:first-child', 'data-id'), third);
+  assert.equal(await page.inputValue('#id-input'), third);
+
+  // binary: the same query again, scored in bits in common (16 for itself)
+  await page.check('input[name="mode"][value="binary"]');
+  await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('(binary)'));
+  assert.equal(await page.textContent('#results .result:first-child .score'), '16 bits in common');
+
+  // paste the URL of an indexed item's image
+  await page.fill('#id-input', `${base}/api/images/${encodeURIComponent('class0/img1.png')}`);
+  await page.click('#by-id button[type="submit"]');
+  await page.waitForFunction(() =>
+    document.getElementById('status')?.textContent?.includes('for item class0/img1.png'),
+  );
+  assert.equal(await page.getAttribute('#results .result:first-child', 'data-id'), 'class0/img1.png');
+
+  // a bad id shows the server's message
+  await page.fill('#id-input', 'no/such.png');
+  await page.click('#by-id button[type="submit"]');
+  await page.waitForFunction(() => document.getElementById('status')?.classList.contains('error'));
+  assert.match((await page.textContent('#status')) as string, /^404: no item with id "no\/such\.png"/);
+
+  await page.check('input[name="mode"][value="float"]');
+  await page.setInputFiles('#file', join(images, 'class2', 'img0.png'));
+  await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('uploaded image (float)'));
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLImageElement>('#results img')].every((i) => i.complete && i.naturalWidth > 0),
+  );
+  mkdirSync(join(REPO_ROOT, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: ARTIFACT, fullPage: true });
+  assert.ok(statSync(ARTIFACT).size > 5000);
+  // the 404 above logs a failed fetch in the console; nothing else may
+  assert.deepEqual(
+    pageErrors.filter((e) => !/status of 404/.test(e)),
+    [],
+  );
+});
