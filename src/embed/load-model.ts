@@ -4,7 +4,11 @@ import { existsSync } from 'node:fs';
 import { disposeCheckpointFile, isCheckpointFile, readCheckpointFile } from '../io/checkpoint-file.js';
 import { loadWeights } from '../io/weights.js';
 import { ARCHS, createEmbedder, type Embedder, isArch } from '../nn/embedder.js';
+import { Generator } from '../tensor/index.js';
 import { InputError, UsageError } from '../util/errors.js';
+
+/** Seed of the layers a bare weights file does not hold (the remap to --dim). */
+export const BARE_WEIGHTS_SEED = 0;
 
 export interface LoadedModel {
   model: Embedder;
@@ -32,7 +36,9 @@ export function loadModel(path: string, o: { arch?: string; dim?: number } = {})
   }
   if (!o.arch) throw new UsageError(`--checkpoint ${path} is a bare weights file: pass --arch (and --dim)`);
   if (!isArch(o.arch)) throw new UsageError(`--arch: expected one of ${ARCHS.join(', ')}, got "${o.arch}"`);
-  const model = createEmbedder({ arch: o.arch, dim: o.dim });
+  // The weights file holds no projection for a --dim below the backbone's width: draw it from a fixed
+  // seed, so that every load of the same file (embed, index build, query embedders) is the same model.
+  const model = createEmbedder({ arch: o.arch, dim: o.dim, generator: new Generator(BARE_WEIGHTS_SEED) });
   const weights = loadWeights(path);
   try {
     // An embedder's own state dict (backbone.* and remap.*), e.g. exported from a checkpoint, loads whole.

@@ -5,11 +5,10 @@ import { BadImageError } from '../data/image/bad-image-error.js';
 import { toPipelinePixels } from '../data/image/colour.js';
 import { decodeImage } from '../data/image/decode.js';
 import { outChannelsOf, processPixels } from '../data/loader/process-image.js';
-import type { loadModel } from '../embed/load-model.js';
+import { loadModel } from '../embed/load-model.js';
 import { noGrad, scope, tensor } from '../tensor/index.js';
 import { firstLine } from '../util/errors.js';
 import { queryTransform } from './query-transform.js';
-import { loadSeededModel } from './seeded-model.js';
 
 export interface QueryWorkerData {
   checkpoint: string;
@@ -31,7 +30,7 @@ const data = workerData as QueryWorkerData;
 
 let model: ReturnType<typeof loadModel>['model'];
 try {
-  model = loadSeededModel(data.checkpoint, { arch: data.arch, dim: data.dim }).model;
+  model = loadModel(data.checkpoint, { arch: data.arch, dim: data.dim }).model;
   port.postMessage({ id: 0, ready: true, dim: model.dim } satisfies QueryWorkerReply);
 } catch (e) {
   port.postMessage({ id: 0, failed: firstLine(e), kind: (e as Error).name } satisfies QueryWorkerReply);

@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Dataset, Sample } from '../../data/types.js';
 import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
+import { loadModel } from '../../embed/load-model.js';
 import { InputError } from '../../util/errors.js';
-import { loadSeededModel } from '../seeded-model.js';
 import { sha256File } from '../sha256.js';
 import type { EmbedderIdentity } from '../types.js';
 
@@ -29,7 +29,7 @@ export interface ModelEmbedderOptions {
 export function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions = {}): ItemEmbedder {
   if (!existsSync(checkpoint)) throw new InputError(`--checkpoint ${checkpoint}: no such file`);
   const checkpointSha256 = sha256File(checkpoint);
-  const { model, description, config } = loadSeededModel(checkpoint, { arch: o.arch, dim: o.dim });
+  const { model, description, config } = loadModel(checkpoint, { arch: o.arch, dim: o.dim });
   const pipeline = { ...pipelineOf(config), ...(o.workers === undefined ? {} : { workers: o.workers }) };
   const identity: EmbedderIdentity = {
     checkpointSha256,
