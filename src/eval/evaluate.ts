@@ -4,7 +4,8 @@
 // Which queries exclude themselves is decided by the form of the input, never by comparing arrays:
 //   { embeddings, labels }  query set = gallery (CUB, Cars, SOP): query i never retrieves item i;
 //   { query, gallery }      two sets (In-Shop): nothing is excluded, even if the arrays are equal.
-import { cat, scope, type Tensor } from '../tensor/index.js';
+import { cat, isFloating, scope, type Tensor } from '../tensor/index.js';
+import { InputError, UsageError } from '../util/errors.js';
 import { binarize, knnHamming, knnHammingSelf, type StorageReport, storageReport } from './binary.js';
 import { type KMeansOptions, kmeans } from './kmeans.js';
 import { knnInnerProduct, knnInnerProductSelf } from './knn.js';
@@ -89,23 +90,58 @@ function isPair(input: EvalInput): input is { query: EvalSet; gallery: EvalSet }
   return 'query' in input && 'gallery' in input;
 }
 
+// Bad input (embeddings, labels, K) is an InputError or a UsageError naming what is wrong, in one line;
+// anything else that throws here is a bug of ours and stays an internal error.
 function checkEmbeddings(x: Tensor, labels: Int32Array, what: string): void {
-  if (x.rank !== 2)
-    throw new RangeError(`${what} embeddings: expected a 2-d [n, d] array, got shape [${x.shape.join(', ')}]`);
-  if (x.size(0) !== labels.length) {
-    throw new RangeError(`${what}: ${x.size(0)} embeddings but ${labels.length} labels`);
+  if (x.rank !== 2) {
+    throw new InputError(`${what} embeddings: expected a 2-d [n, d] array, got shape [${x.shape.join(', ')}]`);
   }
-  if (x.size(0) === 0) throw new RangeError(`${what}: no embeddings`);
+  if (x.size(0) !== labels.length) {
+    throw new InputError(`${what}: ${x.size(0)} embeddings but ${labels.length} labels`);
+  }
+  if (x.size(0) === 0) throw new InputError(`${what}: no embeddings`);
+  if (!isFloating(x.dtype)) throw new InputError(`${what} embeddings: expected floating-point values, got ${x.dtype}`);
   const finite = scope(() => x.isfinite().all().item());
-  if (!finite) throw new RangeError(`${what} embeddings contain NaN or infinite values`);
+  if (!finite) throw new InputError(`${what} embeddings contain NaN or infinite values`);
+}
+
+/** Dense label codes; labels that are not integers (or not 1-d) are bad input. */
+function encodeLabels(codes: LabelCodes, labels: LabelsLike, what: string): Int32Array {
+  try {
+    return codes.encode(labels, what);
+  } catch (e) {
+    if (e instanceof RangeError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * The K list: positive integers, none larger than the number of items a query can retrieve (`available`:
+ * the gallery, less the query itself when `self`). Exported so that training can refuse it before it starts.
+ */
+export function checkRecallKs(ks: readonly number[], available: number, self: boolean): void {
+  if (ks.length === 0) throw new UsageError('--k: the K list is empty');
+  for (const k of ks) {
+    if (!Number.isInteger(k) || k < 1) throw new UsageError(`--k: K must be a positive integer, got ${k}`);
+  }
+  const largest = Math.max(...ks);
+  if (largest > available) {
+    const items = self
+      ? `${available + 1} items, ${available} of them retrievable (a query excludes itself)`
+      : `${available} items`;
+    throw new UsageError(
+      `--k: Recall@${largest} needs at least ${largest} gallery items per query, the gallery has ${items}`,
+    );
+  }
+  checkKs(ks);
 }
 
 function prepare(input: EvalInput): Prepared {
   const codes = new LabelCodes();
   if (!isPair(input)) {
-    const labels = codes.encode(input.labels, 'labels');
+    const labels = encodeLabels(codes, input.labels, 'labels');
     checkEmbeddings(input.embeddings, labels, 'the set');
-    if (input.embeddings.size(0) < 2) throw new RangeError('the set needs at least 2 items (a query excludes itself)');
+    if (input.embeddings.size(0) < 2) throw new InputError('the set needs at least 2 items (a query excludes itself)');
     return {
       self: true,
       query: input.embeddings,
@@ -115,13 +151,13 @@ function prepare(input: EvalInput): Prepared {
       classNames: codes.values(),
     };
   }
-  const queryLabels = codes.encode(input.query.labels, 'query labels');
-  const galleryLabels = codes.encode(input.gallery.labels, 'gallery labels');
+  const queryLabels = encodeLabels(codes, input.query.labels, 'query labels');
+  const galleryLabels = encodeLabels(codes, input.gallery.labels, 'gallery labels');
   checkEmbeddings(input.query.embeddings, queryLabels, 'query');
   checkEmbeddings(input.gallery.embeddings, galleryLabels, 'gallery');
   const dq = input.query.embeddings.size(1);
   const dg = input.gallery.embeddings.size(1);
-  if (dq !== dg) throw new RangeError(`query embeddings have dimension ${dq}, gallery embeddings ${dg}`);
+  if (dq !== dg) throw new InputError(`query embeddings have dimension ${dq}, gallery embeddings ${dg}`);
   return {
     self: false,
     query: input.query.embeddings,
@@ -161,9 +197,9 @@ function clusterNmi(p: Prepared, o: NmiOptions): number {
 
 export function runEvaluation(input: EvalInput, options: EvaluateOptions = {}): EvalRun {
   const ks = options.k ?? DEFAULT_RECALL_KS;
-  checkKs(ks);
   const p = prepare(input);
   const available = p.gallery.size(0) - (p.self ? 1 : 0);
+  checkRecallKs(ks, available, p.self);
   const wanted = Math.max(
     ...ks,
     options.minNeighbors ?? 0,

@@ -9,6 +9,7 @@ import type { BatchSampler } from '../data/samplers/types.js';
 import { createBatchSource } from '../data/sources/batch-source.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { evaluateModel } from '../embed/evaluate-model.js';
+import { checkRecallKs } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWeights } from '../io/weights.js';
 import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
@@ -95,6 +96,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   const train = dataset.splits.train;
   if (!train || train.length === 0) throw new InputError(`${c.dataset}: the data set has no training images`);
   const numClasses = new Set(train.map((s) => s.label)).size;
+  checkEvaluationKs(c, dataset, o.testSamples);
 
   const model = createEmbedder({ arch: c.arch, dim: c.dim });
   if (c.pretrained) {
@@ -153,6 +155,14 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   }
   await release(false);
   return { state, model, outDir: c.out, lastEval: state.lastEval };
+}
+
+/** Refuses a K list the evaluation set cannot answer now, rather than after training. */
+function checkEvaluationKs(c: TrainConfig, dataset: Dataset, testSamples: Sample[] | undefined): void {
+  const { test, query, gallery } = dataset.splits;
+  const self = testSamples ?? test;
+  if (self) checkRecallKs(c.k, self.length - 1, true);
+  else if (query && gallery) checkRecallKs(c.k, gallery.length, false);
 }
 
 /** On resume, drops metrics written after the checkpoint's epoch (a run killed mid-epoch). */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluate, runEvaluation } from '../../src/eval/evaluate.js';
 import { scope, type Tensor, tensor } from '../../src/tensor/index.js';
+import { InputError, UsageError } from '../../src/util/errors.js';
 import { loadGoldenJson } from '../helpers/golden.js';
 
 const golden = loadGoldenJson('eval-knn.json');
@@ -73,51 +74,109 @@ test('In-Shop style query/gallery sets with int32 and int64 labels of the same c
   });
 });
 
-test('K lists beyond the gallery are answered with the whole gallery', () => {
+test('a K beyond what a query can retrieve is a usage error naming --k (not a silent 100%)', () => {
   scope(() => {
-    // Item 0 is alone in its class, so it never hits; K = 1000 searches the 2 other items.
-    const r = evaluate(
-      {
-        embeddings: tensor([
-          [1, 0],
-          [0, 1],
-          [1, 0.1],
-        ]),
-        labels: [0, 1, 1],
-      },
-      { k: [1, 1000] },
+    const x = tensor([
+      [1, 0],
+      [0, 1],
+      [1, 0.1],
+    ]);
+    // Item 0 is alone in its class, so it never hits; K = 2 searches the 2 other items.
+    assert.deepEqual(evaluate({ embeddings: x, labels: [0, 1, 1] }, { k: [1, 2] }).float.recall, {
+      '1': 100 * (1 / 3),
+      '2': 100 * (2 / 3),
+    });
+    assert.throws(
+      () => evaluate({ embeddings: x, labels: [0, 1, 1] }, { k: [1, 1000] }),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message ===
+          '--k: Recall@1000 needs at least 1000 gallery items per query, the gallery has 3 items, 2 of them retrievable (a query excludes itself)',
     );
-    assert.deepEqual(r.float.recall, { '1': 100 * (1 / 3), '1000': 100 * (2 / 3) });
+    // A query set against a distinct gallery: nothing is excluded, K = 3 is the whole gallery.
+    const pair = { query: { embeddings: x, labels: [0, 1, 1] }, gallery: { embeddings: x, labels: [0, 1, 1] } };
+    assert.equal(evaluate(pair, { k: [3] }).float.recall['3'], 100);
+    assert.throws(
+      () => evaluate(pair, { k: [4] }),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === '--k: Recall@4 needs at least 4 gallery items per query, the gallery has 3 items',
+    );
   });
 });
 
-test('bad inputs are refused with one clear message', () => {
+test('bad inputs are refused with one clear message: InputError for the data, UsageError for --k', () => {
   scope(() => {
     const x = tensor([
       [1, 0],
       [0, 1],
     ]);
-    assert.throws(() => evaluate({ embeddings: x, labels: [0, 1, 2] }), /2 embeddings but 3 labels/);
-    assert.throws(
-      () =>
-        evaluate({
-          embeddings: tensor([
-            [1, Number.NaN],
-            [0, 1],
-          ]),
-          labels: [0, 1],
-        }),
-      /NaN or infinite/,
+    const refused = (run: () => unknown, kind: typeof InputError | typeof UsageError, message: string) =>
+      assert.throws(run, (e: unknown) => {
+        assert.ok(e instanceof kind, `${(e as Error).name}: ${(e as Error).message}`);
+        assert.equal((e as Error).message, message);
+        assert.ok(!message.includes('\n'));
+        return true;
+      });
+    refused(
+      () => evaluate({ embeddings: x, labels: [0, 1, 2] }, { k: [1] }),
+      InputError,
+      'the set: 2 embeddings but 3 labels',
     );
-    assert.throws(() => evaluate({ embeddings: x, labels: tensor([0.5, 1]) }), /integer labels/);
-    assert.throws(
+    refused(
       () =>
-        evaluate({
-          query: { embeddings: x, labels: [0, 1] },
-          gallery: { embeddings: tensor([[1, 0, 0]]), labels: [0] },
-        }),
-      /dimension 2, gallery embeddings 3/,
+        evaluate(
+          {
+            embeddings: tensor([
+              [1, Number.NaN],
+              [0, 1],
+            ]),
+            labels: [0, 1],
+          },
+          { k: [1] },
+        ),
+      InputError,
+      'the set embeddings contain NaN or infinite values',
     );
-    assert.throws(() => evaluate({ embeddings: x, labels: [0, 1] }, { k: [] }), /K list is empty/);
+    refused(
+      () => evaluate({ embeddings: x, labels: tensor([0.5, 1]) }, { k: [1] }),
+      InputError,
+      'labels: expected integer labels (int32 or int64), got float32',
+    );
+    refused(
+      () =>
+        evaluate(
+          { query: { embeddings: x, labels: [0, 1] }, gallery: { embeddings: tensor([[1, 0, 0]]), labels: [0] } },
+          { k: [1] },
+        ),
+      InputError,
+      'query embeddings have dimension 2, gallery embeddings 3',
+    );
+    refused(
+      () => evaluate({ embeddings: tensor([1, 0]), labels: [0, 1] }, { k: [1] }),
+      InputError,
+      'the set embeddings: expected a 2-d [n, d] array, got shape [2]',
+    );
+    refused(() => evaluate({ embeddings: x, labels: [0, 1] }, { k: [] }), UsageError, '--k: the K list is empty');
+    refused(
+      () => evaluate({ embeddings: x, labels: [0, 1] }, { k: [0] }),
+      UsageError,
+      '--k: K must be a positive integer, got 0',
+    );
+  });
+});
+
+test('a fault inside the evaluation is not dressed up as bad input', () => {
+  scope(() => {
+    // A tile size the k-NN kernel refuses is a caller's (our) bug: it stays a plain error, reported as internal.
+    const x = tensor([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
+    assert.throws(
+      () => evaluate({ embeddings: x, labels: [0, 0, 1] }, { k: [1], tileSize: -3 }),
+      (e: unknown) => e instanceof Error && !(e instanceof InputError) && !(e instanceof UsageError),
+    );
   });
 });

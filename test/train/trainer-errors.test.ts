@@ -3,19 +3,21 @@
 // and the live tensor count returns to what it was. A non-finite loss never updates the weights: the
 // batch is skipped and counted, and several in a row stop training with a FailureError.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ClassBalancedSampler } from '../../src/data/samplers/class-balanced.js';
 import type { BatchSource } from '../../src/data/sources/types.js';
+import type { Dataset } from '../../src/data/types.js';
 import { NormSoftmaxLoss } from '../../src/loss/normsoftmax.js';
 import { createEmbedder, type Embedder } from '../../src/nn/index.js';
 import { Generator, keep, memory, randn, scope, type Tensor, tensor } from '../../src/tensor/index.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { type EpochRecord, readMetrics } from '../../src/train/metrics.js';
+import { runSession } from '../../src/train/session.js';
 import { MAX_NONFINITE_BATCHES, runTraining, type TrainableLoss } from '../../src/train/trainer.js';
-import { FailureError } from '../../src/util/errors.js';
+import { FailureError, UsageError } from '../../src/util/errors.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -202,4 +204,30 @@ test(`${MAX_NONFINITE_BATCHES} non-finite losses in a row: FailureError "trainin
   });
   for (const t of before) t.dispose();
   dispose(r);
+});
+
+test('a K list the test split cannot answer is refused before training starts (UsageError naming --k)', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'normsoftmax-trainer-k-'));
+  dirs.push(out);
+  const sample = (split: string, i: number) => ({ path: `mem:${split}/${i}`, label: i % 2 });
+  const dataset: Dataset = {
+    name: 'memory',
+    root: out,
+    splits: {
+      train: Array.from({ length: 8 }, (_, i) => sample('train', i)),
+      test: Array.from({ length: 5 }, (_, i) => sample('test', i)),
+    },
+    readRaw: () => ({ data: new Uint8Array(28 * 28), width: 28, height: 28, channels: 1 }),
+  };
+  const config = resolveConfig({
+    flags: { dataset: 'fashion-mnist', arch: 'smallcnn', dim: 8, batchSize: 4, imagesPerClass: 2, k: [1, 8], out },
+  });
+  await assert.rejects(
+    runSession(config, { dataset, silent: true, log: () => {} }),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      e.message ===
+        '--k: Recall@8 needs at least 8 gallery items per query, the gallery has 5 items, 4 of them retrievable (a query excludes itself)',
+  );
+  assert.equal(existsSync(join(out, 'metrics.jsonl')), false, 'nothing trained');
 });
