@@ -1,0 +1,261 @@
+// Opens a LanceDB index folder as a VisualSearchIndex, with what LanceDB adds: items added and deleted in
+// place (no rebuild: Lance searches rows newer than its ANN index by a flat scan until optimize()), and
+// versions (every change is a Lance version; an index opened at an older version is read-only).
+//
+// The metadata and the unit vectors are also held in memory: the contract's item() and vectorOf() are
+// synchronous, and scores are recomputed from the vectors so that both backends score alike.
+
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { connect, type Table as LanceTable } from '@lancedb/lancedb';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { InputError, UsageError } from '../../util/errors.js';
+import { packCodes, type RowHits } from '../exact-search.js';
+import { MANIFEST_NAME } from '../manifest.js';
+import type { IndexStats, ItemMeta, SearchHit, SearchMode, SearchRequest, VisualSearchIndex } from '../types.js';
+import { LANCE_DIR, type LanceManifest, readLanceManifest } from './layout.js';
+import { binaryQuery, floatQuery, type LanceQueryContext, rerankQuery } from './query.js';
+import type { LanceQuerySettings } from './settings.js';
+import { addRows, deleteIds, readTable } from './table-io.js';
+import { whereToSql } from './where-sql.js';
+
+const MODES: readonly SearchMode[] = ['float', 'binary', 'rerank'];
+export const DEFAULT_OVERSAMPLE = 4;
+
+export interface LanceOpenOptions {
+  /** Open the table as it was at this Lance version (read-only). */
+  version?: number;
+  /** Query settings instead of the manifest's (e.g. LanceDB's defaults, {}, for a benchmark). */
+  query?: LanceQuerySettings;
+}
+
+export interface LanceVersion {
+  version: number;
+  timestamp: Date;
+  rows: number;
+}
+
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? folderBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+function normalised(queries: readonly Float32Array[], dim: number): Float32Array[] {
+  return queries.map((q, i) => {
+    if (q.length !== dim) throw new InputError(`query ${i + 1} has ${q.length} values, the index's vectors ${dim}`);
+    let ss = 0;
+    for (const v of q) ss += v * v;
+    if (!(ss > 0) || !Number.isFinite(ss)) throw new InputError(`query ${i + 1} is a zero or non-finite vector`);
+    const inv = 1 / Math.sqrt(ss);
+    return Float32Array.from(q, (v) => v * inv);
+  });
+}
+
+export class LanceSearchIndex implements VisualSearchIndex {
+  readonly dir: string;
+  readonly #m: LanceManifest;
+  readonly #table: LanceTable;
+  readonly #readOnly: boolean;
+  readonly #query: LanceQuerySettings;
+  #items: ItemMeta[];
+  #vectors: Float32Array;
+  #rowOf: Map<string, number>;
+  #bytes = 0;
+
+  constructor(
+    dir: string,
+    m: LanceManifest,
+    table: LanceTable,
+    content: { items: ItemMeta[]; vectors: Float32Array },
+    o: LanceOpenOptions,
+  ) {
+    this.dir = dir;
+    this.#m = m;
+    this.#table = table;
+    this.#readOnly = o.version !== undefined;
+    this.#query = o.query ?? m.lance.query;
+    this.#items = content.items;
+    this.#vectors = content.vectors;
+    this.#rowOf = new Map(content.items.map((it, i) => [it.id, i]));
+    this.#bytes = folderBytes(dir);
+  }
+
+  get embedder() {
+    return this.#m.embedder;
+  }
+
+  get imageRoot(): string | null {
+    return this.#m.imageRoot === null ? null : resolve(this.#m.imageRoot);
+  }
+
+  stats(): IndexStats {
+    return {
+      items: this.#items.length,
+      dim: this.#m.dim,
+      precision: 'f32',
+      backend: 'lancedb',
+      hnsw: { float: this.#m.lance.index !== null, binary: false },
+      bytesOnDisk: this.#bytes,
+    };
+  }
+
+  item(id: string): ItemMeta | undefined {
+    const r = this.#rowOf.get(id);
+    return r === undefined ? undefined : { ...(this.#items[r] as ItemMeta) };
+  }
+
+  vectorOf(id: string): Float32Array | undefined {
+    const r = this.#rowOf.get(id);
+    const dim = this.#m.dim;
+    return r === undefined ? undefined : this.#vectors.slice(r * dim, (r + 1) * dim);
+  }
+
+  async search(queries: readonly Float32Array[], request: SearchRequest): Promise<SearchHit[][]> {
+    const { k, mode } = request;
+    const dim = this.#m.dim;
+    if (!Number.isInteger(k) || k < 1) throw new UsageError(`k: expected a positive integer, got ${k}`);
+    if (!MODES.includes(mode)) throw new UsageError(`mode: expected float, binary or rerank, got "${mode}"`);
+    const oversample = request.oversample ?? DEFAULT_OVERSAMPLE;
+    if (!Number.isInteger(oversample) || oversample < 1)
+      throw new UsageError(`oversample: expected a positive integer, got ${oversample}`);
+    const where = request.where !== undefined && request.where.trim() !== '' ? whereToSql(request.where) : undefined;
+    const qs = normalised(queries, dim);
+    const c: LanceQueryContext = {
+      table: this.#table,
+      dim,
+      vectors: this.#vectors,
+      rowOf: this.#rowOf,
+      ann: this.#m.lance.index !== null && request.exact !== true ? this.#query : null,
+    };
+    const items = this.#items;
+    const one = (q: Float32Array): Promise<RowHits> => {
+      if (mode === 'float') return floatQuery(c, q, k, where);
+      const code = packCodes(q, dim);
+      return mode === 'binary' ? binaryQuery(c, code, k, where) : rerankQuery(c, q, code, k, oversample, where);
+    };
+    const hits = await Promise.all(qs.map(one));
+    return hits.map((h) =>
+      Array.from(h.rows, (row, j) => {
+        const it = items[row] as ItemMeta;
+        return { id: it.id, path: it.path, label: it.label, score: h.scores[j] as number };
+      }),
+    );
+  }
+
+  imageFile(id: string): string | null {
+    const it = this.item(id);
+    const root = this.imageRoot;
+    if (!it || it.path === null || root === null || isAbsolute(it.path)) return null;
+    const full = resolve(root, it.path);
+    if (!existsSync(full)) return null;
+    const real = realpathSync(full);
+    const rel = relative(realpathSync(root), real);
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return null;
+    return real;
+  }
+
+  #writable(what: string): void {
+    if (this.#readOnly) throw new UsageError(`${what}: the index was opened at an older version (read-only)`);
+  }
+
+  /** Adds items (vectors: n x dim, unit length) without rebuilding anything; ids must be new. */
+  async add(items: readonly ItemMeta[], vectors: Float32Array): Promise<void> {
+    this.#writable('add');
+    const dim = this.#m.dim;
+    if (vectors.length !== items.length * dim)
+      throw new InputError(`add: ${vectors.length} values for ${items.length} items of dim ${dim}`);
+    const seen = new Set<string>();
+    for (const it of items) {
+      if (this.#rowOf.has(it.id) || seen.has(it.id)) throw new InputError(`add: id "${it.id}" is already in the index`);
+      seen.add(it.id);
+    }
+    const unit = normalised(
+      items.map((_, i) => vectors.subarray(i * dim, (i + 1) * dim)),
+      dim,
+    );
+    const flat = new Float32Array(items.length * dim);
+    for (const [i, u] of unit.entries()) flat.set(u, i * dim);
+    await addRows(this.#table, items, dim, flat, packCodes(flat, dim));
+    const all = new Float32Array(this.#vectors.length + flat.length);
+    all.set(this.#vectors);
+    all.set(flat, this.#vectors.length);
+    this.#vectors = all;
+    for (const it of items) {
+      this.#rowOf.set(it.id, this.#items.length);
+      this.#items.push({ ...it });
+    }
+    await this.#saveManifest();
+  }
+
+  /** Deletes items by id (unknown ids are ignored); returns how many were deleted. */
+  async delete(ids: readonly string[]): Promise<number> {
+    this.#writable('delete');
+    const gone = new Set(ids.filter((id) => this.#rowOf.has(id)));
+    if (gone.size === 0) return 0;
+    await deleteIds(this.#table, [...gone]);
+    const dim = this.#m.dim;
+    const keep = this.#items.map((it, i) => (gone.has(it.id) ? -1 : i)).filter((i) => i >= 0);
+    const vectors = new Float32Array(keep.length * dim);
+    for (const [i, r] of keep.entries()) vectors.set(this.#vectors.subarray(r * dim, (r + 1) * dim), i * dim);
+    this.#items = keep.map((r) => this.#items[r] as ItemMeta);
+    this.#vectors = vectors;
+    this.#rowOf = new Map(this.#items.map((it, i) => [it.id, i]));
+    await this.#saveManifest();
+    return gone.size;
+  }
+
+  /** Folds rows added since the ANN index was built into it, and compacts deleted rows. */
+  async optimize(): Promise<void> {
+    this.#writable('optimize');
+    await this.#table.optimize();
+    await this.#saveManifest();
+  }
+
+  version(): Promise<number> {
+    return this.#table.version();
+  }
+
+  async versions(): Promise<LanceVersion[]> {
+    return (await this.#table.listVersions()).map((v) => ({
+      version: v.version,
+      timestamp: v.timestamp,
+      rows: Number(v.metadata.total_rows ?? Number.NaN),
+    }));
+  }
+
+  async #saveManifest(): Promise<void> {
+    const m = this.#m;
+    m.items = this.#items.length;
+    m.updatedAt = new Date().toISOString();
+    m.lance.tableVersion = await this.#table.version();
+    writeFileAtomic(join(this.dir, MANIFEST_NAME), `${JSON.stringify(m, null, 2)}\n`);
+    this.#bytes = folderBytes(this.dir);
+  }
+
+  async close(): Promise<void> {
+    this.#table.close();
+  }
+}
+
+export async function openLanceIndex(dirIn: string, o: LanceOpenOptions = {}): Promise<LanceSearchIndex> {
+  const dir = resolve(dirIn);
+  const m = readLanceManifest(dir);
+  const db = await connect(join(dir, LANCE_DIR));
+  if (!(await db.tableNames()).includes(m.lance.table))
+    throw new InputError(`index ${dir}: the Lance database has no table "${m.lance.table}"`);
+  const table = await db.openTable(m.lance.table);
+  if (o.version !== undefined) {
+    const known = (await table.listVersions()).map((v) => v.version);
+    if (!known.includes(o.version)) {
+      table.close();
+      throw new UsageError(`--version ${o.version}: the index has versions ${known.join(', ')}`);
+    }
+    await table.checkout(o.version);
+  }
+  const content = await readTable(table, m.dim);
+  return new LanceSearchIndex(dir, m, table, content, o);
+}
