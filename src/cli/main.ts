@@ -15,7 +15,11 @@ import { reportError } from './report-error.js';
 
 const program = new Command('normsoftmax')
   .description('Train, evaluate and serve NormSoftmax image embedders on libtorch')
-  .showHelpAfterError('(add --help for usage)')
+  // Commander's own errors (unknown option, missing argument) as one line, like every other error.
+  .configureOutput({
+    outputError: (message, write) =>
+      write(`normsoftmax: ${message.trim().replace(/^error: /, '')} (add --help for usage)\n`),
+  })
   .exitOverride();
 
 for (const register of [registerInfo, registerSelfCheck]) register(program);
