@@ -89,7 +89,8 @@ export function readManifest(dir: string): Manifest {
     );
   }
   if (m.version < 1) fail(dir, `unknown index format version ${m.version}`);
-  if (m.backend !== 'usearch') fail(dir, `backend "${String(m.backend)}" is not supported by this build (usearch)`);
+  if (m.backend !== 'usearch' && m.backend !== 'lancedb')
+    fail(dir, `backend "${String(m.backend)}" is not supported by this build (usearch, lancedb)`);
   const counts = [m.items, m.dim, m.codeBytes, m.generation, m.exactBelow];
   if (counts.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < 0))
     fail(dir, 'items, dim, codeBytes, generation and exactBelow must be non-negative integers');

@@ -7,6 +7,8 @@ import { EngineClient } from './engine-client.js';
 import { compileWhere } from './filter.js';
 import type { HnswSpec } from './hnsw.js';
 import { parseItems } from './items-file.js';
+import { isLanceIndex } from './lancedb/layout.js';
+import { openLanceIndex } from './lancedb/open.js';
 import { type DataFile, fileOf, type Manifest, readManifest } from './manifest.js';
 import { bytesPerValue, dequantize } from './precision.js';
 import type { EmbedderIdentity, IndexStats, ItemMeta, SearchHit, SearchMode, VisualSearchIndex } from './types.js';
@@ -68,6 +70,7 @@ function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): {
 
 export async function openIndex(dirIn: string): Promise<VisualSearchIndex> {
   const dir = resolve(dirIn);
+  if (isLanceIndex(dir)) return openLanceIndex(dir);
   const a = readIndexArrays(dir);
   const m = a.manifest;
   const n = m.items;

@@ -1,6 +1,6 @@
 // `normsoftmax index build|info`: a searchable index folder (docs/index-format.md) from images, a data
 // set split, a CSV or precomputed vectors.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { buildIndex } from '../../search/build/build-index.js';
@@ -12,6 +12,7 @@ import {
   imagesSource,
   type ListedSource,
 } from '../../search/build/sources.js';
+import { LANCE_DIR, type LanceManifest, parseBackend } from '../../search/lancedb/layout.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { VectorPrecision } from '../../search/types.js';
 import { verifyFiles } from '../../search/verify.js';
@@ -34,6 +35,7 @@ interface BuildFlags {
   embeddings?: string;
   meta?: string;
   precision: string;
+  backend?: string;
   exactBelow?: string;
   skipBadImages?: boolean;
   batchSize?: string;
@@ -78,6 +80,7 @@ function parsePrecision(v: string): VectorPrecision {
 
 async function build(f: BuildFlags): Promise<void> {
   const precision = parsePrecision(f.precision);
+  const backend = parseBackend(f.backend) ?? 'usearch';
   const exactBelow = optionalInteger('--exact-below', f.exactBelow, DEFAULT_EXACT_BELOW, 0);
   const dim = optionalInteger('--dim', f.dim, undefined);
   const batchSize = optionalInteger('--batch-size', f.batchSize, 64);
@@ -93,6 +96,7 @@ async function build(f: BuildFlags): Promise<void> {
     const r = await buildIndex(source, {
       out: resolve(f.out),
       precision,
+      backend,
       exactBelow,
       skipBadImages: f.skipBadImages === true,
       embedder,
@@ -107,6 +111,11 @@ async function build(f: BuildFlags): Promise<void> {
     );
     for (const h of m.hnsw)
       console.log(`${h.role} recall@10 vs exact: ${h.recallAt10.toFixed(4)} (${h.recallQueries} queries)`);
+    const lance = (m as Partial<LanceManifest>).lance;
+    if (lance?.index && lance.recallAt10 !== null)
+      console.log(
+        `lancedb ${lance.index.kind} recall@10 vs exact: ${lance.recallAt10.toFixed(4)} (${lance.recallQueries} queries, ${lance.selfHits} found themselves first)`,
+      );
     if (r.skipped.length > 0) {
       console.log(`skipped ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'}:`);
       for (const p of r.skipped) console.log(`  ${p}`);
@@ -114,6 +123,14 @@ async function build(f: BuildFlags): Promise<void> {
   } finally {
     embedder?.close();
   }
+}
+
+function folderBytes(path: string): number {
+  if (!existsSync(path)) return 0;
+  return readdirSync(path, { withFileTypes: true }).reduce(
+    (s, e) => s + (e.isDirectory() ? folderBytes(join(path, e.name)) : statSync(join(path, e.name)).size),
+    0,
+  );
 }
 
 function formatBytes(n: number): string {
@@ -127,7 +144,7 @@ function info(dir: string, o: { json?: boolean; verify?: boolean }): void {
   const m = readManifest(dir);
   if (o.verify) verifyFiles(dir, m);
   const manifestBytes = statSync(join(dir, MANIFEST_NAME)).size;
-  const total = m.files.reduce((s, f) => s + f.bytes, 0) + manifestBytes;
+  const total = m.files.reduce((s, f) => s + f.bytes, 0) + manifestBytes + folderBytes(join(dir, LANCE_DIR));
   if (o.json) {
     console.log(JSON.stringify({ ...JSON.parse(readFileSync(join(dir, MANIFEST_NAME), 'utf8')), bytesOnDisk: total }));
     return;
@@ -161,6 +178,12 @@ function info(dir: string, o: { json?: boolean; verify?: boolean }): void {
     ['built', `${m.createdAt} (updated ${m.updatedAt})`],
     ['size on disk', `${formatBytes(total)}`],
   ];
+  const lance = (m as Partial<LanceManifest>).lance;
+  if (lance)
+    rows.push([
+      'lancedb',
+      `table ${lance.table} version ${lance.tableVersion}; ${lance.index ? `${lance.index.kind}, query ${JSON.stringify(lance.query)}, recall@10 ${lance.recallAt10?.toFixed(4)}` : 'exact search'}`,
+    ]);
   for (const h of m.hnsw)
     rows.push([
       h.role,
@@ -189,6 +212,10 @@ export function register(program: Command): void {
     .option('--embeddings <x.npy>', 'N x D vectors computed elsewhere (e.g. by `normsoftmax embed`)')
     .option('--meta <x.json>', 'with --embeddings: {"paths": [...], "labels": [...]} (embed\'s sidecar)')
     .option('--precision <p>', 'stored float vectors: f32, f16 or i8', 'f32')
+    .option(
+      '--backend <b>',
+      "usearch (the folder's own files, default) or lancedb (a Lance table: filters, add/delete, versions)",
+    )
     .option('--exact-below <n>', `build HNSW indexes only above this many items (default ${DEFAULT_EXACT_BELOW})`)
     .option('--skip-bad-images', 'leave out unreadable images (listed at the end) instead of stopping')
     .option('--batch-size <n>', 'images per batch (default 64)')

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadNpy } from '../../io/npy.js';
+import { expectBackend } from '../../search/lancedb/layout.js';
 import { DEFAULT_OVERSAMPLE, openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
 import type { SearchHit, SearchMode, VisualSearchIndex } from '../../search/types.js';
@@ -19,6 +20,7 @@ interface SearchFlags {
   exact?: boolean;
   where?: string;
   json?: boolean;
+  backend?: string;
   checkpoint?: string;
   force?: boolean;
 }
@@ -109,6 +111,7 @@ async function search(f: SearchFlags): Promise<void> {
   const mode = parseMode(f.mode);
   const oversample = optionalInteger('--oversample', f.oversample, DEFAULT_OVERSAMPLE);
   if (f.oversample !== undefined && mode !== 'rerank') throw new UsageError('--oversample goes with --mode rerank');
+  expectBackend(f.index, f.backend);
   const index = await openIndex(f.index);
   try {
     const q = await queriesOf(f, index);
@@ -149,6 +152,7 @@ export function register(program: Command): void {
     .option('--oversample <m>', `rerank: m x k binary candidates (default ${DEFAULT_OVERSAMPLE})`)
     .option('--exact', 'exact search even when the index has HNSW graphs')
     .option('--where <expr>', "a metadata filter, e.g. \"label = 'sandal' AND path LIKE 'shoes/%'\"")
+    .option('--backend <b>', 'usearch or lancedb: what the index must be (it is read from its manifest)')
     .option('--json', 'one JSON object per query: {"query", "results": [{"id", "path", "label", "score"}]}')
     .option('--checkpoint <file>', 'embed --image queries with this checkpoint instead of the manifest’s')
     .option('--force', 'use a checkpoint whose SHA-256 differs from the one the index was built with')

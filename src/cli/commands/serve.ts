@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
+import { expectBackend } from '../../search/lancedb/layout.js';
 import { openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
 import { createSearchServer } from '../../search/server/app.js';
@@ -17,6 +18,7 @@ const SHUTDOWN_GRACE_MS = 9000;
 
 interface ServeFlags {
   index: string;
+  backend?: string;
   port: string;
   host: string;
   maxUploadMb: string;
@@ -70,6 +72,7 @@ async function serve(f: ServeFlags): Promise<void> {
   const timeoutMs = optionalInteger('--timeout-ms', f.timeoutMs, DEFAULT_SERVER_OPTIONS.timeoutMs);
   const cors = parseCors(f.cors);
 
+  expectBackend(f.index, f.backend);
   const index = await openIndex(f.index);
   let embedder: QueryEmbedder | null = null;
   try {
@@ -149,6 +152,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('serve an index over HTTP: search API, thumbnails, metrics and a web page')
     .requiredOption('--index <dir>', 'the index folder (from `normsoftmax index build`)')
+    .option('--backend <b>', 'usearch or lancedb: what the index must be (it is read from its manifest)')
     .option('--port <n>', 'TCP port (0: any free port)', '8080')
     .option('--host <addr>', 'address to bind (default loopback only; 0.0.0.0 for every interface)', '127.0.0.1')
     .option('--max-upload-mb <n>', 'largest upload or request body in MB (413 above)', '10')

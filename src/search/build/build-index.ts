@@ -5,14 +5,17 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadImageError } from '../../data/image/bad-image-error.js';
 import type { Sample } from '../../data/types.js';
+import { UsageError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import { packCodes } from '../exact-search.js';
 import type { HnswParams } from '../hnsw.js';
-import { MANIFEST_NAME, type Manifest } from '../manifest.js';
+import { readLanceContent } from '../lancedb/read-content.js';
+import { writeLanceIndex } from '../lancedb/write.js';
+import { MANIFEST_NAME, type Manifest, readManifest } from '../manifest.js';
 import { readIndexArrays } from '../open-index.js';
 import { dequantize, normaliseRows } from '../precision.js';
-import type { EmbedderIdentity, ItemMeta, VectorPrecision } from '../types.js';
-import { writeIndex } from '../write-index.js';
+import type { EmbedderIdentity, IndexBackend, ItemMeta, VectorPrecision } from '../types.js';
+import { type IndexContent, type WriteOptions, writeIndex } from '../write-index.js';
 import type { ItemEmbedder } from './item-embedder.js';
 import { hashItems } from './item-hash.js';
 import { PartialEmbeddings } from './partial.js';
@@ -21,6 +24,8 @@ import type { ListedSource } from './sources.js';
 export interface BuildOptions {
   out: string;
   precision: VectorPrecision;
+  /** Where the index lives (default usearch: the folder's own files; lancedb: a Lance table). */
+  backend?: IndexBackend;
   exactBelow: number;
   skipBadImages: boolean;
   /** Required unless the source has its vectors. */
@@ -58,13 +63,51 @@ function compatible(m: Manifest, e: EmbedderIdentity, precision: VectorPrecision
   return null;
 }
 
-function readOld(
+async function readOldLance(
+  out: string,
+  identity: EmbedderIdentity,
+  log: (l: string) => void,
+): Promise<OldIndex | null> {
+  try {
+    const a = await readLanceContent(out);
+    const why = compatible(a.manifest, identity, 'f32');
+    if (why) {
+      log(`the existing index was built with ${why}; embedding every item`);
+      return null;
+    }
+    return { rowOf: new Map(a.items.map((it, i) => [it.id, i])), items: a.items, vectors: a.vectors, codes: a.codes };
+  } catch (e) {
+    log(`the existing index cannot be reused (${(e as Error).message}); embedding every item`);
+    return null;
+  }
+}
+
+function write(out: string, content: IndexContent, o: WriteOptions & { backend?: IndexBackend }): Promise<Manifest> {
+  return o.backend === 'lancedb' ? writeLanceIndex(out, content, o) : writeIndex(out, content, o);
+}
+
+/** An index folder keeps its backend: building the other one over it is a usage error. */
+function checkBackend(out: string, backend: IndexBackend): void {
+  if (!existsSync(join(out, MANIFEST_NAME))) return;
+  let was: IndexBackend;
+  try {
+    was = readManifest(out).backend;
+  } catch {
+    return;
+  }
+  if (was !== backend)
+    throw new UsageError(`--backend ${backend}: ${out} holds a ${was} index (use --backend ${was} or a new folder)`);
+}
+
+async function readOld(
   out: string,
   identity: EmbedderIdentity,
   precision: VectorPrecision,
   log: (l: string) => void,
-): OldIndex | null {
+  backend: IndexBackend,
+): Promise<OldIndex | null> {
   if (!existsSync(join(out, MANIFEST_NAME))) return null;
+  if (backend === 'lancedb') return readOldLance(out, identity, log);
   let a: ReturnType<typeof readIndexArrays>;
   try {
     a = readIndexArrays(out);
@@ -84,6 +127,8 @@ function readOld(
 
 export async function buildIndex(source: ListedSource, o: BuildOptions): Promise<BuildReport> {
   const log = o.log ?? (() => {});
+  const backend = o.backend ?? 'usearch';
+  checkBackend(o.out, backend);
   const createdDir = !existsSync(o.out);
   if (source.vectors) {
     const { data, dim } = source.vectors;
@@ -98,7 +143,7 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
       resize: 0,
       crop: 0,
     };
-    const manifest = await writeIndex(
+    const manifest = await write(
       o.out,
       { items, dim, vectors },
       { ...o, embedder, imageRoot: source.imageRoot, source: source.info, onStatus: log },
@@ -110,7 +155,7 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
   const identity = embedder.identity;
   const dim = identity.dim;
   const metas = hashItems(source.items, source.dataset, { silent: o.silent });
-  const old = readOld(o.out, identity, o.precision, log);
+  const old = await readOld(o.out, identity, o.precision, log, backend);
   const partial = new PartialEmbeddings(o.out, {
     checkpointSha256: identity.checkpointSha256,
     dim,
@@ -206,7 +251,7 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
   });
   const ids = new Set(items.map((it) => it.id));
   const removed = old ? old.items.filter((it) => !ids.has(it.id)).length : 0;
-  const manifest = await writeIndex(
+  const manifest = await write(
     o.out,
     { items, dim, vectors, codes },
     { ...o, embedder: identity, imageRoot: source.imageRoot, source: source.info, onStatus: log },
