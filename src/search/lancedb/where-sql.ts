@@ -2,29 +2,10 @@
 // as a LanceDB (DataFusion) SQL predicate with the same meaning. Two differences are bridged here: SQL's
 // `label != 'x'` is unknown (so false) on a null label while ours matches it, so != becomes
 // `(label IS NULL OR label <> 'x')`; and Lance's LIKE takes \ as an escape character while ours has none,
-// so a literal \ is doubled. Parsing (and its errors) is filter.ts's.
+// so a literal \ is doubled. Parsing (and its errors) is filter.ts's; LIKE's pattern as written is its `like`.
 import { parseWhere } from '../filter.js';
 
 const quote = (s: string): string => `'${s.replaceAll("'", "''")}'`;
-
-/**
- * The LIKE pattern text back from filter.ts's RegExp (^...$ with .* for %, . for _, and every other
- * character either literal or escaped with \), so that the parser stays the single source of the syntax.
- */
-export function likePatternOf(re: RegExp): string {
-  const src = re.source.replace(/^\^/, '').replace(/\$$/, '');
-  let out = '';
-  for (let i = 0; i < src.length; i++) {
-    const c = src[i] as string;
-    if (c === '\\') out += src[++i] as string;
-    else if (c === '.' && src[i + 1] === '*') {
-      out += '%';
-      i++;
-    } else if (c === '.') out += '_';
-    else out += c;
-  }
-  return out;
-}
 
 /** The SQL predicate for a where expression; throws filter.ts's UsageError on a malformed one. */
 export function whereToSql(expr: string): string {
@@ -35,7 +16,7 @@ export function whereToSql(expr: string): string {
       if (t.op === '!=') return `(${col} IS NULL OR ${col} <> ${quote(t.value)})`;
       if (t.op === 'in') return `${col} IN (${t.values.map(quote).join(', ')})`;
       if (t.op !== 'like') throw new Error(`whereToSql: unknown test ${t.op}`);
-      return `${col} LIKE ${quote(likePatternOf(t.pattern).replaceAll('\\', '\\\\'))}`;
+      return `${col} LIKE ${quote(t.like.replaceAll('\\', '\\\\'))}`;
     })
     .join(' AND ');
 }
