@@ -166,6 +166,9 @@ function summary(r: Result, amount: number) {
 async function inProcess(idx: string, ids: readonly string[]) {
   const index = await openIndex(idx);
   try {
+    // warm-up (not measured): the engine worker's first searches fault in the vectors
+    for (const id of ids.slice(0, 50))
+      await index.search([index.vectorOf(id) as Float32Array], { k: K, mode: 'float' });
     const latencies: number[] = [];
     let next = 0;
     const loop = async () => {
@@ -206,7 +209,7 @@ async function main(): Promise<void> {
   const bodies = (await queryImages(16)).map((png) => multipartBody(png, boundary));
 
   progress(`in-process search: ${byIdCount} queries, ${CONNECTIONS} at a time`);
-  const local = await inProcess(idx, ids);
+  const localRuns = [await inProcess(idx, ids)];
 
   progress('starting the server');
   const { child, url } = await startServer(idx, args.threads);
@@ -257,6 +260,10 @@ async function main(): Promise<void> {
       ],
     });
     const metrics = await (await fetch(`${url}/metrics`)).text();
+    // the in-process side again once the server is idle (load from elsewhere hits both alike); the faster run counts
+    progress('in-process search again');
+    localRuns.push(await inProcess(idx, ids));
+    const local = localRuns.reduce((a, b) => (b.latencyMs.p50 < a.latencyMs.p50 ? b : a));
     const batchSum = Number(metrics.match(/^normsoftmax_embed_batch_size_sum (\S+)$/m)?.[1] ?? Number.NaN);
     const batchCount = Number(metrics.match(/^normsoftmax_embed_batch_size_count (\S+)$/m)?.[1] ?? Number.NaN);
     const id = summary(byId, byIdCount);
@@ -273,7 +280,7 @@ async function main(): Promise<void> {
           k: K,
           byId: id,
           byImage: { ...image, meanEmbedBatch: round(batchSum / batchCount, 2) },
-          inProcess: local,
+          inProcess: { ...local, p50MsOfEachRun: localRuns.map((r) => r.latencyMs.p50) },
           overhead: {
             note: 'server latency minus the in-process search latency, same queries at the same concurrency',
             p50Ms: round(id.latencyMs.p50 - local.latencyMs.p50, 3),
