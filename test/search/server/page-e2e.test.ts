@@ -50,7 +50,7 @@ async function startServer(): Promise<string> {
 }
 
 before(async () => {
-  if (skip) return;
+  if (missing) return;
   await writeImageFolder(images, 3, 3, { size: 32 });
   const weights = writeResnetWeights(join(dir, 'r18.safetensors'));
   const args = ['index', 'build', '--out', idx, '--checkpoint', weights, '--arch', 'resnet18', '--dim', '16'];
