@@ -18,7 +18,7 @@ import type { VectorPrecision } from '../../search/types.js';
 import { verifyFiles } from '../../search/verify.js';
 import { DEFAULT_EXACT_BELOW } from '../../search/write-index.js';
 import { UsageError } from '../../util/errors.js';
-import { openDataset, selectSplit } from '../dataset-options.js';
+import { openDataset, parseSplit } from '../dataset-options.js';
 import { optionalInteger } from '../parse-flags.js';
 
 interface BuildFlags {
@@ -64,12 +64,13 @@ function listSource(f: BuildFlags): ListedSource {
   if (f.images) return imagesSource(f.images, [f.out]);
   if (f.csv) return csvSource(f.csv);
   const dataset = openDataset({ dataset: f.dataset as string, root: f.root, splitFile: f.splitFile });
-  const samples = selectSplit(dataset, f.split, dataset.splits.test ? 'test' : 'gallery');
-  return datasetSource(dataset, samples, {
-    dataset: f.dataset as string,
-    ...(f.root ? { root: resolve(f.root) } : {}),
-    split: f.split ?? (dataset.splits.test ? 'test' : 'gallery'),
-  });
+  const split = parseSplit(dataset, f.split ?? (dataset.splits.test ? 'test' : 'gallery'));
+  return datasetSource(
+    dataset,
+    dataset.splits[split] ?? [],
+    { dataset: f.dataset as string, ...(f.root ? { root: resolve(f.root) } : {}), split },
+    dataset.classNames?.[split],
+  );
 }
 
 function parsePrecision(v: string): VectorPrecision {

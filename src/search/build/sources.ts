@@ -77,21 +77,24 @@ export function imagesSource(dir: string, exclude: string[]): ListedSource {
   };
 }
 
+/** `classNames`: the split's label names (e.g. "sandal"); without them a label is its number as text. */
 export function datasetSource(
   dataset: Dataset,
   samples: readonly Sample[],
   detail: Record<string, string>,
+  classNames: readonly string[] = [],
 ): ListedSource {
   if (samples.length === 0) throw new InputError(`--dataset ${dataset.name}: the split has no samples`);
   const info: SourceInfo = { kind: 'dataset', detail };
+  const labelOf = (s: Sample): string => classNames[s.label] ?? String(s.label);
   if (dataset.readRaw) {
-    const items = samples.map((s) => ({ id: s.path, path: null, label: String(s.label), sample: s }));
+    const items = samples.map((s) => ({ id: s.path, path: null, label: labelOf(s), sample: s }));
     return { info, imageRoot: null, items: checkUnique(items, `--dataset ${dataset.name}`), dataset };
   }
   const root = commonDir(samples.map((s) => s.path));
   const items = fileItems(
     samples.map((s) => s.path),
-    samples.map((s) => String(s.label)),
+    samples.map(labelOf),
     root,
   );
   return { info, imageRoot: root, items: checkUnique(items, `--dataset ${dataset.name}`), dataset };

@@ -7,6 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { NormsoftmaxError } from '../../util/errors.js';
 import type { QueryEmbedder, VisualSearchIndex } from '../types.js';
 import { Admission } from './admission.js';
+import { type DatasetPixels, openDatasetPixels } from './dataset-pixels.js';
 import { EmbedBatcher } from './embed-batcher.js';
 import { HttpError } from './http-error.js';
 import { registerItemRoutes } from './item-routes.js';
@@ -20,8 +21,22 @@ export interface SearchServerSetup {
   /** null: the index has no model for images (built from --embeddings); id and vector queries still work. */
   embedder: QueryEmbedder | null;
   options?: Partial<ServerOptions>;
-  /** Where 5xx errors are reported (default console.error). */
+  /**
+   * Pictures of items without files (in-memory data sets). Default: the data set named by the index
+   * folder's manifest, opened again here; null: none.
+   */
+  pixels?: DatasetPixels | null;
+  /** Where 5xx errors (and a data set that cannot be opened again) are reported (default console.error). */
   log?: (line: string) => void;
+}
+
+function defaultPixels(dir: string, log: (line: string) => void): DatasetPixels | null {
+  try {
+    return openDatasetPixels(dir);
+  } catch (e) {
+    log(`serve: items will have no pictures: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    return null;
+  }
 }
 
 const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
@@ -66,6 +81,7 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
   const batcher = embedder
     ? new EmbedBatcher(embedder, options.batchSize, options.batchWindowMs, (n) => metrics.embedBatch.observe(n))
     : null;
+  const pixels = setup.pixels !== undefined ? setup.pixels : defaultPixels(index.dir, log);
   const thumbs = new ThumbCache(options.thumbSize, options.thumbMemoryEntries, options.thumbDir);
 
   const app = Fastify({
@@ -140,7 +156,7 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
     bytesOnDisk: stats.bytesOnDisk,
     modes: ['float', 'binary', 'rerank'],
     imageSearch: embedder !== null,
-    images: index.imageRoot !== null,
+    images: index.imageRoot !== null || pixels !== null,
     maxUploadBytes: options.maxUploadBytes,
     embedder: {
       arch: index.embedder.arch,
@@ -153,7 +169,7 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
   }));
 
   registerSearchRoute(app, { index, embedder, batcher, admission, metrics, options });
-  registerItemRoutes(app, index, thumbs);
+  registerItemRoutes(app, index, thumbs, pixels);
   app.register(fastifyStatic, {
     root: WEB_ROOT,
     prefix: '/',

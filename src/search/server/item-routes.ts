@@ -1,11 +1,13 @@
-// GET /api/items/:id, /api/images/:id (the original file) and /api/thumbs/:id (a cached thumbnail).
-// Ids are looked up in the index; files are served only from inside its image root (item-files.ts).
+// GET /api/items/:id, /api/images/:id (the original) and /api/thumbs/:id (a cached thumbnail). Ids are
+// looked up in the index; files are served only from inside its image root (item-files.ts), and items of
+// in-memory data sets as PNGs of their pixels (item-images.ts).
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VisualSearchIndex } from '../types.js';
+import type { DatasetPixels } from './dataset-pixels.js';
 import { HttpError } from './http-error.js';
-import { contentTypeOfPath } from './image-sniff.js';
-import { imageFileOf, itemOf } from './item-files.js';
+import { itemOf } from './item-files.js';
+import { contentTypeOf, hasImage, itemImageOf, pngOfPixels, thumbSourceOf } from './item-images.js';
 import { thumbUrl } from './search-route.js';
 import type { ThumbCache } from './thumbs.js';
 
@@ -18,38 +20,58 @@ function notModified(req: FastifyRequest, reply: FastifyReply, etag: string): bo
   return typeof have === 'string' && have.split(',').some((t) => t.trim() === etag);
 }
 
-export function registerItemRoutes(app: FastifyInstance, index: VisualSearchIndex, thumbs: ThumbCache): void {
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
+
+export function registerItemRoutes(
+  app: FastifyInstance,
+  index: VisualSearchIndex,
+  thumbs: ThumbCache,
+  pixels: DatasetPixels | null,
+): void {
   app.get('/api/items/:id', async (req: IdRequest) => {
     const item = itemOf(index, req.params.id);
-    const hasImage = item.path !== null && index.imageRoot !== null;
-    const enc = encodeURIComponent(item.id);
+    const image = hasImage(index, pixels, item);
     return {
       ...item,
-      image: hasImage ? `/api/images/${enc}` : null,
-      thumb: hasImage ? thumbUrl(item.id) : null,
+      image: image ? `/api/images/${encodeURIComponent(item.id)}` : null,
+      thumb: image ? thumbUrl(item.id) : null,
     };
   });
 
   app.get('/api/images/:id', async (req: IdRequest, reply) => {
-    const f = imageFileOf(index, req.params.id);
-    const etag = f.item.hash ? `"${f.item.hash.slice(0, 32)}"` : `W/"${f.size}-${Math.round(f.mtimeMs)}"`;
+    const image = itemImageOf(index, pixels, req.params.id);
+    const { item } = image;
+    const etag = item.hash
+      ? `"${item.hash.slice(0, 32)}"`
+      : image.kind === 'file'
+        ? `W/"${image.file.size}-${Math.round(image.file.mtimeMs)}"`
+        : `W/"${item.id}"`;
     reply.header('cache-control', 'public, max-age=3600');
     if (notModified(req, reply, etag)) return reply.code(304).send();
-    reply.header('content-type', contentTypeOfPath(f.path)).header('content-length', String(f.size));
-    return reply.send(createReadStream(f.path));
+    reply.header('content-type', contentTypeOf(image));
+    if (image.kind === 'pixels') {
+      let png: Buffer;
+      try {
+        png = await pngOfPixels(image.raw);
+      } catch (e) {
+        throw new HttpError(500, `cannot render item ${JSON.stringify(item.id)} as PNG (${firstLine(e)})`);
+      }
+      return reply.send(png);
+    }
+    reply.header('content-length', String(image.file.size));
+    return reply.send(createReadStream(image.file.path));
   });
 
   app.get('/api/thumbs/:id', async (req: IdRequest, reply) => {
-    const f = imageFileOf(index, req.params.id);
-    const etag = `"${thumbs.keyOf(f).slice(0, 32)}"`;
+    const source = thumbSourceOf(itemImageOf(index, pixels, req.params.id));
+    const etag = `"${thumbs.keyOf(source).slice(0, 32)}"`;
     reply.header('cache-control', 'public, max-age=86400');
     if (notModified(req, reply, etag)) return reply.code(304).send();
     let thumb: Awaited<ReturnType<ThumbCache['get']>>;
     try {
-      thumb = await thumbs.get(f);
+      thumb = await thumbs.get(source);
     } catch (e) {
-      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-      throw new HttpError(500, `cannot make a thumbnail of item ${JSON.stringify(f.item.id)} (${why})`);
+      throw new HttpError(500, `cannot make a thumbnail of item ${JSON.stringify(source.id)} (${firstLine(e)})`);
     }
     return reply.header('content-type', thumb.contentType).send(thumb.bytes);
   });

@@ -4,13 +4,26 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
-import type { ItemFile } from './item-files.js';
+import type { Sharp } from 'sharp';
 
 export interface Thumb {
   bytes: Buffer;
   etag: string;
   contentType: string;
+}
+
+/** What a thumbnail is made from (item-images.ts). */
+export interface ThumbSource {
+  id: string;
+  /** Identifies the content: the item's hash, or its file's size and mtime. */
+  version: string;
+  /** A sharp pipeline over the original image. */
+  open: () => Sharp;
+  /**
+   * The size of a pixel image of an in-memory data set (28 x 28): enlarged by a whole factor with nearest
+   * neighbour to fit the thumbnail, so that it stays sharp. Absent for files (never enlarged).
+   */
+  pixels?: { width: number; height: number };
 }
 
 export class ThumbCache {
@@ -26,13 +39,13 @@ export class ThumbCache {
     this.diskOk = dir !== null;
   }
 
-  keyOf(f: ItemFile): string {
-    const version = f.item.hash ?? `${f.size}:${Math.round(f.mtimeMs)}`;
-    return createHash('sha256').update(`${f.item.id}\0${version}\0${this.size}\0webp`).digest('hex');
+  keyOf(s: ThumbSource): string {
+    const kind = s.pixels ? 'pixels\0webp' : 'webp';
+    return createHash('sha256').update(`${s.id}\0${s.version}\0${this.size}\0${kind}`).digest('hex');
   }
 
-  async get(f: ItemFile): Promise<Thumb> {
-    const key = this.keyOf(f);
+  async get(s: ThumbSource): Promise<Thumb> {
+    const key = this.keyOf(s);
     const hit = this.memory.get(key);
     if (hit) {
       this.memory.delete(key);
@@ -41,7 +54,7 @@ export class ThumbCache {
     }
     let p = this.making.get(key);
     if (!p) {
-      p = this.make(key, f.path).finally(() => this.making.delete(key));
+      p = this.make(key, s).finally(() => this.making.delete(key));
       this.making.set(key, p);
     }
     const thumb = await p;
@@ -57,7 +70,15 @@ export class ThumbCache {
     }
   }
 
-  private async make(key: string, path: string): Promise<Thumb> {
+  private resized(s: ThumbSource): Sharp {
+    if (s.pixels) {
+      const f = Math.max(1, Math.floor(this.size / Math.max(s.pixels.width, s.pixels.height)));
+      return s.open().resize(s.pixels.width * f, s.pixels.height * f, { kernel: 'nearest' });
+    }
+    return s.open().rotate().resize(this.size, this.size, { fit: 'inside', withoutEnlargement: true });
+  }
+
+  private async make(key: string, s: ThumbSource): Promise<Thumb> {
     const etag = `"${key.slice(0, 32)}"`;
     const file = this.dir === null ? null : join(this.dir, key.slice(0, 2), `${key}.webp`);
     if (file && this.diskOk) {
@@ -67,11 +88,7 @@ export class ThumbCache {
         // not cached yet
       }
     }
-    const bytes = await sharp(path, { failOn: 'error', limitInputPixels: 1e8 })
-      .rotate()
-      .resize(this.size, this.size, { fit: 'inside', withoutEnlargement: true })
-      .webp({ quality: 80 })
-      .toBuffer();
+    const bytes = await this.resized(s).webp({ quality: 80 }).toBuffer();
     if (file && this.diskOk) {
       try {
         await mkdir(join(file, '..'), { recursive: true });
