@@ -225,7 +225,8 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
       }
       const done = Math.min(s + chunkSize, pending.length);
       progress.update(done, {
-        'images/s': Math.round((embedded / Math.max(1e-3, (Date.now() - started) / 1000)) * 10) / 10,
+        // text: the progress line prints numbers with 4 decimals
+        'images/s': (embedded / Math.max(1e-3, (Date.now() - started) / 1000)).toFixed(1),
       });
     }
     progress.stop();
