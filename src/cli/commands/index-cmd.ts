@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { transformForInput } from '../../data/image/transform-config.js';
 import { buildIndex } from '../../search/build/build-index.js';
 import { type ItemEmbedder, modelEmbedder } from '../../search/build/item-embedder.js';
 import {
@@ -14,7 +15,7 @@ import {
 } from '../../search/build/sources.js';
 import { LANCE_DIR, type LanceManifest, parseBackend } from '../../search/lancedb/layout.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
-import type { VectorPrecision } from '../../search/types.js';
+import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
 import { verifyFiles } from '../../search/verify.js';
 import { DEFAULT_EXACT_BELOW } from '../../search/write-index.js';
 import { UsageError } from '../../util/errors.js';
@@ -141,6 +142,13 @@ function formatBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }
 
+/** Small-input models (28x28) take images at their input size: the recorded resize and crop are unused. */
+function pipelineText(e: EmbedderIdentity): string {
+  if (e.input && transformForInput(e.input).resize === null)
+    return `input ${e.input.size}x${e.input.size}, no resize or crop`;
+  return `resize ${e.resize}, crop ${e.crop}`;
+}
+
 function info(dir: string, o: { json?: boolean; verify?: boolean }): void {
   const m = readManifest(dir);
   if (o.verify) verifyFiles(dir, m);
@@ -165,7 +173,7 @@ function info(dir: string, o: { json?: boolean; verify?: boolean }): void {
     [
       'embedder',
       e.checkpointPath
-        ? `${e.checkpointPath} (${e.arch ?? '?'}, dim ${e.dim}, resize ${e.resize}, crop ${e.crop})`
+        ? `${e.checkpointPath} (${e.arch ?? '?'}, dim ${e.dim}, ${pipelineText(e)})`
         : `none (vectors from ${m.source.detail.embeddings ?? 'elsewhere'})`,
     ],
     ['checkpoint sha256', e.checkpointSha256 ?? '-'],

@@ -97,6 +97,10 @@ test('the manifest names the data set source, and labels are the class names', (
     assert.equal(item?.path, null);
   }
   assert.deepEqual(logged, []);
+  // the small CNN takes the 28x28 pixels as they are: index info does not claim a resize and crop
+  const info = runCli(['index', 'info', idx]);
+  assert.match(info.stdout, /smallcnn, dim 16, input 28x28, no resize or crop\)/, info.stdout);
+  assert.match(info.stdout, /source\s+dataset --dataset fashion-mnist --root .* --split test/);
 });
 
 test('search --where "label = \'sandal\'" keeps only sandals (the first 30 test items)', () => {
