@@ -38,6 +38,14 @@ function commanderExitCode(e: CommanderError): number {
   return e.code.startsWith('commander.') ? EXIT_USAGE : e.exitCode;
 }
 
+// A reader that stops early (`normsoftmax index info IDX | head`) closes our stdout: that is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 let settled = false;
 // If the event loop empties while the command's promise is still pending (a promise nobody will ever
 // resolve), Node would exit with code 13 and print nothing useful: report it as one line instead.
