@@ -8,11 +8,12 @@ import { cat, isFloating, scope, type Tensor } from '../tensor/index.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { binarize, knnHamming, knnHammingSelf, type StorageReport, storageReport } from './binary.js';
 import { type KMeansOptions, kmeans } from './kmeans.js';
+import { kmeansSklearn } from './kmeans-sklearn.js';
 import { knnInnerProduct, knnInnerProductSelf } from './knn.js';
 import { LabelCodes, type LabelsLike } from './labels.js';
 import { mapAtR, maxRelevant } from './map-at-r.js';
 import type { Neighbors } from './neighbors.js';
-import { type NmiAverage, normalizedMutualInfo } from './nmi.js';
+import { NMI_DEFAULT_AVERAGE, type NmiAverage, type NmiMethod, normalizedMutualInfo } from './nmi.js';
 import { checkKs, recallAtK } from './recall.js';
 import { DEFAULT_RECALL_KS } from './recall-ks.js';
 
@@ -25,6 +26,9 @@ export interface EvalSet {
 export type EvalInput = EvalSet | { query: EvalSet; gallery: EvalSet };
 
 export interface NmiOptions extends KMeansOptions {
+  /** The k-means behind NMI (default paper; see src/eval/nmi.ts). */
+  method?: NmiMethod;
+  /** Default: the method's (paper: geometric, sklearn: arithmetic). */
   average?: NmiAverage;
 }
 
@@ -58,6 +62,8 @@ export interface Metrics {
 export interface EvalResult {
   float: Metrics;
   binary?: Metrics;
+  /** How float.nmi was computed, when it was. */
+  nmiMethod?: { method: NmiMethod; average: NmiAverage };
 }
 
 /** Everything an evaluation computed, for reports: the metrics plus neighbours, sizes and timings. */
@@ -185,13 +191,15 @@ function timed<T>(fn: () => T): [T, number] {
   return [value, Number(process.hrtime.bigint() - start) / 1e9];
 }
 
-function clusterNmi(p: Prepared, o: NmiOptions): number {
+function clusterNmi(p: Prepared, o: NmiOptions, method: NmiMethod, average: NmiAverage): number {
   return scope(() => {
     const x = p.self ? p.query : cat([p.query.to('float32'), p.gallery.to('float32')], 0);
     const labels = p.self ? p.queryLabels : Int32Array.from([...p.queryLabels, ...p.galleryLabels]);
     const classes = new Set(labels).size;
-    const { assignments } = kmeans(x, classes, o);
-    return normalizedMutualInfo(labels, assignments, o.average ?? 'geometric');
+    // Only the options given: an undefined value would override the k-means defaults.
+    const { method: _m, average: _a, init, ...k } = o;
+    const { assignments } = method === 'sklearn' ? kmeansSklearn(x, classes, k) : kmeans(x, classes, o);
+    return normalizedMutualInfo(labels, assignments, average);
   });
 }
 
@@ -221,8 +229,13 @@ export function runEvaluation(input: EvalInput, options: EvaluateOptions = {}): 
   const neighbors: EvalRun['neighbors'] = { float: floatNeighbors };
 
   if (options.nmi) {
-    const [value, s] = timed(() => clusterNmi(p, options.nmi === true ? {} : (options.nmi as NmiOptions)));
+    const o = options.nmi === true ? {} : options.nmi;
+    const method = o.method ?? 'paper';
+    if (method !== 'paper' && method !== 'sklearn') throw new UsageError(`--nmi-method: expected paper or sklearn`);
+    const average = o.average ?? NMI_DEFAULT_AVERAGE[method];
+    const [value, s] = timed(() => clusterNmi(p, o, method, average));
     result.float.nmi = value;
+    result.nmiMethod = { method, average };
     seconds.nmi = s;
   }
   if (options.binary) {

@@ -70,12 +70,13 @@ function initRandom(x: Tensor, k: number, gen: Generator): Tensor {
   });
 }
 
-interface Assignment {
+export interface Assignment {
   assignments: Tensor;
   inertia: number;
 }
 
-function assign(x: Tensor, xx: Tensor, centroids: Tensor): Assignment {
+/** Nearest centroid of each row (int64) and the inertia; xx = squared norms of the rows of x. */
+export function assign(x: Tensor, xx: Tensor, centroids: Tensor): Assignment {
   return scope(() => {
     const n = x.size(0);
     const k = centroids.size(0);

@@ -7,6 +7,28 @@ import { LabelCodes, type LabelsLike } from './labels.js';
 
 export type NmiAverage = 'geometric' | 'arithmetic';
 
+/**
+ * The k-means behind NMI, and the normalisation that goes with it by default:
+ *   paper:   seeded k-means++ + Lloyd, 300 iterations, 10 restarts (close to the official script's faiss
+ *            k-means), geometric mean;
+ *   sklearn: scikit-learn's KMeans (greedy k-means++, its tolerance, n_init 10), arithmetic mean (the
+ *            default of sklearn's normalized_mutual_info_score). It clusters better and scores higher.
+ */
+export type NmiMethod = 'paper' | 'sklearn';
+
+export const NMI_METHODS: readonly NmiMethod[] = ['paper', 'sklearn'];
+
+export const NMI_DEFAULT_AVERAGE: Record<NmiMethod, NmiAverage> = { paper: 'geometric', sklearn: 'arithmetic' };
+
+/** One line naming the procedure, for reports. */
+export function describeNmiMethod(method: NmiMethod, average: NmiAverage): string {
+  const kmeans =
+    method === 'paper'
+      ? "k-means++ + Lloyd, 300 iterations, 10 restarts (the paper's procedure, as its faiss script)"
+      : "scikit-learn's KMeans (greedy k-means++, tol 1e-4, n_init 10)";
+  return `NMI method ${method}: ${kmeans}, ${average} mean normalisation`;
+}
+
 function entropy(counts: Iterable<number>, total: number): number {
   let h = 0;
   for (const c of counts) if (c > 0) h -= (c / total) * Math.log(c / total);

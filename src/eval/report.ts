@@ -5,6 +5,7 @@ import { escapeHtml } from '../util/html.js';
 import type { EvalRun } from './evaluate.js';
 import { metricsHtml, metricsMarkdown } from './format-metrics.js';
 import { neighborRow } from './neighbors.js';
+import { describeNmiMethod } from './nmi.js';
 
 export interface ReportContext {
   /** Where the embeddings came from, shown in the header. */
@@ -33,6 +34,8 @@ function describe(run: EvalRun): string[] {
       (run.seconds.nmi !== undefined ? `, k-means + NMI ${run.seconds.nmi.toFixed(2)} s` : ''),
     'ties: equal scores or Hamming distances are ordered by gallery index (ascending)',
   ];
+  const nmi = run.result.nmiMethod;
+  if (nmi) lines.push(describeNmiMethod(nmi.method, nmi.average));
   return lines;
 }
 

@@ -8,6 +8,7 @@ import { embedForEval } from '../../embed/embed-for-eval.js';
 import { type EvalInput, type EvalRun, type NmiOptions, runEvaluation } from '../../eval/evaluate.js';
 import { formatMetricsTable } from '../../eval/format-metrics.js';
 import { KMEANS_DEFAULTS } from '../../eval/kmeans.js';
+import { NMI_DEFAULT_AVERAGE, NMI_METHODS, type NmiMethod } from '../../eval/nmi.js';
 import { DEFAULT_RECALL_KS, recallKs } from '../../eval/recall-ks.js';
 import { reportHtml, reportMarkdown } from '../../eval/report.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -40,6 +41,7 @@ export interface EvalOptions {
   nmiIterations?: string;
   nmiRestarts?: string;
   nmiAverage?: string;
+  nmiMethod?: string;
   seed?: string;
   tileSize?: string;
 }
@@ -80,11 +82,16 @@ function modeOf(o: EvalOptions): Mode {
 }
 
 function nmiOptions(o: EvalOptions): NmiOptions {
-  const average = o.nmiAverage ?? 'geometric';
+  const method = o.nmiMethod ?? 'paper';
+  if (!NMI_METHODS.includes(method as NmiMethod)) {
+    throw new UsageError(`--nmi-method: expected ${NMI_METHODS.join(' or ')}, got "${method}"`);
+  }
+  const average = o.nmiAverage ?? NMI_DEFAULT_AVERAGE[method as NmiMethod];
   if (average !== 'geometric' && average !== 'arithmetic') {
     throw new UsageError(`--nmi-average: expected geometric or arithmetic, got "${average}"`);
   }
   return {
+    method: method as NmiMethod,
     iterations: optionalInteger('--nmi-iterations', o.nmiIterations, KMEANS_DEFAULTS.iterations),
     restarts: optionalInteger('--nmi-restarts', o.nmiRestarts, KMEANS_DEFAULTS.restarts),
     seed: optionalInteger('--seed', o.seed, KMEANS_DEFAULTS.seed, 0),
@@ -277,7 +284,14 @@ export function register(program: Command): void {
     .option('--normalize', 'L2-normalise the embeddings first (ours already are)')
     .option('--nmi-iterations <n>', `k-means iterations (default ${KMEANS_DEFAULTS.iterations})`)
     .option('--nmi-restarts <n>', `k-means restarts (default ${KMEANS_DEFAULTS.restarts})`)
-    .option('--nmi-average <method>', 'NMI normalisation: geometric (default, as the reference) or arithmetic')
+    .option(
+      '--nmi-method <name>',
+      "k-means behind NMI: paper (default, close to the paper's faiss script) or sklearn (scikit-learn's KMeans)",
+    )
+    .option(
+      '--nmi-average <method>',
+      'NMI normalisation: geometric or arithmetic (default: geometric for paper, as the reference; arithmetic for sklearn)',
+    )
     .option('--seed <n>', 'k-means seed (default 0)')
     .option('--tile-size <n>', 'rows and columns of one score tile (memory: n^2 * 4 bytes; default 4096)')
     .action((opts: EvalOptions) => runEval(opts));
