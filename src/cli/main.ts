@@ -11,6 +11,7 @@ import { register as registerSearch } from './commands/search.js';
 import { register as registerSelfCheck } from './commands/selfcheck.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerTrain } from './commands/train.js';
+import { register as registerWeights } from './commands/weights.js';
 import { reportError } from './report-error.js';
 
 const program = new Command('normsoftmax')
@@ -31,6 +32,7 @@ registerEval(program);
 registerIndex(program);
 registerSearch(program);
 registerServe(program);
+registerWeights(program);
 
 /** Commander's own errors (unknown option, missing argument) are usage errors; help and version are not. */
 function commanderExitCode(e: CommanderError): number {

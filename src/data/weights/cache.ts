@@ -1,0 +1,160 @@
+// The weights cache ($NORMSOFTMAX_HOME/weights, default ~/.cache/normsoftmax/weights): files are downloaded
+// (resumably, into NAME.part) and kept under their official file names; a file is used only once its
+// SHA-256 matches the table.
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import { createProgress, type Progress } from '../../util/progress.js';
+import { DownloadError } from '../download/errors.js';
+import { downloadResumable, type TransferProgress } from '../download/resumable.js';
+import { isPrefixOnly, type WeightsEntry } from './table.js';
+
+export function weightsCacheDir(): string {
+  const home = process.env.NORMSOFTMAX_HOME || join(homedir(), '.cache', 'normsoftmax');
+  return join(home, 'weights');
+}
+
+/** Where the entry's file lives in the cache (its official file name). */
+export function cachedWeightsPath(e: WeightsEntry): string {
+  const name = basename(new URL(e.url).pathname) || 'weights.pth';
+  return join(weightsCacheDir(), name);
+}
+
+export interface FetchOptions {
+  log?: (line: string) => void;
+  quiet?: boolean;
+  retries?: number;
+  idleTimeoutMs?: number;
+}
+
+// Files already checked in this process (path -> "size:mtime"), so one run does not hash a file twice.
+const verified = new Map<string, string>();
+const stamp = (path: string) => {
+  const s = statSync(path);
+  return `${s.size}:${s.mtimeMs}`;
+};
+
+async function digestAsync(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function digestSync(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+/** Undefined when `digest` matches the entry (whole, or its published prefix); otherwise what differs. */
+function mismatch(digest: string, e: WeightsEntry): string | undefined {
+  const want = e.sha256.toLowerCase();
+  return digest.startsWith(want) ? undefined : `sha256 ${digest}, expected ${want}${isPrefixOnly(e) ? '...' : ''}`;
+}
+
+function warnPrefix(name: string, e: WeightsEntry, log: (line: string) => void): void {
+  if (isPrefixOnly(e))
+    log(`warning: ${name}: only the first ${e.sha256.length} hex digits of its SHA-256 are known; checked those`);
+}
+
+/** Checks a cached file before use (sync, for loaders that are sync); throws when it does not match. */
+export function verifyCachedSync(name: string, e: WeightsEntry, path: string, log = stderrLog): void {
+  if (verified.get(path) === stamp(path)) return;
+  const bad = mismatch(digestSync(path), e);
+  if (bad) throw corrupted(name, path, bad);
+  warnPrefix(name, e, log);
+  verified.set(path, stamp(path));
+}
+
+function corrupted(name: string, path: string, bad: string): DownloadError {
+  rmSync(path, { force: true });
+  return new DownloadError(
+    `${name}: ${path} does not match the weights table (${bad}); it was deleted: run \`normsoftmax weights download ${name}\` again`,
+  );
+}
+
+const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The entry's file in the cache, downloading it first when absent (resuming a .part left by an interrupted
+ * download). A download whose digest does not match is deleted and refused.
+ */
+export async function fetchWeights(name: string, e: WeightsEntry, o: FetchOptions = {}): Promise<string> {
+  const log = o.log ?? stderrLog;
+  const path = cachedWeightsPath(e);
+  if (existsSync(path)) {
+    if (verified.get(path) !== stamp(path)) {
+      const bad = mismatch(await digestAsync(path), e);
+      if (bad) throw corrupted(name, path, bad);
+      warnPrefix(name, e, log);
+      verified.set(path, stamp(path));
+    }
+    return path;
+  }
+  mkdirSync(weightsCacheDir(), { recursive: true });
+  const part = `${path}.part`;
+  log(`${existsSync(part) ? 'resuming' : 'downloading'} ${name} from ${e.url} to ${path}`);
+  try {
+    await downloadResumable(e.url, part, {
+      retries: o.retries,
+      idleTimeoutMs: o.idleTimeoutMs,
+      log,
+      progress: o.quiet ? undefined : megabyteProgress(basename(path)),
+    });
+  } catch (err) {
+    if (!(err instanceof DownloadError)) throw err;
+    throw new DownloadError(
+      `${err.message.split('\n')[0]}; cannot download ${name} (offline?): fetch ${e.url} by hand and put it at ${path}`,
+    );
+  }
+  const bad = mismatch(await digestAsync(part), e);
+  if (bad) {
+    rmSync(part, { force: true });
+    throw new DownloadError(
+      `${name}: the download from ${e.url} does not match the weights table (${bad}); the partial file ${part} was deleted; run again to download it afresh`,
+    );
+  }
+  warnPrefix(name, e, log);
+  renameSync(part, path);
+  verified.set(path, stamp(path));
+  log(`${name} is ready: ${path}`);
+  return path;
+}
+
+function megabyteProgress(label: string): TransferProgress {
+  const MB = 1024 * 1024;
+  let bar: Progress | undefined;
+  return {
+    start(total) {
+      bar = total === undefined ? undefined : createProgress({ label: `${label} (MB)`, total: Math.ceil(total / MB) });
+    },
+    update(received) {
+      bar?.update(Math.floor(received / MB));
+    },
+    stop() {
+      bar?.stop();
+      bar = undefined;
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export { cachedWeightsPath, fetchWeights, weightsCacheDir } from './cache.js';
+export { type ResolvedWeights, resolveWeights, resolveWeightsSync } from './resolve.js';
+export { isPrefixOnly, WEIGHTS, WEIGHTS_TABLE_ENV, type WeightsEntry, weightsEntry, weightsTable } from './table.js';

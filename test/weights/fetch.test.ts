@@ -1,0 +1,178 @@
+// Weights by name through a loopback server and NORMSOFTMAX_WEIGHTS_TABLE: download into the cache, cache
+// hits, resumed partial files, corrupted downloads and files refused (and deleted), the offline message, and
+// name vs path resolution.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, beforeEach, test } from 'node:test';
+import {
+  cachedWeightsPath,
+  fetchWeights,
+  resolveWeights,
+  resolveWeightsSync,
+  WEIGHTS,
+  WEIGHTS_TABLE_ENV,
+  weightsCacheDir,
+  weightsEntry,
+} from '../../src/data/weights/index.js';
+import { FailureError, InputError } from '../../src/util/errors.js';
+import { type Misbehaviour, serveFiles, type TestServer } from '../data/download-server.js';
+
+const work = mkdtempSync(join(tmpdir(), 'weights-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+// 200 kB of deterministic bytes standing for a weights file.
+const FILE = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7919 + (i >> 8)) & 0xff));
+const SHA = createHash('sha256').update(FILE).digest('hex');
+const logs: string[] = [];
+const opts = { quiet: true, log: (l: string) => logs.push(l) };
+let server: TestServer | undefined;
+let home: string;
+let n = 0;
+
+beforeEach(() => {
+  home = join(work, `home${n++}`);
+  process.env.NORMSOFTMAX_HOME = home;
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  delete process.env[WEIGHTS_TABLE_ENV];
+  delete process.env.NORMSOFTMAX_HOME;
+  logs.length = 0;
+});
+
+/** Serves FILE as tiny-18.pth and points the table at it (sha256 = the given digest, default the right one). */
+async function setUp(how: Misbehaviour = {}, sha256 = SHA, url?: string): Promise<void> {
+  server = await serveFiles({ 'tiny-18.pth': FILE }, how);
+  const table = join(work, `table${n}.json`);
+  writeFileSync(table, JSON.stringify({ tiny: { url: url ?? server.url('tiny-18.pth'), sha256, arch: 'resnet18' } }));
+  process.env[WEIGHTS_TABLE_ENV] = table;
+}
+
+test('the built-in table: every digest is a full SHA-256 that starts with the hex digits of its file name', () => {
+  for (const [name, e] of Object.entries(WEIGHTS)) {
+    assert.match(e.sha256, /^[0-9a-f]{64}$/, name);
+    const inName = /-([0-9a-f]{8,})\.pth$/.exec(e.url)?.[1];
+    assert.ok(inName && e.sha256.startsWith(inName), `${name}: ${e.url} vs ${e.sha256}`);
+  }
+  assert.equal(WEIGHTS.resnet50?.url, 'https://download.pytorch.org/models/resnet50-19c8e357.pth');
+  assert.deepEqual(Object.keys(WEIGHTS).sort(), [
+    'bninception',
+    'resnet101',
+    'resnet18',
+    'resnet34',
+    'resnet50',
+    'resnet50-v2',
+  ]);
+});
+
+test('the cache is $NORMSOFTMAX_HOME/weights and files keep their official names', () => {
+  assert.equal(weightsCacheDir(), join(home, 'weights'));
+  assert.equal(cachedWeightsPath(WEIGHTS.resnet50!), join(home, 'weights', 'resnet50-19c8e357.pth'));
+});
+
+test('download into the cache, then a cache hit makes no second request', async () => {
+  await setUp();
+  const entry = weightsEntry('tiny')!;
+  const path = await fetchWeights('tiny', entry, opts);
+  assert.equal(path, join(home, 'weights', 'tiny-18.pth'));
+  assert.deepEqual(readFileSync(path), FILE);
+  assert.ok(!existsSync(`${path}.part`));
+  assert.equal(server!.ranges.length, 1);
+  assert.equal(await fetchWeights('tiny', entry, opts), path);
+  assert.equal((await resolveWeights('tiny', opts)).path, path);
+  assert.equal(server!.ranges.length, 1, 'no request for a cached file');
+});
+
+test('a partial download is resumed with a Range request', async () => {
+  await setUp();
+  const entry = weightsEntry('tiny')!;
+  const part = `${cachedWeightsPath(entry)}.part`;
+  mkdirSync(join(home, 'weights'), { recursive: true });
+  writeFileSync(part, FILE.subarray(0, 123_456));
+  await fetchWeights('tiny', entry, opts);
+  assert.deepEqual(server!.ranges, ['bytes=123456-']);
+  assert.deepEqual(readFileSync(cachedWeightsPath(entry)), FILE);
+  assert.ok(logs.some((l) => l.startsWith('resuming tiny')));
+});
+
+test('a corrupted download is refused and deleted (exit 1)', async () => {
+  await setUp({ corruptByte: 1000 });
+  const entry = weightsEntry('tiny')!;
+  await assert.rejects(fetchWeights('tiny', entry, opts), (e: Error) => {
+    assert.ok(e instanceof FailureError);
+    assert.match(e.message, /does not match the weights table \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\)/);
+    assert.match(e.message, /partial file .*tiny-18\.pth\.part was deleted/);
+    return true;
+  });
+  assert.ok(!existsSync(`${cachedWeightsPath(entry)}.part`));
+  assert.ok(!existsSync(cachedWeightsPath(entry)));
+});
+
+test('a cached file that no longer matches is refused and deleted before use', async () => {
+  await setUp();
+  const entry = weightsEntry('tiny')!;
+  mkdirSync(join(home, 'weights'), { recursive: true });
+  const bad = Buffer.from(FILE);
+  bad[5] = bad[5]! ^ 1;
+  writeFileSync(cachedWeightsPath(entry), bad);
+  assert.throws(() => resolveWeightsSync('tiny'), /does not match the weights table.*it was deleted/);
+  assert.ok(!existsSync(cachedWeightsPath(entry)));
+  assert.equal(server!.ranges.length, 0);
+});
+
+test('a digest given only as a prefix is checked as a prefix, with a warning', async () => {
+  await setUp({}, SHA.slice(0, 8));
+  await fetchWeights('tiny', weightsEntry('tiny')!, opts);
+  assert.ok(logs.some((l) => /warning: tiny: only the first 8 hex digits/.test(l)));
+  await server?.close();
+  await setUp({ corruptByte: 3 }, SHA.slice(0, 8));
+  rmSync(join(home, 'weights'), { recursive: true });
+  await assert.rejects(fetchWeights('tiny', weightsEntry('tiny')!, opts), /expected [0-9a-f]{8}\.\.\./);
+});
+
+test('offline (connection refused): the message names the URL and where to put the file', async () => {
+  // A port that was just free: nothing listens on it.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const url = `http://127.0.0.1:${port}/tiny-18.pth`;
+  await setUp({}, SHA, url);
+  const target = join(home, 'weights', 'tiny-18.pth');
+  await assert.rejects(resolveWeights('tiny', { ...opts, retries: 0 }), (e: Error) => {
+    assert.ok(e instanceof FailureError);
+    assert.match(e.message, /ECONNREFUSED/);
+    assert.ok(e.message.includes(`fetch ${url} by hand and put it at ${target}`), e.message);
+    return true;
+  });
+});
+
+test('name vs path: an existing file wins; unknown names are bad input; a name gives its arch', async () => {
+  await setUp();
+  const local = join(work, 'tiny');
+  writeFileSync(local, 'not weights');
+  const cwd = process.cwd();
+  process.chdir(work);
+  try {
+    assert.deepEqual(await resolveWeights('tiny', opts), { path: 'tiny' }, 'the file ./tiny wins over the name');
+  } finally {
+    process.chdir(cwd);
+  }
+  assert.equal(server!.ranges.length, 0);
+  const named = await resolveWeights('tiny', opts);
+  assert.deepEqual(named, { path: join(home, 'weights', 'tiny-18.pth'), arch: 'resnet18', name: 'tiny' });
+  assert.deepEqual(resolveWeightsSync('tiny'), named);
+  assert.throws(
+    () => resolveWeightsSync('nope.pth', { flag: '--pretrained' }),
+    (e: Error) => e instanceof InputError && /^--pretrained nope\.pth: file not found.*known: tiny/.test(e.message),
+  );
+  rmSync(join(home, 'weights'), { recursive: true });
+  assert.throws(
+    () => resolveWeightsSync('tiny'),
+    /--checkpoint tiny: not downloaded yet; run `normsoftmax weights download tiny`/,
+  );
+});
