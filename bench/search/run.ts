@@ -11,8 +11,9 @@
 //     (IVF-PQ index, default query) and at our tuned settings (IVF-HNSW-SQ, refine, ef);
 //   - build times, index sizes and peak RSS of each process.
 // Queries are 1,000 vectors drawn like the items (not items). One JSON object on stdout; progress on stderr.
-// Usage: node --import tsx bench/search/run.ts [--threads N] [--quick] [--no-lancedb]
+// Usage: node --import tsx bench/search/run.ts [--threads N] [--quick] [--no-lancedb] [--noise X]
 //   --quick: 5,000 items, 200 queries, a short sweep: a smoke run, not figures to publish.
+//   --noise: standard deviation of the noise per coordinate around the centres (default NOISE).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,15 +66,15 @@ function progress(message: string): void {
 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
-/** Items and queries: unit vectors around `clusters` Gaussian centres (noise NOISE per coordinate). */
-function prepareData(s: Sizes): { dir: string; x: Float32Array; q: Float32Array } {
-  const dir = join(ROOT, '.cache', 'bench-search', `n${s.items}-q${s.queries}-c${s.clusters}-d${DIM}`);
+/** Items and queries: unit vectors around `clusters` standard Gaussian centres plus Gaussian noise. */
+function prepareData(s: Sizes, noise: number): { dir: string; x: Float32Array; q: Float32Array } {
+  const dir = join(ROOT, '.cache', 'bench-search', `n${s.items}-q${s.queries}-c${s.clusters}-d${DIM}-noise${noise}`);
   return scope(() => {
     const generator = new Generator(0);
     const centres = randn([s.clusters, DIM], { generator });
     const draw = (n: number) =>
       F.normalize(
-        centres.indexSelect(0, arange(n).remainder(s.clusters)).add(randn([n, DIM], { generator }).mul(NOISE)),
+        centres.indexSelect(0, arange(n).remainder(s.clusters)).add(randn([n, DIM], { generator }).mul(noise)),
         { dim: 1 },
       );
     const x = draw(s.items);
@@ -216,9 +217,21 @@ async function lanceSide(
   };
 }
 
-function ownFlags(argv: string[]): { rest: string[]; lancedb: boolean } {
-  const rest = argv.filter((a) => a !== '--no-lancedb');
-  return { rest, lancedb: rest.length === argv.length };
+/** Takes this benchmark's own flags (--no-lancedb, --noise X) out of argv. */
+function ownFlags(argv: string[]): { rest: string[]; lancedb: boolean; noise: number } {
+  const rest: string[] = [];
+  const own = { lancedb: true, noise: NOISE };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    if (flag === '--no-lancedb') own.lancedb = false;
+    else if (flag === '--noise') {
+      const v = Number(argv[++i]);
+      if (!(v > 0) || !Number.isFinite(v))
+        throw new BenchArgsError(`--noise: expected a positive number, got ${argv[i]}`);
+      own.noise = v;
+    } else rest.push(flag);
+  }
+  return { rest, ...own };
 }
 
 async function main(): Promise<void> {
@@ -232,7 +245,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const threadCounts = [...new Set([1, 2])];
   progress(`data: ${s.items} x ${DIM} in ${s.clusters} clusters, ${s.queries} queries`);
-  const { dir, x, q } = prepareData(s);
+  const { dir, x, q } = prepareData(s, own.noise);
   const n = s.items;
   const nq = s.queries;
   const worker = new PythonWorker(PYTHON, join(HERE, 'reference.py'));
@@ -370,7 +383,7 @@ async function main(): Promise<void> {
         queries: nq,
         dimension: DIM,
         clusters: s.clusters,
-        noisePerCoordinate: NOISE,
+        noisePerCoordinate: own.noise,
         protocol: 'unit vectors around Gaussian centres (seed 0); queries drawn alike, not items; k = 10',
       },
       unit: 'queries/s (wall, best of repeats); recall@10 against our exact float search; ratio = ours / faiss, higher is better',
