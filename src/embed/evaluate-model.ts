@@ -4,6 +4,7 @@
 import type { PipelineOptions } from '../data/sources/types.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { type EvalInput, type EvalResult, evaluate } from '../eval/evaluate.js';
+import type { NmiMethod } from '../eval/nmi.js';
 import type { Embedder } from '../nn/embedder.js';
 import type { Tensor } from '../tensor/index.js';
 import { InputError } from '../util/errors.js';
@@ -20,7 +21,7 @@ export interface ModelEvalOptions {
 export async function evaluateModel(
   model: Embedder,
   dataset: Dataset,
-  c: PipelineOptions & { k: number[] },
+  c: PipelineOptions & { k: number[]; nmiMethod?: NmiMethod },
   o: ModelEvalOptions = {},
 ): Promise<EvalResult> {
   const pipeline: PipelineOptions = {
@@ -53,7 +54,11 @@ export async function evaluateModel(
         `${dataset.name}: the data set has neither a test split nor query/gallery splits to evaluate`,
       );
     }
-    return evaluate(input, { k: c.k, binary: o.binary ?? true, nmi: o.nmi ? { seed: c.seed } : false });
+    return evaluate(input, {
+      k: c.k,
+      binary: o.binary ?? true,
+      nmi: o.nmi ? { seed: c.seed, method: c.nmiMethod } : false,
+    });
   } finally {
     for (const t of owned) t.dispose();
   }

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { requireRoot } from '../data/formats/index.js';
 import { DEFAULT_PIPELINE } from '../data/sources/types.js';
+import { NMI_METHODS, type NmiMethod } from '../eval/nmi.js';
 import { DEFAULT_RECALL_KS, recallKs } from '../eval/recall-ks.js';
 import { ARCHS, type Arch } from '../nn/embedder.js';
 import { InputError, UsageError } from '../util/errors.js';
@@ -44,6 +45,8 @@ export interface TrainConfig {
   k: number[];
   /** Also compute NMI (k-means on the test embeddings) at each evaluation. */
   nmi: boolean;
+  /** The k-means behind NMI: 'paper' (close to the paper's faiss script) or 'sklearn' (src/eval/nmi.ts). */
+  nmiMethod: NmiMethod;
   /** Input pipeline: resize then crop (0 = none), for image-file data sets. */
   resize: number;
   crop: number;
@@ -82,6 +85,7 @@ export const DEFAULTS: TrainConfig = {
   evalEvery: 5,
   k: [...DEFAULT_RECALL_KS],
   nmi: false,
+  nmiMethod: 'paper',
   resize: DEFAULT_PIPELINE.resize,
   crop: DEFAULT_PIPELINE.crop,
   workers: DEFAULT_PIPELINE.workers,
@@ -194,6 +198,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!LOSSES.includes(c.loss)) fail('loss', `one of ${LOSSES.join(', ')}`, c.loss);
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adamw') fail('optimizer', 'sgd or adamw', c.optimizer);
   if (c.sampler !== 'balanced' && c.sampler !== 'shuffle') fail('sampler', 'balanced or shuffle', c.sampler);
+  if (!NMI_METHODS.includes(c.nmiMethod)) fail('nmiMethod', NMI_METHODS.join(' or '), c.nmiMethod);
   if (!/^(cpu|cuda(:\d+)?)$/.test(c.device)) fail('device', 'cpu, cuda or cuda:N', c.device);
   if (!Array.isArray(c.k) || c.k.length === 0 || c.k.some((k) => !Number.isInteger(k) || k < 1)) {
     fail('k', 'a list of positive integers such as 1,2,4,8', c.k);

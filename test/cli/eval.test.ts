@@ -57,7 +57,8 @@ test('eval --json on one set prints exactly {float, binary} with the faiss recal
   });
   assert.equal(lines.length, 1);
   const out = JSON.parse(lines[0] as string);
-  assert.deepEqual(Object.keys(out), ['float', 'binary']);
+  assert.deepEqual(Object.keys(out), ['float', 'nmiMethod', 'binary']);
+  assert.deepEqual(out.nmiMethod, { method: 'paper', average: 'geometric' });
   assert.deepEqual(out.float.recall, golden.extra.recall_self);
   assert.deepEqual(Object.keys(out.float).sort(), ['mapAtR', 'nmi', 'rPrecision', 'recall']);
   assert.deepEqual(Object.keys(out.binary.recall), ['1', '2', '4', '8']);
@@ -137,6 +138,7 @@ test('eval refuses bad inputs with one line naming the flag and file', async () 
   );
   await expectError({ checkpoint: 'model.ckpt' }, /--checkpoint needs --dataset/);
   await expectError({ embeddings: x, labels: join(dir, 'labels.npy'), nmi: true, nmiAverage: 'max' }, /--nmi-average/);
+  await expectError({ embeddings: x, labels: join(dir, 'labels.npy'), nmi: true, nmiMethod: 'faiss' }, /--nmi-method/);
   assert.throws(() => parseKList('1,,4'), /--k: expected a comma-separated list/);
   assert.deepEqual(parseKList('8, 1,2,2'), [1, 2, 8]);
 });

@@ -2,14 +2,17 @@
 // unit vectors (float16) of 100 overlapping classes, where the seeding matters (tools/golden/nmi_sklearn.py).
 // k-means results vary with the seed by about 0.01 here, so means over seeds are compared.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { runEval } from '../../src/cli/commands/eval.js';
+import { trainConfigFromFlags } from '../../src/cli/commands/train.js';
 import { evaluate } from '../../src/eval/evaluate.js';
 import { kmeans } from '../../src/eval/kmeans.js';
 import { greedyKMeansPlusPlus, kmeansSklearn } from '../../src/eval/kmeans-sklearn.js';
 import { normalizedMutualInfo } from '../../src/eval/nmi.js';
-import { loadNpy } from '../../src/io/npy.js';
+import { loadNpy, saveNpy } from '../../src/io/npy.js';
 import { Generator, memory, randn, scope, type Tensor, tensor } from '../../src/tensor/index.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
 import { referenceSkip, runReference } from '../helpers/reference-python.js';
@@ -129,4 +132,34 @@ test('evaluate(): nmi method and average are named in the result; sklearn defaul
     assert.equal(g.nmiMethod?.average, 'geometric');
     assert.equal(evaluate({ embeddings: sub, labels: lab }).nmiMethod, undefined);
   });
+});
+
+test('eval --nmi --nmi-method sklearn --json names the method; the report says it; train takes --nmi-method', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-nmi-'));
+  try {
+    scope(() => {
+      const { x, labels } = load();
+      saveNpy(join(dir, 'x.npy'), x.narrow(0, 0, 300).to('float32'));
+      saveNpy(join(dir, 'labels.npy'), tensor(labels.subarray(0, 300)));
+    });
+    const lines: string[] = [];
+    const o = { embeddings: join(dir, 'x.npy'), labels: join(dir, 'labels.npy'), nmi: true, nmiRestarts: '2' };
+    await runEval({ ...o, nmiMethod: 'sklearn', json: true, report: join(dir, 'r') }, (l) => lines.push(l));
+    const out = JSON.parse(lines[0] as string);
+    assert.deepEqual(out.nmiMethod, { method: 'sklearn', average: 'arithmetic' });
+    assert.ok(out.float.nmi > 0.5 && out.float.nmi < 1, `${out.float.nmi}`);
+    assert.match(readFileSync(join(dir, 'r', 'report.md'), 'utf8'), /NMI method sklearn: scikit-learn's KMeans/);
+    await assert.rejects(
+      runEval({ ...o, nmiMethod: 'faiss' }, () => {}),
+      /--nmi-method: expected paper or sklearn/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(trainConfigFromFlags({ nmiMethod: 'sklearn', root: dir }).nmiMethod, 'sklearn');
+  assert.equal(trainConfigFromFlags({ root: dir }).nmiMethod, 'paper');
+  assert.throws(
+    () => trainConfigFromFlags({ nmiMethod: 'faiss', root: dir }),
+    /--nmi-method: expected paper or sklearn/,
+  );
 });

@@ -47,6 +47,7 @@ const STRINGS: (keyof TrainConfig)[] = [
   'sampler',
   'device',
   'out',
+  'nmiMethod',
 ];
 
 const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -110,6 +111,7 @@ export function register(program: Command): void {
     .option('--eval-every <n>', `evaluate every n epochs (default ${DEFAULTS.evalEvery})`)
     .option('--k <list>', "Recall@K list (default: the data set's)")
     .option('--nmi', 'also compute NMI (k-means) at each evaluation')
+    .option('--nmi-method <name>', "k-means behind NMI: paper (default, close to the paper's script) or sklearn")
     .option('--resize <n>', `resize images to n x n before cropping (default ${DEFAULTS.resize})`)
     .option('--crop <n>', `crop size (default ${DEFAULTS.crop})`)
     .option('--workers <n>', `images decoded in parallel (default ${DEFAULTS.workers})`)
