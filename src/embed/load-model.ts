@@ -1,6 +1,7 @@
 // A trained embedder from a file: a normsoftmax checkpoint (arch, dim and input pipeline read from it), or
 // bare torchvision / safetensors weights (then arch, and dim when it differs from the backbone's width).
 import { existsSync } from 'node:fs';
+import { resolveWeightsSync } from '../data/weights/index.js';
 import { disposeCheckpointFile, isCheckpointFile, readCheckpointFile } from '../io/checkpoint-file.js';
 import { loadWeights } from '../io/weights.js';
 import { ARCHS, createEmbedder, type Embedder, isArch } from '../nn/embedder.js';
@@ -18,7 +19,11 @@ export interface LoadedModel {
   config: { arch: string; dim: number; resize: number; crop: number } | null;
 }
 
-export function loadModel(path: string, o: { arch?: string; dim?: number } = {}): LoadedModel {
+export function loadModel(pathOrName: string, o: { arch?: string; dim?: number } = {}): LoadedModel {
+  // A weights name (resnet50, ...) stands for its cached file and gives the architecture.
+  const named = existsSync(pathOrName) ? { path: pathOrName } : resolveWeightsSync(pathOrName);
+  const path = named.path;
+  if (named.arch && !o.arch) o = { ...o, arch: named.arch };
   // A missing file is bad input (exit 3), not "a bare weights file without --arch".
   if (!existsSync(path)) throw new InputError(`--checkpoint ${path}: file not found`);
   if (isCheckpointFile(path)) {

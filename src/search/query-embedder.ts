@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { BadImageError } from '../data/image/bad-image-error.js';
+import { resolveWeights } from '../data/weights/index.js';
 import { FailureError, InputError, UsageError } from '../util/errors.js';
 import type { QueryResult, QueryWorkerData, QueryWorkerReply } from './query-worker.js';
 import { sha256File } from './sha256.js';
@@ -28,7 +29,8 @@ export async function createQueryEmbedder(
   identity: EmbedderIdentity,
   o: QueryEmbedderOptions = {},
 ): Promise<SettledQueryEmbedder> {
-  const checkpoint = o.checkpoint ?? identity.checkpointPath;
+  // --checkpoint may name weights (resnet50, ...): their cached file, downloaded when absent.
+  const checkpoint = o.checkpoint !== undefined ? (await resolveWeights(o.checkpoint)).path : identity.checkpointPath;
   if (checkpoint === null) {
     throw new UsageError(
       'this index was built from precomputed vectors: give --checkpoint to embed query images (and --force)',

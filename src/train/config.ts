@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { requireRoot } from '../data/formats/index.js';
 import { DEFAULT_PIPELINE } from '../data/sources/types.js';
+import { weightsEntry } from '../data/weights/index.js';
 import { NMI_METHODS, type NmiMethod } from '../eval/nmi.js';
 import { DEFAULT_RECALL_KS, recallKs } from '../eval/recall-ks.js';
 import { ARCHS, type Arch } from '../nn/embedder.js';
@@ -165,10 +166,23 @@ export function resolveConfig(layers: {
   const { preset: _ignored, ...file } = layers.file ?? {};
   const merged = { ...DEFAULTS, ...(name ? PRESETS[name] : {}), ...file, ...(layers.flags ?? {}) } as TrainConfig;
   if (!layers.flags?.k && !file.k && !name) merged.k = recallKs(merged.dataset);
+  // A preset is the paper's recipe: ImageNet weights of its architecture unless --pretrained says otherwise
+  // (`--pretrained none` trains from scratch).
+  if (name && merged.pretrained === null && !('pretrained' in file) && !('pretrained' in (layers.flags ?? {}))) {
+    merged.pretrained = paperWeights(merged.arch);
+  }
   return validateConfig(merged);
 }
 
+/** The weights name the paper fine-tunes from for an architecture (resnet50: the original release). */
+export function paperWeights(arch: string): string | null {
+  return weightsEntry(arch)?.arch === arch ? arch : null;
+}
+
 export function validateConfig(c: TrainConfig): TrainConfig {
+  if (c.pretrained === 'none' || c.pretrained === '') c.pretrained = null;
+  if (c.pretrained !== null && typeof c.pretrained !== 'string')
+    fail('pretrained', 'a file or a weights name', c.pretrained);
   for (const key of NUMBER_KEYS) {
     if (typeof c[key] !== 'number' || !Number.isFinite(c[key])) fail(key, 'a number', c[key]);
   }

@@ -8,6 +8,7 @@ import { ShuffleSampler } from '../data/samplers/shuffle.js';
 import type { BatchSampler } from '../data/samplers/types.js';
 import { createBatchSource } from '../data/sources/batch-source.js';
 import type { Dataset, Sample } from '../data/types.js';
+import { resolveWeights } from '../data/weights/index.js';
 import { evaluateModel } from '../embed/evaluate-model.js';
 import { checkRecallKs } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -98,9 +99,20 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   const numClasses = new Set(train.map((s) => s.label)).size;
   checkEvaluationKs(c, dataset, o.testSamples);
 
+  // A weights name (resnet50, ...) is fetched into the cache first (before any model is made); a file wins.
+  const pretrained = c.pretrained
+    ? (
+        await resolveWeights(c.pretrained, {
+          flag: '--pretrained',
+          note: "(the paper's ImageNet weights, the default of --preset; --pretrained none trains from scratch)",
+          log: o.log,
+          quiet: o.silent,
+        })
+      ).path
+    : null;
   const model = createEmbedder({ arch: c.arch, dim: c.dim });
-  if (c.pretrained) {
-    const weights = loadWeights(c.pretrained);
+  if (pretrained) {
+    const weights = loadWeights(pretrained);
     try {
       model.loadBackboneWeights(weights);
     } finally {

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Dataset, Sample } from '../../data/types.js';
+import { resolveWeights } from '../../data/weights/index.js';
 import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
 import { loadModel } from '../../embed/load-model.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -81,6 +82,7 @@ export function register(program: Command): void {
         dataset.splits.test ? 'test' : 'query',
       );
     }
+    await resolveWeights(flags.checkpoint); // downloads a weights name that is not cached yet
     const { model, description, config } = loadModel(flags.checkpoint, { arch: flags.arch, dim });
     console.error(`model: ${description}`);
     const pipeline = pipelineOf(config);

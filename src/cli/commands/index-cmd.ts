@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { transformForInput } from '../../data/image/transform-config.js';
+import { resolveWeights } from '../../data/weights/index.js';
 import { buildIndex } from '../../search/build/build-index.js';
 import { type ItemEmbedder, modelEmbedder } from '../../search/build/item-embedder.js';
 import {
@@ -90,7 +91,8 @@ async function build(f: BuildFlags): Promise<void> {
   const source = listSource(f);
   let embedder: ItemEmbedder | null = null;
   if (!source.vectors) {
-    embedder = modelEmbedder(f.checkpoint as string, { arch: f.arch, dim, batchSize, workers });
+    const named = await resolveWeights(f.checkpoint as string); // a weights name: its cached file
+    embedder = modelEmbedder(named.path, { arch: f.arch ?? named.arch, dim, batchSize, workers });
     console.error(`model: ${embedder.description}`);
   }
   const log = (line: string) => console.error(line);

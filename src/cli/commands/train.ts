@@ -87,7 +87,10 @@ export function register(program: Command): void {
     .option('--root <dir>', 'data set directory')
     .option('--arch <name>', `${ARCHS.join(', ')} (default ${DEFAULTS.arch})`)
     .option('--dim <n>', `embedding size (default ${DEFAULTS.dim})`)
-    .option('--pretrained <file>', 'backbone weights (.pth or .safetensors); fc.* is ignored')
+    .option(
+      '--pretrained <file|name>',
+      "backbone weights: a .pth / .safetensors file or a name from `weights list` (downloaded if needed); none = from scratch (presets default to the paper's ImageNet weights)",
+    )
     .option('--batch-size <n>', `images per batch (default ${DEFAULTS.batchSize})`)
     .option('--images-per-class <n>', `images per class in a batch (default ${DEFAULTS.imagesPerClass})`)
     .option('--sampler <kind>', 'balanced (default) or shuffle')

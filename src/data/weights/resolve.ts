@@ -16,6 +16,8 @@ export interface ResolvedWeights {
 export interface ResolveOptions extends FetchOptions {
   /** The flag, for messages (default --checkpoint). */
   flag?: string;
+  /** Said when a name must be downloaded (why these weights). */
+  note?: string;
 }
 
 function unknown(nameOrPath: string, flag: string): InputError {
@@ -30,7 +32,8 @@ export async function resolveWeights(nameOrPath: string, o: ResolveOptions = {})
   const entry = weightsEntry(nameOrPath);
   if (!entry) throw unknown(nameOrPath, flag);
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  if (!existsSync(cachedWeightsPath(entry))) log(`${flag} ${nameOrPath}: not in the weights cache yet`);
+  if (!existsSync(cachedWeightsPath(entry)))
+    log(`${flag} ${nameOrPath}: not in the weights cache yet${o.note ? ` ${o.note}` : ''}`);
   return { path: await fetchWeights(nameOrPath, entry, { ...o, log }), arch: entry.arch, name: nameOrPath };
 }
 
