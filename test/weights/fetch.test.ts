@@ -176,3 +176,36 @@ test('name vs path: an existing file wins; unknown names are bad input; a name g
     /--checkpoint tiny: not downloaded yet; run `normsoftmax weights download tiny`/,
   );
 });
+
+test('a named file in a pre-1.6 torch.save format (tar, or pickled magic number) is refused with the conversion to do', async () => {
+  const tar = Buffer.alloc(1024);
+  tar.write('pickle', 0, 'latin1');
+  tar.write('ustar', 257, 'latin1');
+  const pickle = Buffer.from([
+    0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,
+  ]);
+  server = await serveFiles({ 'old-tar.pth': tar, 'old-pickle.pth': pickle });
+  const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const table = join(work, 'legacy-table.json');
+  writeFileSync(
+    table,
+    JSON.stringify({
+      oldtar: { url: server.url('old-tar.pth'), sha256: sha(tar), arch: 'resnet50' },
+      oldpickle: { url: server.url('old-pickle.pth'), sha256: sha(pickle), arch: 'bninception' },
+    }),
+  );
+  process.env[WEIGHTS_TABLE_ENV] = table;
+  const cache = join(home, 'weights');
+  await assert.rejects(
+    resolveWeights('oldtar', { ...opts, flag: '--pretrained' }),
+    new RegExp(
+      `^FailureError: --pretrained oldtar: ${cache}/old-tar\\.pth is in the pre-1\\.6 torch\\.save tar format.*torch\\.save\\(torch\\.load\\('${cache}/old-tar\\.pth'\\), '${cache}/old-tar-zip\\.pth'\\).*pass --pretrained ${cache}/old-tar-zip\\.pth$`,
+    ),
+  );
+  assert.ok(existsSync(join(cache, 'old-tar.pth')), 'the verified download stays in the cache');
+  assert.throws(() => resolveWeightsSync('oldtar'), /torch\.save tar format/);
+  await assert.rejects(
+    resolveWeights('oldpickle', opts),
+    /old-pickle\.pth is in the pre-1\.6 torch\.save pickle format/,
+  );
+});

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { cachedWeightsPath, type FetchOptions, fetchWeights, verifyCachedSync } from './cache.js';
+import { refuseLegacy } from './legacy.js';
 import { weightsEntry, weightsTable } from './table.js';
 
 export interface ResolvedWeights {
@@ -34,7 +35,9 @@ export async function resolveWeights(nameOrPath: string, o: ResolveOptions = {})
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (!existsSync(cachedWeightsPath(entry)))
     log(`${flag} ${nameOrPath}: not in the weights cache yet${o.note ? ` ${o.note}` : ''}`);
-  return { path: await fetchWeights(nameOrPath, entry, { ...o, log }), arch: entry.arch, name: nameOrPath };
+  const path = await fetchWeights(nameOrPath, entry, { ...o, log });
+  refuseLegacy(nameOrPath, path, flag);
+  return { path, arch: entry.arch, name: nameOrPath };
 }
 
 /** The same for sync callers: a name must already be in the cache (it is checked, not downloaded). */
@@ -50,5 +53,6 @@ export function resolveWeightsSync(nameOrPath: string, o: { flag?: string } = {}
     );
   }
   verifyCachedSync(nameOrPath, entry, path);
+  refuseLegacy(nameOrPath, path, flag);
   return { path, arch: entry.arch, name: nameOrPath };
 }
