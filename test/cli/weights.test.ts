@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { serveFiles, type TestServer } from '../data/download-server.js';
 import { CLI, type CliResult, describeRun, REPO_ROOT } from '../helpers/cli.js';
+import { writeImageFolder } from '../helpers/images.js';
 import { writeResnetWeights } from '../helpers/weights.js';
 
 const CUB = join(import.meta.dirname, '..', 'fixtures', 'datasets', 'cub', 'CUB_200_2011');
@@ -117,4 +118,18 @@ test('train --pretrained NAME trains from the cached file, as the same file give
   const again = await run(['--pretrained', 'r18'], 'by-name-again');
   assert.equal(again.code, 0);
   assert.equal(server.ranges.length, requests + 1, 'the second run uses the cache');
+});
+
+test('embed --checkpoint NAME uses the cached file and the architecture from the table', async () => {
+  const images = join(work, 'images');
+  await writeImageFolder(images, 2, 2, { size: 32 });
+  const byName = await cli(['embed', '--checkpoint', 'r18', '--images', images, '--out', join(work, 'name.npy')]);
+  assert.equal(byName.code, 0, describeRun(['embed', '--checkpoint', 'r18'], byName));
+  assert.match(byName.stderr, /model: .*r18-abc\.safetensors \(bare resnet18 weights, dim 512\)/);
+  const byPath = await cli([
+    ...['embed', '--checkpoint', join(work, 'r18.safetensors'), '--arch', 'resnet18'],
+    ...['--images', images, '--out', join(work, 'path.npy')],
+  ]);
+  assert.equal(byPath.code, 0, describeRun(['embed'], byPath));
+  assert.deepEqual(readFileSync(join(work, 'name.npy')), readFileSync(join(work, 'path.npy')));
 });
