@@ -13,8 +13,15 @@ export interface EngineData {
   vectors: Float32Array;
   /** n x ceil(dim / 8) packed codes. */
   codes: Uint8Array;
-  hnswFloat: { spec: HnswSpec; path: string } | null;
-  hnswBinary: { spec: HnswSpec; path: string } | null;
+  hnswFloat: HnswData | null;
+  hnswBinary: HnswData | null;
+}
+
+export interface HnswData {
+  spec: HnswSpec;
+  path: string;
+  /** Rows the graph cannot reach (ascending): searched exactly beside it, so every item can be found. */
+  orphans: Int32Array;
 }
 
 export interface EngineQuery {
@@ -35,6 +42,30 @@ function byScoreThenRow(hits: { rows: Int32Array; scores: Float32Array }): RowHi
     rows: Int32Array.from(order, (i) => hits.rows[i] as number),
     scores: Float32Array.from(order, (i) => hits.scores[i] as number),
   };
+}
+
+/** Rows of a and b, each once. */
+function union(a: Int32Array, b: Int32Array): Int32Array {
+  if (b.length === 0) return a;
+  return Int32Array.from(new Set([...a, ...b]));
+}
+
+function mergeHits(a: { rows: Int32Array; scores: Float32Array }, b: RowHits | null): RowHits {
+  if (!b || b.rows.length === 0) return byScoreThenRow(a);
+  const seen = new Set(a.rows);
+  const rows = [...a.rows];
+  const scores = [...a.scores];
+  b.rows.forEach((r, i) => {
+    if (!seen.has(r)) {
+      rows.push(r);
+      scores.push(b.scores[i] as number);
+    }
+  });
+  return byScoreThenRow({ rows: Int32Array.from(rows), scores: Float32Array.from(scores) });
+}
+
+function topK(h: RowHits, k: number): RowHits {
+  return { rows: h.rows.slice(0, k), scores: h.scores.slice(0, k) };
 }
 
 export class SearchEngine {
@@ -63,8 +94,9 @@ export class SearchEngine {
     const { dim } = this.#d;
     if (q.mode === 'float') {
       if (this.#hnswFloat && !q.exact && q.rows === null) {
+        const orphans = this.#d.hnswFloat?.orphans ?? new Int32Array(0);
         return searchHnsw(this.#hnswFloat, queries, nq, q.k).map((h, i) =>
-          rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), h.rows, q.k),
+          rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), union(h.rows, orphans), q.k),
         );
       }
       return exactFloat(this.#vectors, queries, nq, q.k, q.rows);
@@ -78,9 +110,12 @@ export class SearchEngine {
   #binary(codes: Uint8Array, nq: number, k: number, q: EngineQuery): RowHits[] {
     const { dim } = this.#d;
     if (this.#hnswBinary && !q.exact && q.rows === null) {
-      return searchHnsw(this.#hnswBinary, unpackCodes(codes), nq, k).map((h) =>
-        byScoreThenRow({ rows: h.rows, scores: Float32Array.from(h.distances, (d) => dim - Math.round(d)) }),
-      );
+      const orphans = this.#d.hnswBinary?.orphans ?? new Int32Array(0);
+      const extra = orphans.length > 0 ? exactBinary(this.#codes, codes, nq, k, dim, orphans) : null;
+      return searchHnsw(this.#hnswBinary, unpackCodes(codes), nq, k).map((h, i) => {
+        const graph = { rows: h.rows, scores: Float32Array.from(h.distances, (d) => dim - Math.round(d)) };
+        return topK(mergeHits(graph, extra?.[i] ?? null), k);
+      });
     }
     return exactBinary(this.#codes, codes, nq, k, dim, q.rows);
   }

@@ -22,6 +22,7 @@ export interface HnswBuildRequest {
 export interface HnswBuildResult {
   repaired: number;
   unreachable: number;
+  orphans: number[];
   recallAt10: number;
   recallQueries: number;
 }
@@ -66,6 +67,7 @@ export function buildHnswFile(r: HnswBuildRequest): HnswBuildResult {
   return {
     repaired: built.repaired,
     unreachable: built.unreachable,
+    orphans: built.orphans,
     recallAt10: rows.length === 0 ? 1 : hits / (rows.length * k),
     recallQueries: rows.length,
   };

@@ -2,9 +2,11 @@
 // use the cosine metric; binary codes the Hamming metric over codeBytes * 8 bits (usearch packs 0/1
 // floats itself; its packing is not ours, but Hamming distance does not depend on bit order).
 //
-// usearch 2.25's multi-threaded add can leave nodes that no search reaches (an open bug), so items are
-// added on one thread, then every item is searched by its own vector; one whose top hit is not itself
-// (or an exact duplicate) is removed and added again, a few rounds at most. What remains is reported.
+// usearch 2.25's multi-threaded add can leave nodes that no search reaches (an open bug), and even a
+// single-threaded add leaves a few at 100,000 items. So items are added on one thread, then every item is
+// searched by its own vector; one whose top hit is not itself (or an exact duplicate) is removed and added
+// again, a few rounds at most. What remains are orphans: they are stored with the index and searched
+// exactly beside the graph on every query (engine.ts), so that every item finds itself first.
 import usearch from 'usearch';
 import { gatherRows } from './exact-search.js';
 
@@ -68,6 +70,8 @@ export interface BuiltHnsw {
   /** Items re-added because their own vector did not find them; and those still unreachable. */
   repaired: number;
   unreachable: number;
+  /** The rows still unreachable (ascending): searched exactly beside the graph. */
+  orphans: number[];
 }
 
 /** Builds an index over n rows of data (n x dims row-major), keys = row numbers, single-threaded add. */
@@ -86,7 +90,7 @@ export function buildHnsw(spec: HnswSpec, data: Float32Array, n: number): BuiltH
     for (const r of missing) index.add(BigInt(r), data.subarray(r * dims, (r + 1) * dims), 1);
     missing = unreachableRows(index, data, dims, n, missing);
   }
-  return { index, repaired, unreachable: missing.length };
+  return { index, repaired, unreachable: missing.length, orphans: [...missing].sort((a, b) => a - b) };
 }
 
 export interface HnswHits {

@@ -33,6 +33,8 @@ export interface HnswInfo {
   /** Recall@10 against exact search, measured at build time on `recallQueries` item vectors. */
   recallAt10: number;
   recallQueries: number;
+  /** Rows the graph cannot reach from their own vector (usearch bug): searched exactly on every query. */
+  orphans?: number[];
 }
 
 export interface SourceInfo {

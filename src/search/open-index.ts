@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FormatError, InputError, UsageError } from '../util/errors.js';
+import type { EngineData } from './engine.js';
 import { EngineClient } from './engine-client.js';
 import { compileWhere } from './filter.js';
 import type { HnswSpec } from './hnsw.js';
@@ -55,7 +56,7 @@ export function readIndexArrays(dir: string, o: { verify?: boolean } = {}): Inde
   return { manifest, items, vectorBytes, scales, codes };
 }
 
-function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): { spec: HnswSpec; path: string } | null {
+function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): EngineData['hnswFloat'] {
   const info = m.hnsw.find((h) => h.role === role);
   const file = fileOf(m, role);
   if (!info || !file) return null;
@@ -65,7 +66,7 @@ function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): {
     dimensions: info.dimensions,
     params: { connectivity: info.connectivity, expansionAdd: info.expansionAdd, expansionSearch: info.expansionSearch },
   };
-  return { spec, path: join(dir, file.name) };
+  return { spec, path: join(dir, file.name), orphans: Int32Array.from(info.orphans ?? []) };
 }
 
 export async function openIndex(dirIn: string): Promise<VisualSearchIndex> {

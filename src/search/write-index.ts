@@ -115,11 +115,12 @@ export async function writeIndex(dir: string, content: IndexContent, o: WriteOpt
           expansionSearch: params.expansionSearch,
           recallAt10: result.recallAt10,
           recallQueries: result.recallQueries,
+          orphans: result.orphans,
         };
         hnsw.push(info);
         const repairs =
           result.repaired > 0
-            ? `; ${result.repaired} unreachable items re-added, ${result.unreachable} still unreachable`
+            ? `; ${result.repaired} unreachable items re-added, ${result.unreachable} still unreachable (searched exactly beside the graph)`
             : '';
         o.onStatus?.(
           `${kind} HNSW recall@10 vs exact: ${result.recallAt10.toFixed(4)} on ${result.recallQueries} item queries${repairs}`,
