@@ -3,11 +3,11 @@
 // renamed into place, so --root never holds a half-unpacked dataset.
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createProgress, type Progress } from '../../util/progress.js';
 import { checksumMismatch } from './checksum.js';
 import { DownloadError } from './errors.js';
 import { extractArchive } from './extract.js';
-import { downloadResumable, type TransferProgress } from './resumable.js';
+import { megabyteProgress } from './megabyte-progress.js';
+import { downloadResumable } from './resumable.js';
 import { DOWNLOADS, type DownloadableName, type DownloadFile, downloadFiles } from './sources.js';
 
 export { DownloadError } from './errors.js';
@@ -109,22 +109,4 @@ async function unpack(archive: string, file: DownloadFile, dir: string): Promise
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-}
-
-/** Transfer progress in whole megabytes through the shared progress display. */
-function megabyteProgress(label: string): TransferProgress {
-  const MB = 1024 * 1024;
-  let bar: Progress | undefined;
-  return {
-    start(total) {
-      bar = total === undefined ? undefined : createProgress({ label: `${label} (MB)`, total: Math.ceil(total / MB) });
-    },
-    update(received) {
-      bar?.update(Math.floor(received / MB));
-    },
-    stop() {
-      bar?.stop();
-      bar = undefined;
-    },
-  };
 }

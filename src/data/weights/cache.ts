@@ -15,9 +15,9 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
-import { createProgress, type Progress } from '../../util/progress.js';
 import { DownloadError } from '../download/errors.js';
-import { downloadResumable, type TransferProgress } from '../download/resumable.js';
+import { megabyteProgress } from '../download/megabyte-progress.js';
+import { downloadResumable } from '../download/resumable.js';
 import { isPrefixOnly, type WeightsEntry } from './table.js';
 
 export function weightsCacheDir(): string {
@@ -140,21 +140,4 @@ export async function fetchWeights(name: string, e: WeightsEntry, o: FetchOption
   verified.set(path, stamp(path));
   log(`${name} is ready: ${path}`);
   return path;
-}
-
-function megabyteProgress(label: string): TransferProgress {
-  const MB = 1024 * 1024;
-  let bar: Progress | undefined;
-  return {
-    start(total) {
-      bar = total === undefined ? undefined : createProgress({ label: `${label} (MB)`, total: Math.ceil(total / MB) });
-    },
-    update(received) {
-      bar?.update(Math.floor(received / MB));
-    },
-    stop() {
-      bar?.stop();
-      bar = undefined;
-    },
-  };
 }
