@@ -49,7 +49,7 @@ function engine(orphans: number[]): SearchEngine {
 
 function firstHits(e: SearchEngine, mode: 'float' | 'binary' | 'rerank'): number[] {
   const queries = new Float32Array(ORPHANS.length * DIM);
-  ORPHANS.forEach((r, i) => queries.set(vectors.subarray(r * DIM, (r + 1) * DIM), i * DIM));
+  for (const [i, r] of ORPHANS.entries()) queries.set(vectors.subarray(r * DIM, (r + 1) * DIM), i * DIM);
   const hits = e.search(queries, ORPHANS.length, { mode, k: 3, exact: false, oversample: 4, rows: null });
   return hits.map((h) => h.rows[0] as number);
 }
