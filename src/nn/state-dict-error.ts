@@ -1,4 +1,5 @@
 // What loadStateDict found wrong, as data and as one readable line.
+import { InputError } from '../util/errors.js';
 
 export interface ShapeMismatch {
   key: string;
@@ -40,7 +41,7 @@ export function isCleanReport(r: StateDictReport): boolean {
 }
 
 /** Thrown by a strict loadStateDict; the message is one line, the lists are on the error. */
-export class StateDictError extends Error implements StateDictReport {
+export class StateDictError extends InputError implements StateDictReport {
   readonly missing: string[];
   readonly unexpected: string[];
   readonly mismatched: ShapeMismatch[];
