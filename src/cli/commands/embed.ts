@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { IMAGE_FILE_EXTENSIONS } from '../../data/image/image-kind.js';
 import type { Dataset, Sample } from '../../data/types.js';
 import { resolveWeights } from '../../data/weights/index.js';
 import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
@@ -16,8 +17,6 @@ import { addDatasetOptions, openDataset, selectSplit } from '../dataset-options.
 import { sidecarPath } from '../eval-files.js';
 import { optionalInteger } from '../parse-flags.js';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp']);
-
 /** Every image under dir (recursively), sorted by path; label = index of its folder among sorted folders. */
 export function folderSamples(dir: string): Sample[] {
   const root = resolve(dir);
@@ -27,7 +26,7 @@ export function folderSamples(dir: string): Sample[] {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (IMAGE_EXTENSIONS.has(extname(name).toLowerCase())) files.push(p);
+      else if (IMAGE_FILE_EXTENSIONS.has(extname(name).toLowerCase())) files.push(p);
     }
   };
   walk(root);

@@ -1,33 +1,23 @@
 // The image files under a folder, recursively: by extension, and files without a known extension by
-// their first bytes (JPEG, PNG, GIF, WebP, BMP, TIFF). Hidden entries (".name") and excluded folders
+// their first bytes (src/data/image/image-kind.ts). Hidden entries (".name") and excluded folders
 // (the index being written) are left out. Sorted by path.
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
+import { IMAGE_FILE_EXTENSIONS, sniffImage } from '../../data/image/image-kind.js';
 import { InputError } from '../../util/errors.js';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp']);
 const NOT_IMAGES = new Set(['.txt', '.json', '.jsonl', '.csv', '.md', '.npy', '.mat', '.zip', '.tar', '.gz', '.html']);
 
-function sniffImage(path: string): boolean {
-  const b = Buffer.alloc(12);
-  let n = 0;
+/** Whether a file without a known image extension starts like an image. */
+function looksLikeImage(path: string): boolean {
+  const head = Buffer.alloc(16);
   const fd = openSync(path, 'r');
   try {
-    n = readSync(fd, b, 0, 12, 0);
+    const n = readSync(fd, head, 0, head.length, 0);
+    return sniffImage(head.subarray(0, n)) !== null;
   } finally {
     closeSync(fd);
   }
-  if (n < 4) return false;
-  const ascii = b.toString('latin1', 0, n);
-  return (
-    (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) ||
-    ascii.startsWith('\x89PNG') ||
-    ascii.startsWith('GIF8') ||
-    (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP') ||
-    ascii.startsWith('BM') ||
-    ascii.startsWith('II*\0') ||
-    ascii.startsWith('MM\0*')
-  );
 }
 
 export function listImageFiles(dir: string, exclude: readonly string[] = []): string[] {
@@ -44,7 +34,7 @@ export function listImageFiles(dir: string, exclude: readonly string[] = []): st
       if (st.isDirectory()) walk(p);
       else if (st.isFile()) {
         const ext = extname(name).toLowerCase();
-        if (IMAGE_EXTENSIONS.has(ext) || (!NOT_IMAGES.has(ext) && sniffImage(p))) files.push(p);
+        if (IMAGE_FILE_EXTENSIONS.has(ext) || (!NOT_IMAGES.has(ext) && looksLikeImage(p))) files.push(p);
       }
     }
   };

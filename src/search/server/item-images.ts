@@ -2,11 +2,11 @@
 // in-memory data set, its pixels (dataset-pixels.ts) rendered by sharp. Either way the id must be an
 // indexed item's: nothing else is ever read.
 import sharp from 'sharp';
+import { contentTypeOfPath } from '../../data/image/image-kind.js';
 import type { RawImage } from '../../data/types.js';
 import type { ItemMeta, VisualSearchIndex } from '../types.js';
 import type { DatasetPixels } from './dataset-pixels.js';
 import { notFound } from './http-error.js';
-import { contentTypeOfPath } from './image-sniff.js';
 import { type ItemFile, imageFileOf, itemOf } from './item-files.js';
 import type { ThumbSource } from './thumbs.js';
 

@@ -4,11 +4,11 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import sharp from 'sharp';
+import { sniffImage } from '../../data/image/image-kind.js';
 import type { QueryEmbedder, SearchHit, SearchRequest, VisualSearchIndex } from '../types.js';
 import { type Admission, withTimeout } from './admission.js';
 import type { EmbedBatcher } from './embed-batcher.js';
 import { badRequest, HttpError, notFound } from './http-error.js';
-import { sniffImage } from './image-sniff.js';
 import { itemOf } from './item-files.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';

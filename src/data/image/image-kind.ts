@@ -1,4 +1,5 @@
-// What kind of image an upload is, from its first bytes (never from the client's file name or header).
+// What kind of image a file or an upload is: from its first bytes (never from a client's file name or header),
+// or, for the content type of an indexed file, from its extension.
 
 export type ImageKind = 'jpeg' | 'png' | 'webp' | 'gif' | 'bmp' | 'tiff' | 'avif';
 
@@ -17,6 +18,18 @@ export function sniffImage(b: Uint8Array): ImageKind | null {
     return 'avif';
   return null;
 }
+
+/** The extensions that `embed --images` and `index build --images` take as images without sniffing. */
+export const IMAGE_FILE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.bmp',
+]);
 
 export const CONTENT_TYPES: Record<ImageKind, string> = {
   jpeg: 'image/jpeg',
