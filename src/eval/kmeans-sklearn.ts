@@ -8,7 +8,7 @@
 // - labels and inertia from the final centres; n_init 10 restarts keep the lowest inertia.
 // The data are centred first, as sklearn does (this changes no distance, only rounding).
 import { Generator, rand, randint, scope, type Tensor, tensor, zeros } from '../tensor/index.js';
-import { assign, type KMeansResult } from './kmeans.js';
+import { assign, type KMeansResult, positiveInteger } from './kmeans.js';
 import { asFloatMatrix } from './matrix.js';
 
 export interface SklearnKMeansOptions {
@@ -22,11 +22,6 @@ export interface SklearnKMeansOptions {
 }
 
 export const SKLEARN_KMEANS_DEFAULTS = { iterations: 300, restarts: 10, seed: 0, tolerance: 1e-4 } as const;
-
-function positiveInteger(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`k-means: ${name} must be a positive integer, got ${v}`);
-  return v;
-}
 
 /** First index i with cumulative[i] >= value (numpy's searchsorted, side 'left'), clipped to n - 1. */
 function searchSorted(cumulative: Float64Array, value: number): number {

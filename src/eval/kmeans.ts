@@ -28,7 +28,7 @@ export const KMEANS_DEFAULTS = { iterations: 300, restarts: 10, seed: 0, init: '
 
 const TILE_ELEMENTS = 1 << 24;
 
-function positiveInteger(name: string, v: number): number {
+export function positiveInteger(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1) throw new RangeError(`k-means: ${name} must be a positive integer, got ${v}`);
   return v;
 }
