@@ -31,7 +31,12 @@ export function loadModel(pathOrName: string, o: { arch?: string; dim?: number }
     try {
       const c = ckpt.meta.config;
       if (!isArch(c.arch)) throw new UsageError(`--checkpoint ${path}: unknown architecture "${c.arch}"`);
-      const model = createEmbedder({ arch: c.arch, dim: c.dim });
+      // Checkpoints from before the layerNorm option have the head.
+      const model = createEmbedder({
+        arch: c.arch,
+        dim: c.dim,
+        layerNorm: (c as { layerNorm?: unknown }).layerNorm !== false,
+      });
       model.loadStateDict(ckpt.model);
       model.eval();
       return { model, description: `${path} (${c.arch}, dim ${c.dim}, epoch ${ckpt.meta.epochsDone})`, config: c };

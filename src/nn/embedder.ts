@@ -44,6 +44,8 @@ export interface EmbedderOptions extends InitOptions {
   arch: Arch;
   /** Embedding size; equal to the backbone width (or omitted) for no remap layer. */
   dim?: number;
+  /** The LayerNorm head before the remap (default true; false only for the paper's ablation). */
+  layerNorm?: boolean;
 }
 
 export class Embedder extends Module {
@@ -51,7 +53,7 @@ export class Embedder extends Module {
   readonly dim: number;
   readonly backbone: Backbone;
   readonly remap: Linear | null;
-  readonly #norm: LayerNorm;
+  readonly #norm: LayerNorm | null;
 
   constructor(o: EmbedderOptions) {
     super();
@@ -64,11 +66,16 @@ export class Embedder extends Module {
     const dim = o.dim ?? width;
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`embedding dim must be a positive integer, got ${dim}`);
     this.dim = dim;
-    this.#norm = new LayerNorm(width, { elementwiseAffine: false, eps: 1e-5 });
+    this.#norm = o.layerNorm === false ? null : new LayerNorm(width, { elementwiseAffine: false, eps: 1e-5 });
     this.remap =
       dim === width
         ? null
         : this.registerModule('remap', new Linear(width, dim, { bias: false, generator: o.generator }));
+  }
+
+  /** Whether the LayerNorm head is applied (it has no parameters, so state dicts are the same either way). */
+  get layerNorm(): boolean {
+    return this.#norm !== null;
   }
 
   get width(): number {
@@ -83,7 +90,8 @@ export class Embedder extends Module {
   /** Unit-length embeddings [N, dim] of images [N, C, H, W]. */
   forward(images: Tensor): Tensor {
     return scope(() => {
-      let h = this.#norm.forward(this.backbone.features(images));
+      const features = this.backbone.features(images);
+      let h = this.#norm ? this.#norm.forward(features) : features;
       if (this.remap) h = this.remap.forward(h);
       return F.normalize(h, { p: 2, dim: 1, eps: 1e-12 });
     });

@@ -1,6 +1,7 @@
 // Training configuration: defaults < --preset < --config FILE.json < command-line flags.
 // The keys are the CLI flags in camelCase; `normsoftmax train --help` documents each.
 import { existsSync, readFileSync } from 'node:fs';
+import { checkFolds } from '../data/class-folds.js';
 import { requireRoot } from '../data/formats/index.js';
 import { DEFAULT_PIPELINE } from '../data/sources/types.js';
 import { weightsEntry } from '../data/weights/index.js';
@@ -20,6 +21,8 @@ export interface TrainConfig {
   root: string;
   arch: Arch;
   dim: number;
+  /** The embedder's LayerNorm head (the paper's method; false only for the ablation). */
+  layerNorm: boolean;
   pretrained: string | null;
   batchSize: number;
   imagesPerClass: number;
@@ -56,6 +59,10 @@ export interface TrainConfig {
   /** Stop after this many batches per epoch (0 = all): for smoke runs and tests. */
   maxBatchesPerEpoch: number;
   threads: number;
+  /** Class-disjoint folds of the training classes (0 = none; src/data/class-folds.ts). */
+  folds: number;
+  /** With folds: train without this fold's classes and evaluate on them instead of the test split. */
+  fold: number;
 }
 
 export const DEFAULTS: TrainConfig = {
@@ -63,6 +70,7 @@ export const DEFAULTS: TrainConfig = {
   root: '',
   arch: 'resnet50',
   dim: 2048,
+  layerNorm: true,
   pretrained: null,
   batchSize: 75,
   imagesPerClass: 25,
@@ -93,6 +101,8 @@ export const DEFAULTS: TrainConfig = {
   skipBadImages: DEFAULT_PIPELINE.skipBadImages,
   maxBatchesPerEpoch: 0,
   threads: 0,
+  folds: 0,
+  fold: 0,
 };
 
 /** The official reproduction settings of spec section 3 (each data set's K list: spec section 4). */
@@ -125,6 +135,8 @@ const NUMBER_KEYS = [
   'workers',
   'maxBatchesPerEpoch',
   'threads',
+  'folds',
+  'fold',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -196,9 +208,20 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     'workers',
   ] as const;
   for (const key of positiveInts) if (!Number.isInteger(c[key]) || c[key] < 1) fail(key, 'a positive integer', c[key]);
-  for (const key of ['warmupEpochs', 'seed', 'maxBatchesPerEpoch', 'threads', 'resize', 'crop'] as const) {
+  for (const key of [
+    'warmupEpochs',
+    'seed',
+    'maxBatchesPerEpoch',
+    'threads',
+    'resize',
+    'crop',
+    'folds',
+    'fold',
+  ] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 0) fail(key, 'a non-negative integer', c[key]);
   }
+  if (c.folds > 0) checkFolds(c.folds, c.fold);
+  else if (c.fold > 0) throw new UsageError(`--fold ${c.fold} needs --folds N (the number of class-disjoint folds)`);
   if (!(c.lr > 0)) fail('lr', 'a positive number', c.lr);
   if (!(c.temperature > 0)) fail('temperature', 'a positive number', c.temperature);
   if (!(c.classFraction > 0 && c.classFraction <= 1)) fail('classFraction', 'a number in (0, 1]', c.classFraction);
@@ -208,6 +231,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
       `--batch-size ${c.batchSize} must be a multiple of --images-per-class ${c.imagesPerClass} for the class-balanced sampler`,
     );
   }
+  if (typeof c.layerNorm !== 'boolean') fail('layerNorm', 'true or false', c.layerNorm);
   if (!ARCHS.includes(c.arch)) fail('arch', `one of ${ARCHS.join(', ')}`, c.arch);
   if (!LOSSES.includes(c.loss)) fail('loss', `one of ${LOSSES.join(', ')}`, c.loss);
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adamw') fail('optimizer', 'sgd or adamw', c.optimizer);

@@ -2,6 +2,7 @@
 // evaluation, then runs (or resumes) it. Used by `normsoftmax train`, the demo and the tests.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { foldSplit } from '../data/class-folds.js';
 import { loadDataset } from '../data/formats/index.js';
 import { ClassBalancedSampler } from '../data/samplers/class-balanced.js';
 import { ShuffleSampler } from '../data/samplers/shuffle.js';
@@ -75,16 +76,19 @@ function checkResumable(saved: TrainConfig, now: TrainConfig, path: string): voi
     'dataset',
     'arch',
     'dim',
+    'layerNorm',
     'loss',
     'batchSize',
     'imagesPerClass',
     'sampler',
     'seed',
   ];
-  for (const k of keys) {
-    if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) {
+  // Checkpoints from before --folds have neither key: no folds.
+  const withFolds = { folds: 0, fold: 0, ...saved };
+  for (const k of [...keys, 'folds', 'fold'] as const) {
+    if (JSON.stringify(withFolds[k]) !== JSON.stringify(now[k])) {
       throw new InputError(
-        `--resume ${path}: checkpoint has ${k} = ${JSON.stringify(saved[k])}, this run has ${JSON.stringify(now[k])}`,
+        `--resume ${path}: checkpoint has ${k} = ${JSON.stringify(withFolds[k])}, this run has ${JSON.stringify(now[k])}`,
       );
     }
   }
@@ -94,10 +98,20 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   if (c.threads > 0) setNumThreads(c.threads);
   manualSeed(c.seed);
   const dataset = o.dataset ?? loadDataset(c.dataset, c.root);
-  const train = dataset.splits.train;
-  if (!train || train.length === 0) throw new InputError(`${c.dataset}: the data set has no training images`);
+  const all = dataset.splits.train;
+  if (!all || all.length === 0) throw new InputError(`${c.dataset}: the data set has no training images`);
+  // With --folds, fold c.fold's classes are held out of training and are the evaluation set.
+  const folds = c.folds > 0 ? foldSplit(all, c.folds, c.fold) : undefined;
+  const train = folds ? folds.train : all;
+  const testSamples = folds ? folds.validation : o.testSamples;
+  if (folds && !o.silent) {
+    (o.log ?? console.error)(
+      `fold ${c.fold} of ${c.folds}: training on ${folds.trainClasses.length} classes, ` +
+        `validating on classes ${folds.validationClasses.join(', ')} (${folds.validation.length} images)`,
+    );
+  }
   const numClasses = new Set(train.map((s) => s.label)).size;
-  checkEvaluationKs(c, dataset, o.testSamples);
+  checkEvaluationKs(c, dataset, testSamples);
 
   // A weights name (resnet50, ...) is fetched into the cache first (before any model is made); a file wins.
   const pretrained = c.pretrained
@@ -110,7 +124,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
         })
       ).path
     : null;
-  const model = createEmbedder({ arch: c.arch, dim: c.dim });
+  const model = createEmbedder({ arch: c.arch, dim: c.dim, layerNorm: c.layerNorm });
   if (pretrained) {
     const weights = loadWeights(pretrained);
     try {
@@ -144,7 +158,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
 
   const source = createBatchSource(dataset, train, model.input, c, 'train');
   const evaluate = (m: Embedder) =>
-    evaluateModel(m, dataset, c, { silent: o.silent, testSamples: o.testSamples, nmi: c.nmi });
+    evaluateModel(m, dataset, c, { silent: o.silent, testSamples, nmi: c.nmi });
   // Frees the checkpoint and stops the decode workers; after a failure, quietly (the error that stopped
   // training is the one to report).
   const release = async (quiet: boolean) => {

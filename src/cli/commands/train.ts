@@ -36,6 +36,8 @@ const NUMERIC: [flag: string, key: keyof TrainConfig][] = [
   ['workers', 'workers'],
   ['maxBatchesPerEpoch', 'maxBatchesPerEpoch'],
   ['threads', 'threads'],
+  ['folds', 'folds'],
+  ['fold', 'fold'],
 ];
 const STRINGS: (keyof TrainConfig)[] = [
   'dataset',
@@ -64,6 +66,7 @@ export function flagsToConfig(raw: Raw): Partial<TrainConfig> {
   if (typeof raw.k === 'string') out.k = parseKList(raw.k);
   if (raw.skipBadImages === true) out.skipBadImages = true;
   if (raw.nmi === true) out.nmi = true;
+  if (raw.layerNorm === false) out.layerNorm = false;
   return out as Partial<TrainConfig>;
 }
 
@@ -87,6 +90,7 @@ export function register(program: Command): void {
     .option('--root <dir>', 'data set directory')
     .option('--arch <name>', `${ARCHS.join(', ')} (default ${DEFAULTS.arch})`)
     .option('--dim <n>', `embedding size (default ${DEFAULTS.dim})`)
+    .option('--no-layer-norm', "drop the LayerNorm head (the paper's ablation; default: with it)")
     .option(
       '--pretrained <file|name>',
       "backbone weights: a .pth / .safetensors file or a name from `weights list` (downloaded if needed); none = from scratch (presets default to the paper's ImageNet weights)",
@@ -121,6 +125,8 @@ export function register(program: Command): void {
     .option('--skip-bad-images', 'warn about and skip unreadable images instead of stopping')
     .option('--max-batches-per-epoch <n>', 'cap batches per epoch (smoke runs)')
     .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--folds <n>', 'split the training classes into n class-disjoint folds (Reality Check; default: none)')
+    .option('--fold <i>', "with --folds: train without fold i's classes (0-based) and validate on them")
     .option('--split-file <file>', 'folder format: class split file');
   cmd.action(async (raw: Raw) => {
     const config = trainConfigFromFlags(raw);
