@@ -84,7 +84,7 @@ function checkResumable(saved: TrainConfig, now: TrainConfig, path: string): voi
     'seed',
   ];
   // Checkpoints from before --folds have neither key: no folds.
-  const withFolds = { folds: 0, fold: 0, ...saved };
+  const withFolds = { ...saved, folds: saved.folds ?? 0, fold: saved.fold ?? 0 };
   for (const k of [...keys, 'folds', 'fold'] as const) {
     if (JSON.stringify(withFolds[k]) !== JSON.stringify(now[k])) {
       throw new InputError(
@@ -157,8 +157,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   if (checkpoint) trimMetrics(join(c.out, 'metrics.jsonl'), checkpoint.meta.epochsDone);
 
   const source = createBatchSource(dataset, train, model.input, c, 'train');
-  const evaluate = (m: Embedder) =>
-    evaluateModel(m, dataset, c, { silent: o.silent, testSamples, nmi: c.nmi });
+  const evaluate = (m: Embedder) => evaluateModel(m, dataset, c, { silent: o.silent, testSamples, nmi: c.nmi });
   // Frees the checkpoint and stops the decode workers; after a failure, quietly (the error that stopped
   // training is the one to report).
   const release = async (quiet: boolean) => {
