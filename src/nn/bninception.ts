@@ -11,7 +11,7 @@ import { CAFFE_BGR_INPUT, type InputSpec } from './input-spec.js';
 import { Linear } from './linear.js';
 
 /** One inception module: [1x1], [reduce -> 3x3], [reduce -> 3x3 -> 3x3], [pool -> proj]. */
-interface MixedSpec {
+export interface MixedSpec {
   name: string;
   inC: number;
   /** null in the two grid-reduction modules (3c, 4e), which also stride 2 and have no pool projection. */
@@ -22,7 +22,7 @@ interface MixedSpec {
   poolProj: number | null;
 }
 
-const MIXED: readonly MixedSpec[] = [
+export const MIXED: readonly MixedSpec[] = [
   { name: '3a', inC: 192, conv1x1: 64, conv3x3: [64, 64], double3x3: [64, 96, 96], pool: 'avg', poolProj: 32 },
   { name: '3b', inC: 256, conv1x1: 64, conv3x3: [64, 96], double3x3: [64, 96, 96], pool: 'avg', poolProj: 64 },
   { name: '3c', inC: 320, conv1x1: null, conv3x3: [128, 160], double3x3: [64, 96, 96], pool: 'max', poolProj: null },
