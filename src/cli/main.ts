@@ -5,6 +5,7 @@ import { register as registerData } from './commands/data.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerEmbed } from './commands/embed.js';
 import { register as registerEval } from './commands/eval.js';
+import { register as registerExperiment } from './commands/experiment.js';
 import { register as registerExport } from './commands/export.js';
 import { register as registerIndex } from './commands/index-cmd.js';
 import { register as registerInfo } from './commands/info.js';
@@ -35,6 +36,7 @@ registerIndex(program);
 registerSearch(program);
 registerServe(program);
 registerWeights(program);
+registerExperiment(program);
 
 /** Commander's own errors (unknown option, missing argument) are usage errors; help and version are not. */
 function commanderExitCode(e: CommanderError): number {
