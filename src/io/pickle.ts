@@ -40,12 +40,17 @@ function decodeLong(bytes: Uint8Array): number | bigint {
  * byte offset for anything malformed or unsupported.
  */
 export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
+  return unpickleAt(bytes, 0, hooks).value;
+}
+
+/** The same for one of several pickles in a row: runs the program at `start`; `end` is just past its STOP. */
+export function unpickleAt(bytes: Uint8Array, start: number, hooks: UnpickleHooks): { value: unknown; end: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  let pos = 0;
-  let opAt = 0;
+  let pos = start;
+  let opAt = start;
 
   const fail = (problem: string): never => {
     throw new Error(`pickle byte ${opAt}: ${problem}`);
@@ -126,7 +131,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks): unknown {
         break;
       case 0x2e: // STOP
         if (stack.length !== 1 || marks.length > 0) fail(`STOP with ${stack.length} objects on the stack`);
-        return stack[0];
+        return { value: stack[0], end: pos };
       case 0x28: // MARK
         marks.push(stack.length);
         break;

@@ -1,7 +1,7 @@
 // The allow-list of pickle globals that torch.save writes for state dicts, and the lazy tensor and
 // storage references they build; nothing here reads tensor data (see pth.ts).
 import type { DType } from '../tensor/dtype.js';
-import { PyDict, unpickle } from './pickle.js';
+import { PyDict, unpickleAt } from './pickle.js';
 
 /** The class object of a typed storage, e.g. torch.FloatStorage. */
 export class StorageType {
@@ -99,12 +99,17 @@ const GLOBALS: Readonly<Record<string, unknown>> = {
   ...Object.fromEntries(
     Object.entries(STORAGE_DTYPES).map(([name, dtype]) => [`torch.${name}`, new StorageType(name, dtype)]),
   ),
+  // Files saved before storage types were normalised name the CUDA class; its data is read to the CPU.
+  ...Object.fromEntries(
+    Object.entries(STORAGE_DTYPES).map(([name, dtype]) => [`torch.cuda.${name}`, new StorageType(name, dtype)]),
+  ),
 };
 
-function findGlobal(module: string, name: string): unknown {
+/** What an allowed pickle global stands for; throws naming the global for anything else. */
+export function findGlobal(module: string, name: string): unknown {
   const key = `${module}.${name}`;
   const found = Object.hasOwn(GLOBALS, key) ? GLOBALS[key] : undefined;
-  if (found === undefined && module === 'torch' && name.endsWith('Storage')) {
+  if (found === undefined && (module === 'torch' || module === 'torch.cuda') && name.endsWith('Storage')) {
     throw new Error(
       `tensors stored as torch.${name} are not supported (supported: ${Object.keys(STORAGE_DTYPES).join(', ')})`,
     );
@@ -131,5 +136,17 @@ function persistentLoad(pid: unknown): StorageRef {
 
 /** Unpickles a torch.save data.pkl into PyDicts, arrays, plain values and TensorRefs. */
 export function unpickleTorch(bytes: Uint8Array): unknown {
-  return unpickle(bytes, { findGlobal, persistentLoad });
+  return unpickleAt(bytes, 0, { findGlobal, persistentLoad }).value;
+}
+
+/**
+ * The same for the pickle at `start` of a legacy file, whose persistent ids differ (the caller resolves
+ * them); `end` is just past it.
+ */
+export function unpickleTorchAt(
+  bytes: Uint8Array,
+  start: number,
+  load: (pid: unknown) => unknown,
+): { value: unknown; end: number } {
+  return unpickleAt(bytes, start, { findGlobal, persistentLoad: load });
 }

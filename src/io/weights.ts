@@ -1,4 +1,5 @@
-// One entry point for pretrained weights: PyTorch .pth (zip) or .safetensors, told apart by content.
+// One entry point for pretrained weights: PyTorch .pth (any torch.save format) or .safetensors, told apart
+// by content.
 import type { Tensor } from '../tensor/tensor.js';
 import { FormatError } from '../util/errors.js';
 import { isLegacyTorchSave, parsePth } from './pth.js';
@@ -10,8 +11,8 @@ const startsWith = (bytes: Uint8Array, prefix: number[]) => prefix.every((b, i) 
 /**
  * The tensors of a weights file, chosen by its first bytes: a zip ("PK\x03\x04") is read as a
  * torch.save checkpoint (see parsePth); a '{' at byte 8 (after the u64 header length) as safetensors,
- * so that a truncated one still gets safetensors' precise message; anything else is a one-line
- * FormatError naming the file.
+ * so that a truncated one still gets safetensors' precise message; a pre-1.6 torch.save file (pickled
+ * magic number, or tar) by parsePth again; anything else is a one-line FormatError naming the file.
  */
 export function loadWeights(path: string): Record<string, Tensor> {
   const bytes = readFileBytes(path);
@@ -24,9 +25,9 @@ export function loadWeights(path: string): Record<string, Tensor> {
     return parsePth(bytes, path);
   }
   if (bytes[8] === 0x7b) return parseSafetensors(bytes, path).tensors;
-  if (isLegacyTorchSave(bytes)) return parsePth(bytes, path); // parsePth explains what to do
+  if (isLegacyTorchSave(bytes)) return parsePth(bytes, path);
   throw new FormatError(
     path,
-    'is not a weights file: expected a PyTorch .pth (zip, PyTorch >= 1.6) or a .safetensors file',
+    'is not a weights file: expected a PyTorch .pth (torch.save, any version) or a .safetensors file',
   );
 }

@@ -33,11 +33,6 @@ describe('.pth files from PyTorch', () => {
 });
 
 describe('.pth files we refuse', () => {
-  test('the legacy (pre-1.6) format', () => {
-    const path = fixture('legacy.pth');
-    assertFormatError(() => loadPth(path), path, 'legacy torch.save format (PyTorch < 1.6)', 're-save');
-  });
-
   test('a pickle that calls os.system is rejected before anything runs', () => {
     assertFormatError(() => loadPth(fixture('malicious.pth')), "pickle global 'os.system' is not allowed");
     assert.equal(existsSync('/tmp/pwnd'), false);

@@ -28,8 +28,7 @@ describe('loadWeights', () => {
       assert.deepEqual((loadWeights(path).w as Tensor).toArray(), [1, 2]);
     }));
 
-  test('legacy .pth, .npy, text, empty and missing files each get one line', () => {
-    assertFormatError(() => loadWeights(fixture('legacy.pth')), 'legacy torch.save format');
+  test('.npy, text, empty and missing files each get one line', () => {
     assertFormatError(() => loadWeights(fixture('f4.npy')), 'is a .npy array, not a weights file');
     const text = join(tmp, 'notes.pth');
     writeFileSync(text, 'these are not weights');
