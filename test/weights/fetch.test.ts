@@ -18,6 +18,7 @@ import {
   weightsCacheDir,
   weightsEntry,
 } from '../../src/data/weights/index.js';
+import { loadWeights } from '../../src/io/weights.js';
 import { FailureError, InputError } from '../../src/util/errors.js';
 import { type Misbehaviour, serveFiles, type TestServer } from '../data/download-server.js';
 
@@ -177,13 +178,10 @@ test('name vs path: an existing file wins; unknown names are bad input; a name g
   );
 });
 
-test('a named file in a pre-1.6 torch.save format (tar, or pickled magic number) is refused with the conversion to do', async () => {
-  const tar = Buffer.alloc(1024);
-  tar.write('pickle', 0, 'latin1');
-  tar.write('ustar', 257, 'latin1');
-  const pickle = Buffer.from([
-    0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,
-  ]);
+test('a named file in a pre-1.6 torch.save format (tar, or pickled magic number) resolves and loads as it is', async () => {
+  const legacy = join(import.meta.dirname, '..', 'fixtures', 'legacy-pth');
+  const tar = readFileSync(join(legacy, 'tar-plain-dict.pth'));
+  const pickle = readFileSync(join(legacy, 'pickle-plain-dict.pth'));
   server = await serveFiles({ 'old-tar.pth': tar, 'old-pickle.pth': pickle });
   const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
   const table = join(work, 'legacy-table.json');
@@ -195,17 +193,26 @@ test('a named file in a pre-1.6 torch.save format (tar, or pickled magic number)
     }),
   );
   process.env[WEIGHTS_TABLE_ENV] = table;
+  const want = JSON.parse(readFileSync(join(legacy, 'expected.json'), 'utf8')) as Record<
+    string,
+    Record<string, { values: (number | string)[] }>
+  >;
   const cache = join(home, 'weights');
-  await assert.rejects(
-    resolveWeights('oldtar', { ...opts, flag: '--pretrained' }),
-    new RegExp(
-      `^FailureError: --pretrained oldtar: ${cache}/old-tar\\.pth is in the pre-1\\.6 torch\\.save tar format.*torch\\.save\\(torch\\.load\\('${cache}/old-tar\\.pth'\\), '${cache}/old-tar-zip\\.pth'\\).*pass --pretrained ${cache}/old-tar-zip\\.pth$`,
-    ),
-  );
-  assert.ok(existsSync(join(cache, 'old-tar.pth')), 'the verified download stays in the cache');
-  assert.throws(() => resolveWeightsSync('oldtar'), /torch\.save tar format/);
-  await assert.rejects(
-    resolveWeights('oldpickle', opts),
-    /old-pickle\.pth is in the pre-1\.6 torch\.save pickle format/,
-  );
+  const fromTar = await resolveWeights('oldtar', { ...opts, flag: '--pretrained' });
+  assert.deepEqual(fromTar, { path: join(cache, 'old-tar.pth'), arch: 'resnet50', name: 'oldtar' });
+  assert.equal(resolveWeightsSync('oldtar').path, fromTar.path);
+  const fromPickle = await resolveWeights('oldpickle', opts);
+  for (const [path, file] of [
+    [fromTar.path, 'tar-plain-dict.pth'],
+    [fromPickle.path, 'pickle-plain-dict.pth'],
+  ] as const) {
+    const tensors = loadWeights(path);
+    try {
+      assert.deepEqual(Object.keys(tensors), ['w', 'steps']);
+      assert.deepEqual(tensors.w?.toArray().flat(), want[file]?.w?.values);
+      assert.deepEqual(tensors.steps?.toTypedArray(), BigInt64Array.from(want[file]?.steps?.values ?? [], BigInt));
+    } finally {
+      for (const t of Object.values(tensors)) t.dispose();
+    }
+  }
 });

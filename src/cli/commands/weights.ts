@@ -10,7 +10,6 @@ import {
   weightsEntry,
   weightsTable,
 } from '../../data/weights/index.js';
-import { legacyTorchFormat } from '../../data/weights/legacy.js';
 import { UsageError } from '../../util/errors.js';
 
 const megabytes = (bytes: number | undefined) => (bytes === undefined ? '?' : `${(bytes / 1e6).toFixed(1)} MB`);
@@ -54,12 +53,6 @@ export function register(program: Command): void {
         );
       }
       const path = await fetchWeights(name, entry, { quiet: o.quiet });
-      const format = legacyTorchFormat(path);
-      if (format) {
-        console.error(
-          `note: ${path} is in the pre-1.6 torch.save ${format} format, which normsoftmax cannot read yet; convert it once with PyTorch: torch.save(torch.load(path), other_path)`,
-        );
-      }
       console.log(path);
     });
 }

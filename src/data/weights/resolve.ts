@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { InputError } from '../../util/errors.js';
 import { cachedWeightsPath, type FetchOptions, fetchWeights, verifyCachedSync } from './cache.js';
-import { refuseLegacy } from './legacy.js';
 import { weightsEntry, weightsTable } from './table.js';
 
 export interface ResolvedWeights {
@@ -36,7 +35,6 @@ export async function resolveWeights(nameOrPath: string, o: ResolveOptions = {})
   if (!existsSync(cachedWeightsPath(entry)))
     log(`${flag} ${nameOrPath}: not in the weights cache yet${o.note ? ` ${o.note}` : ''}`);
   const path = await fetchWeights(nameOrPath, entry, { ...o, log });
-  refuseLegacy(nameOrPath, path, flag);
   return { path, arch: entry.arch, name: nameOrPath };
 }
 
@@ -53,6 +51,5 @@ export function resolveWeightsSync(nameOrPath: string, o: { flag?: string } = {}
     );
   }
   verifyCachedSync(nameOrPath, entry, path);
-  refuseLegacy(nameOrPath, path, flag);
   return { path, arch: entry.arch, name: nameOrPath };
 }
