@@ -34,6 +34,11 @@ describe('legacy torch.save files: every tensor as torch.load gives it', () => {
       'tar format, an OrderedDict: one storage shared by four tensors at offsets with transposed and step strides, int64 0-d and 1-d, a storage view whose own record is zeros',
     ],
     ['tar-plain-dict.pth', 'tar format, a plain dict of float32 and int64 views at offsets'],
+    [
+      'pickle-python2.pth',
+      "pickle format as Python 2 and PyTorch 0.3 wrote it: str keys as BINSTRING, OrderedDict from pairs, _rebuild_tensor, a 'cuda:0' storage",
+    ],
+    ['tar-python2.pth', 'tar format as Python 2 wrote it: BINSTRING keys, OrderedDict from pairs'],
   ];
   for (const [file, what] of cases) {
     test(`${file}: ${what}`, () => {

@@ -9,6 +9,7 @@ Writes test/fixtures/legacy-pth/ and expected.json, the exact values torch.load 
 - tar-*.pth: the first format (PyTorch 0.1.x, torchvision's 2017 ResNet files), which torch 1.13 reads
   (legacy_load) but cannot write: write_legacy_tar writes the four entries as torch 0.1.x's _save did.
 Every file that must load is checked here with torch.load, and its expected values come from that load.
+torch.save names storages by memory address, so a rerun changes those files' bytes but not their values.
 
 With --resnet18 DIR it instead writes a seeded torchvision resnet18 state dict three ways into DIR (zip,
 legacy pickle, legacy tar; about 45 MB each) for the test that compares their forward passes.
@@ -45,6 +46,37 @@ def sys_info(little_endian=True):
     return dict(protocol_version=PROTOCOL_VERSION, little_endian=little_endian, type_sizes=dict(short=2, int=4, long=8))
 
 
+class Py2Pickler(pickle._Pickler):
+    """Writes str as Python 2's str (SHORT_BINSTRING / BINSTRING), as the Python 2 pickles of PyTorch's
+    first years are; everything else as Python 3's protocol 2 (which Python 2 wrote the same way)."""
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def save_str(self, obj):
+        data = obj.encode("latin1")
+        if len(data) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(data)]) + data)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(data)) + data)
+        self.memoize(obj)
+
+    dispatch[str] = save_str
+
+
+class Py2OrderedDict:
+    """Pickles as Python 2's OrderedDict did: OrderedDict([[key, value], ...])."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __reduce__(self):
+        return (collections.OrderedDict, ([[k, v] for k, v in self.items],))
+
+
+def dump(obj, f, py2=False):
+    (Py2Pickler if py2 else pickle.Pickler)(f, protocol=2).dump(obj)
+
+
 def raw_bytes(t):
     """The little-endian bytes of a contiguous 1-d tensor (a storage's contents)."""
     return t.contiguous().view(torch.uint8).numpy().tobytes() if t.numel() else b""
@@ -61,31 +93,36 @@ class StorageView:
 
 
 class TensorOf:
-    """Pickles as torch._utils._rebuild_tensor_v2 over a StorageView, like Tensor.__reduce_ex__ does."""
+    """Pickles as torch._utils._rebuild_tensor_v2 over a StorageView, like Tensor.__reduce_ex__ does; with
+    v1, as PyTorch 0.3's _rebuild_tensor(storage, offset, size, stride)."""
 
-    def __init__(self, storage, offset, size, stride):
-        self.args = (storage, offset, torch.Size(size), tuple(stride), False, collections.OrderedDict())
+    def __init__(self, storage, offset, size, stride, v1=False):
+        if v1:
+            self.rebuild, self.args = torch._utils._rebuild_tensor, (storage, offset, tuple(size), tuple(stride))
+        else:
+            self.rebuild = torch._utils._rebuild_tensor_v2
+            self.args = (storage, offset, torch.Size(size), tuple(stride), False, collections.OrderedDict())
 
     def __reduce__(self):
-        return (torch._utils._rebuild_tensor_v2, self.args)
+        return (self.rebuild, self.args)
 
 
-def write_legacy_pickle(path, obj, roots, little_endian=True):
+def write_legacy_pickle(path, obj, roots, little_endian=True, py2=False, location="cpu"):
     """_legacy_save's layout; roots: key -> 1-d tensor holding the storage's values."""
 
-    class Pickler(pickle.Pickler):
+    class Pickler(Py2Pickler if py2 else pickle.Pickler):
         def persistent_id(self, o):
             if not isinstance(o, StorageView):
                 return None
             view = None if o.view is None else (o.view[0], o.view[1], o.view[2])
-            return ("storage", STORAGE_TYPES[o.dtype], o.root, "cpu", o.numel, view)
+            return ("storage", STORAGE_TYPES[o.dtype], o.root, location, o.numel, view)
 
     with open(path, "wb") as f:
         for header in (MAGIC_NUMBER, PROTOCOL_VERSION, sys_info(little_endian)):
-            pickle.dump(header, f, protocol=2)
+            dump(header, f, py2)
         Pickler(f, protocol=2).dump(obj)
         keys = sorted(roots)
-        pickle.dump(keys, f, protocol=2)
+        dump(keys, f, py2)
         for key in keys:
             f.write(struct.pack("<q", roots[key].numel()))
             f.write(raw_bytes(roots[key]))
@@ -101,14 +138,14 @@ class TarTensor:
         self.storage, self.offset, self.size, self.stride, self.dtype = storage, offset, size, stride, dtype
 
 
-def write_legacy_tar(path, obj, storages, views=(), little_endian=True, overwritten=()):
+def write_legacy_tar(path, obj, storages, views=(), little_endian=True, overwritten=(), py2=False):
     """storages: key -> 1-d tensor; views: (view key, root key, offset, numel) storage views, whose own
     records in 'storages' torch.load ignores (it slices the root): those listed in `overwritten` are
     written as zeros so that a reader that forgets the views gets them wrong."""
     tensor_keys = {}
     containers = set()
 
-    class Pickler(pickle.Pickler):
+    class Pickler(Py2Pickler if py2 else pickle.Pickler):
         def persistent_id(self, o):
             if isinstance(o, TarTensor):
                 tensor_keys.setdefault(id(o), (len(tensor_keys) * 16 + 0x7F3A00001000, o))
@@ -128,24 +165,24 @@ def write_legacy_tar(path, obj, storages, views=(), little_endian=True, overwrit
     pickled = buf.getvalue()
 
     tensors = io.BytesIO()
-    pickle.dump(len(tensor_keys), tensors, protocol=2)
+    dump(len(tensor_keys), tensors, py2)
     for key, t in tensor_keys.values():
-        pickle.dump((key, t.storage, TENSOR_TYPES[t.dtype]), tensors, protocol=2)
+        dump((key, t.storage, TENSOR_TYPES[t.dtype]), tensors, py2)
         tensors.write(struct.pack("<q", len(t.size)))  # _write_metadata: ndim as 8 bytes
         tensors.write(struct.pack(f"<{len(t.size)}q", *t.size))
         tensors.write(struct.pack(f"<{len(t.stride)}q", *t.stride))
         tensors.write(struct.pack("<q", t.offset))
 
     records = io.BytesIO()
-    pickle.dump(len(storages), records, protocol=2)
+    dump(len(storages), records, py2)
     for key, values in storages.items():
-        pickle.dump((key, "cpu", STORAGE_TYPES[values.dtype]), records, protocol=2)
+        dump((key, "cpu", STORAGE_TYPES[values.dtype]), records, py2)
         records.write(struct.pack("<q", values.numel()))
         records.write(b"\0" * len(raw_bytes(values)) if key in overwritten else raw_bytes(values))
-    pickle.dump(list(views), records, protocol=2)
+    dump(list(views), records, py2)
 
     info = io.BytesIO()
-    pickle.dump(sys_info(little_endian), info, protocol=2)
+    dump(sys_info(little_endian), info, py2)
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in (("sys_info", info), ("pickle", pickled), ("tensors", tensors), ("storages", records)):
             entry(tar, name, data if isinstance(data, bytes) else data.getvalue())
@@ -168,7 +205,7 @@ def describe(t):
 
 def loaded(path):
     """What torch.load gives for the file, as {name: tensor} in order."""
-    obj = torch.load(path)
+    obj = torch.load(path, map_location="cpu")
     assert isinstance(obj, dict), type(obj)
     assert all(torch.is_tensor(v) for v in obj.values()), path
     return obj
@@ -247,12 +284,26 @@ def fixtures():
     write_legacy_tar(path("tar-big-endian.pth"), tar_plain, {s1: weights, s2: counts}, little_endian=False)
     write_legacy_tar(path("tar-model.pth"), {"model": Small, "w": TarTensor(s1, 0, [2], [1])}, {s1: weights})
 
+    # As Python 2 wrote them (str as BINSTRING, OrderedDict from a list of pairs): the PyTorch 0.3-era
+    # pickle format (_rebuild_tensor, storages saved from the GPU) and a 0.1.x tar.
+    py2_state = Py2OrderedDict(
+        [
+            ("features.0.weight", TensorOf(whole, 0, [2, 3], [3, 1], v1=True)),
+            ("features.0.bias", TensorOf(whole, 6, [4], [1], v1=True)),
+        ]
+    )
+    write_legacy_pickle(path("pickle-python2.pth"), py2_state, {"100": root}, py2=True, location="cuda:0")
+    py2_tar = Py2OrderedDict([("conv.weight", TarTensor(s1, 1, [3, 2], [1, 3])), ("steps", TarTensor(s2, 0, [3], [1], torch.int64))])
+    write_legacy_tar(path("tar-python2.pth"), py2_tar, {s1: weights, s2: counts}, py2=True)
+
     for name in (
         "pickle-state-dict.pth",
         "pickle-plain-dict.pth",
         "pickle-storage-view.pth",
         "tar-state-dict.pth",
         "tar-plain-dict.pth",
+        "pickle-python2.pth",
+        "tar-python2.pth",
     ):
         expected[name] = {k: describe(t) for k, t in loaded(path(name)).items()}
     assert type(torch.load(path("tar-state-dict.pth"))) is collections.OrderedDict
