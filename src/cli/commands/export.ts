@@ -50,7 +50,7 @@ export function register(program: Command): void {
         dynamicBatch: flags.dynamicBatch,
       });
       console.error(`model: ${description}`);
-      writeOnnx(flags.out, bytes);
+      writeOnnx(flags.out, bytes); // errors name the path, as --out gave it
       const mb = (bytes.length / 1e6).toFixed(1);
       const bn = flags.foldBn ? 'BatchNorm folded' : 'BatchNorm kept';
       const batch = flags.dynamicBatch ? 'N' : '1';

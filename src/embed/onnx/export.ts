@@ -2,6 +2,7 @@
 // leaving a half-written one (writeOnnx).
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { Embedder } from '../../nn/embedder.js';
+import { FailureError } from '../../util/errors.js';
 import { buildModelProto } from './graph.js';
 import { type Identity, NORMSOFTMAX_VERSION, onnxMetadata, preprocessingOf } from './metadata.js';
 import { parseOpset } from './opset.js';
@@ -49,7 +50,16 @@ export function exportOnnx(model: Embedder, o: OnnxExportOptions = {}): Uint8Arr
   return encodeModel(proto);
 }
 
-/** Writes the bytes to a temporary file beside `path` and renames it: `path` is whole or untouched. */
+/**
+ * Writes the bytes to a temporary file beside `path` and renames it: `path` is whole or untouched, and no
+ * temporary file is left behind. A file-system error is a FailureError naming the path.
+ */
 export function writeOnnx(path: string, bytes: Uint8Array): void {
-  writeFileAtomic(path, bytes);
+  try {
+    writeFileAtomic(path, bytes);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw e;
+    throw new FailureError(`${path}: cannot write the ONNX model (${code})`);
+  }
 }
