@@ -58,6 +58,12 @@ export function readPointResult(path: string): PointResult | null {
 const fixed = (v: number | undefined, digits: number) =>
   v === undefined || !Number.isFinite(v) ? '' : v.toFixed(digits);
 
+function epochsText(c: TrainConfig): string {
+  const main = c.epochsPerStep * c.numSteps;
+  const cap = c.maxBatchesPerEpoch > 0 ? ` (at most ${c.maxBatchesPerEpoch} batches each)` : '';
+  return `${c.warmupEpochs > 0 ? `${c.warmupEpochs} warm-up + ` : ''}${main} epoch${main === 1 ? '' : 's'}${cap}`;
+}
+
 export function settingLabel(value: SettingValue | undefined, variable: string): string {
   if (variable === 'layerNorm') return value === false ? 'without' : 'with';
   return String(value);
@@ -78,10 +84,9 @@ export function resultsMarkdown(r: StudyResults, grid: Pick<StudyGrid, 'title'>)
   const lines = [
     `# ${r.study}: ${grid.title} on ${r.dataset} (${r.budget} budget)`,
     '',
-    `${r.rows.length} of ${r.points} points finished. Recall@K in %, NMI x 100, on the test classes ` +
-      `(${r.base.arch}, base dim ${r.base.dim}, loss ${r.base.loss}, T ${r.base.temperature}, ` +
-      `${r.base.warmupEpochs} + ${r.base.epochsPerStep * r.base.numSteps} epochs` +
-      `${r.base.maxBatchesPerEpoch > 0 ? ` of at most ${r.base.maxBatchesPerEpoch} batches` : ''} of ${r.base.batchSize}).`,
+    `${r.rows.length} of ${r.points} points finished. Recall@K in %${nmi ? ', NMI x 100' : ''}, on the test classes; ` +
+      `base: ${r.base.arch}, dim ${r.base.dim}, loss ${r.base.loss}, T ${r.base.temperature}, lr ${r.base.lr}, ` +
+      `${epochsText(r.base)} of batches of ${r.base.batchSize} (${r.base.imagesPerClass} per class).`,
     '',
     `| ${head.join(' | ')} |`,
     `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
