@@ -16,6 +16,8 @@ export interface ModelEvalOptions {
   testSamples?: Sample[];
   nmi?: boolean;
   binary?: boolean;
+  /** Also MAP@R and R-Precision (the validation fold of train --folds: the Reality Check's metrics). */
+  mapR?: boolean;
 }
 
 export async function evaluateModel(
@@ -58,6 +60,7 @@ export async function evaluateModel(
       k: c.k,
       binary: o.binary ?? true,
       nmi: o.nmi ? { seed: c.seed, method: c.nmiMethod } : false,
+      mapR: o.mapR,
     });
   } finally {
     for (const t of owned) t.dispose();

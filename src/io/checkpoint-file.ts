@@ -72,19 +72,36 @@ export function readCheckpointFile<M extends CheckpointHeader = CheckpointHeader
 
 /** True when the file is a safetensors file with normsoftmax checkpoint metadata (reads only the header). */
 export function isCheckpointFile(path: string): boolean {
+  return checkpointMetadata(path) !== null;
+}
+
+/** The checkpoint's metadata read from the header alone (no tensors), or null when there is none to read. */
+export function readCheckpointMeta(path: string): Record<string, unknown> | null {
+  const raw = checkpointMetadata(path);
+  if (raw === null) return null;
+  try {
+    const meta = JSON.parse(raw) as unknown;
+    return typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? (meta as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The raw "normsoftmax" metadata string of a safetensors header, or null. */
+function checkpointMetadata(path: string): string | null {
   let fd: number | null = null;
   try {
     fd = openSync(path, 'r');
     const head = Buffer.alloc(8);
-    if (readSync(fd, head, 0, 8, 0) !== 8) return false;
+    if (readSync(fd, head, 0, 8, 0) !== 8) return null;
     const length = Number(head.readBigUInt64LE(0));
-    if (length <= 0 || length > 100_000_000) return false;
+    if (length <= 0 || length > 100_000_000) return null;
     const json = Buffer.alloc(length);
-    if (readSync(fd, json, 0, length, 8) !== length) return false;
+    if (readSync(fd, json, 0, length, 8) !== length) return null;
     const header = JSON.parse(json.toString('utf8')) as { __metadata__?: Record<string, string> };
-    return header.__metadata__?.[METADATA_KEY] !== undefined;
+    return header.__metadata__?.[METADATA_KEY] ?? null;
   } catch {
-    return false;
+    return null;
   } finally {
     if (fd !== null) closeSync(fd);
   }

@@ -157,7 +157,9 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   if (checkpoint) trimMetrics(join(c.out, 'metrics.jsonl'), checkpoint.meta.epochsDone);
 
   const source = createBatchSource(dataset, train, model.input, c, 'train');
-  const evaluate = (m: Embedder) => evaluateModel(m, dataset, c, { silent: o.silent, testSamples, nmi: c.nmi });
+  // On a validation fold, also MAP@R and R-Precision: the Reality Check picks hyper-parameters by them.
+  const evaluate = (m: Embedder) =>
+    evaluateModel(m, dataset, c, { silent: o.silent, testSamples, nmi: c.nmi, mapR: folds !== undefined });
   // Frees the checkpoint and stops the decode workers; after a failure, quietly (the error that stopped
   // training is the one to report).
   const release = async (quiet: boolean) => {

@@ -9,6 +9,7 @@ import { type EvalInput, type EvalRun, type NmiOptions, runEvaluation } from '..
 import { formatMetricsTable } from '../../eval/format-metrics.js';
 import { KMEANS_DEFAULTS } from '../../eval/kmeans.js';
 import { NMI_DEFAULT_AVERAGE, NMI_METHODS, type NmiMethod } from '../../eval/nmi.js';
+import { formatRealityCheck } from '../../eval/reality-check-format.js';
 import { DEFAULT_RECALL_KS, recallKs } from '../../eval/recall-ks.js';
 import { reportHtml, reportMarkdown } from '../../eval/report.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -18,6 +19,7 @@ import { InputError, UsageError } from '../../util/errors.js';
 import { openDataset } from '../dataset-options.js';
 import { checkSameDimension, type LoadedSet, loadSet } from '../eval-files.js';
 import { optionalInteger, parseInteger, parseKList } from '../parse-flags.js';
+import { runRealityCheck } from '../reality-check-eval.js';
 
 export interface EvalOptions {
   embeddings?: string;
@@ -26,7 +28,8 @@ export interface EvalOptions {
   queryLabels?: string;
   galleryEmbeddings?: string;
   galleryLabels?: string;
-  checkpoint?: string;
+  /** One file; with --protocol reality-check, several (repeated flag or comma-separated). */
+  checkpoint?: string | string[];
   arch?: string;
   dim?: string;
   dataset?: string;
@@ -44,7 +47,13 @@ export interface EvalOptions {
   nmiMethod?: string;
   seed?: string;
   tileSize?: string;
+  /** standard (default) or reality-check. */
+  protocol?: string;
+  /** Also write the --json object to this file. */
+  out?: string;
 }
+
+export const PROTOCOLS = ['standard', 'reality-check'] as const;
 
 const PAIR_FLAGS = [
   ['queryEmbeddings', '--query-embeddings'],
@@ -156,11 +165,21 @@ function loadFiles(o: EvalOptions, mode: 'self' | 'pair'): Inputs {
   return inputs;
 }
 
+/** The --checkpoint values: repeated flags, and with reality-check each value split at commas. */
+function checkpointList(o: EvalOptions, protocol: string): string[] {
+  const given = o.checkpoint === undefined ? [] : Array.isArray(o.checkpoint) ? o.checkpoint : [o.checkpoint];
+  const list = protocol === 'reality-check' ? given.flatMap((c) => c.split(',')).filter((c) => c !== '') : given;
+  if (protocol !== 'reality-check' && list.length > 1) {
+    throw new UsageError('--checkpoint: one checkpoint (several only with --protocol reality-check)');
+  }
+  return list;
+}
+
 async function embedCheckpoint(o: EvalOptions, silent: boolean): Promise<Inputs> {
   const dim = optionalInteger('--dim', o.dim, undefined);
   const dataset = openDataset({ dataset: o.dataset as string, root: o.root });
   const { query, gallery } = await embedForEval({
-    checkpoint: o.checkpoint as string,
+    checkpoint: checkpointList(o, 'standard')[0] as string,
     arch: o.arch,
     dim,
     dataset,
@@ -233,8 +252,59 @@ function writeReport(dir: string, run: EvalRun, inputs: Inputs): string[] {
   return files;
 }
 
+function writeJson(path: string, value: unknown): void {
+  try {
+    writeFileAtomic(resolve(path), `${JSON.stringify(value, null, 2)}\n`);
+  } catch (e) {
+    throw new InputError(`--out ${path}: cannot write it (${(e as Error).message})`);
+  }
+}
+
+const NOT_REALITY_CHECK = [
+  ['binary', '--binary'],
+  ['nmi', '--nmi'],
+  ['mapR', '--map-r'],
+  ['k', '--k'],
+  ['report', '--report'],
+  ['normalize', '--normalize'],
+] as const;
+
+async function runRealityCheckEval(o: EvalOptions, mode: Mode, log: (line: string) => void): Promise<void> {
+  if (mode === 'pair')
+    throw new UsageError('--protocol reality-check: give --checkpoint or --embeddings, not query/gallery files');
+  for (const [key, flag] of NOT_REALITY_CHECK) {
+    if (o[key] !== undefined && o[key] !== false) {
+      throw new UsageError(
+        `${flag} does not apply to --protocol reality-check (it reports Precision@1, R-Precision and MAP@R)`,
+      );
+    }
+  }
+  const doc = await runRealityCheck({
+    checkpoints: checkpointList(o, 'reality-check'),
+    embeddings: o.embeddings,
+    labels: o.labels,
+    arch: o.arch,
+    dim: optionalInteger('--dim', o.dim, undefined),
+    dataset: o.dataset,
+    root: o.root,
+    tileSize: o.tileSize === undefined ? undefined : parseInteger('--tile-size', o.tileSize),
+    silent: o.json === true,
+  });
+  for (const w of doc.warnings) console.error(`warning: ${w}`);
+  if (o.out !== undefined) writeJson(o.out, doc);
+  if (o.json) log(JSON.stringify(doc));
+  else log(formatRealityCheck(doc));
+  if (o.out !== undefined && !o.json) log(`wrote ${resolve(o.out)}`);
+}
+
 export async function runEval(o: EvalOptions, log: (line: string) => void = console.log): Promise<void> {
+  const protocol = o.protocol ?? 'standard';
+  if (!(PROTOCOLS as readonly string[]).includes(protocol)) {
+    throw new UsageError(`--protocol: expected ${PROTOCOLS.join(' or ')}, got "${protocol}"`);
+  }
   const mode = modeOf(o);
+  if (protocol === 'reality-check') return runRealityCheckEval(o, mode, log);
+  checkpointList(o, protocol);
   const ks = o.k !== undefined ? parseKList(o.k) : recallKs(o.dataset);
   const nmi = o.nmi ? nmiOptions(o) : false;
   const tileSize = o.tileSize === undefined ? undefined : parseInteger('--tile-size', o.tileSize);
@@ -243,6 +313,10 @@ export async function runEval(o: EvalOptions, log: (line: string) => void = cons
   try {
     const run = runEvaluation(inputs.input, { k: ks, binary: o.binary, nmi, mapR: o.mapR, tileSize, minNeighbors: 5 });
     const files = o.report !== undefined ? writeReport(o.report, run, inputs) : [];
+    if (o.out !== undefined) {
+      writeJson(o.out, run.result);
+      files.push(resolve(o.out));
+    }
     if (o.json) {
       log(JSON.stringify(run.result));
       return;
@@ -270,7 +344,11 @@ export function register(program: Command): void {
     .option('--query-labels <file>', 'query labels .npy or .json (default: the .json next to the query .npy)')
     .option('--gallery-embeddings <file>', 'gallery embeddings .npy')
     .option('--gallery-labels <file>', 'gallery labels .npy or .json (default: the .json next to the gallery .npy)')
-    .option('--checkpoint <file>', 'a model checkpoint to embed the test split with (needs --dataset and --root)')
+    .option(
+      '--checkpoint <file>',
+      'a model checkpoint to embed the test split with (needs --dataset and --root); with --protocol reality-check, one per fold (repeat the flag or separate with commas)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option('--arch <name>', `architecture of bare --checkpoint weights: ${ARCHS.join(', ')}`)
     .option('--dim <n>', 'embedding size, when --checkpoint is bare backbone weights')
     .option('--dataset <name>', "data set of --checkpoint; also picks the data set's benchmark K list")
@@ -293,6 +371,11 @@ export function register(program: Command): void {
       'NMI normalisation: geometric or arithmetic (default: geometric for paper, as the reference; arithmetic for sklearn)',
     )
     .option('--seed <n>', 'k-means seed (default 0)')
+    .option(
+      '--protocol <name>',
+      'standard (default) or reality-check: Precision@1, R-Precision and MAP@R of one model per class-disjoint fold, separated (mean +- 95% CI) and concatenated (docs/reality-check.md)',
+    )
+    .option('--out <file.json>', 'also write the JSON object --json prints to FILE')
     .option('--tile-size <n>', 'rows and columns of one score tile (memory: n^2 * 4 bytes; default 4096)')
     .action((opts: EvalOptions) => runEval(opts));
 }
