@@ -333,6 +333,8 @@ c10::optional<at::Generator> generatorArg(const Napi::CallbackInfo& info, size_t
   return *info[i].As<Napi::External<at::Generator>>().Data();
 }
 
+void registerAutocast(Registry& r);  // autocast.cpp (declared here so common.h, and every object, stays as is)
+
 }  // namespace ns
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -350,6 +352,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerImage(r);
   ns::registerKnn(r);
   ns::registerAllocator(r);
+  ns::registerAutocast(r);
   for (auto& [name, fn] : r) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;
 }
