@@ -2,6 +2,7 @@
 // them: no EXIF rotation, embedded ICC profiles ignored, CMYK kept as CMYK (converted by colour.ts),
 // first frame of multi-frame files.
 import sharp from 'sharp';
+import { jpegDecode } from '../../tensor/kernels/jpeg.js';
 import { BadImageError, firstLine } from './bad-image-error.js';
 import type { DecodedPixels } from './colour.js';
 import { type SniffedSpace, sniffColourSpace } from './sniff.js';
@@ -17,8 +18,16 @@ async function metadataSpace(bytes: Uint8Array): Promise<SniffedSpace> {
   return meta.space === 'b-w' || meta.space === 'grey16' ? 'gray' : 'colour';
 }
 
+function isJpeg(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
 /** Decodes an encoded image (JPEG, PNG, WebP, and whatever else sharp reads); `path` names it in errors. */
 export async function decodeImage(bytes: Uint8Array, path: string): Promise<DecodedPixels> {
+  // Gray and colour JPEGs: libjpeg-turbo on this thread, as Pillow decodes them (half sharp's CPU time
+  // on small photos); anything it does not decode cleanly goes to sharp below, errors included.
+  const fast = isJpeg(bytes) ? jpegDecode(bytes) : null;
+  if (fast) return { ...fast, cmyk: false };
   try {
     const space = sniffColourSpace(bytes) ?? (await metadataSpace(bytes));
     const cmyk = space === 'cmyk';
