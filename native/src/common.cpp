@@ -333,6 +333,7 @@ c10::optional<at::Generator> generatorArg(const Napi::CallbackInfo& info, size_t
   return *info[i].As<Napi::External<at::Generator>>().Data();
 }
 
+void registerAutocast(Registry& r);  // autocast.cpp (declared here so common.h, and every object, stays as is)
 void registerJpeg(Registry& r);  // jpeg.cpp (declared here so common.h, and every object, stays as is)
 
 }  // namespace ns
@@ -353,6 +354,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerJpeg(r);
   ns::registerKnn(r);
   ns::registerAllocator(r);
+  ns::registerAutocast(r);
   for (auto& [name, fn] : r) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;
 }

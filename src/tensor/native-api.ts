@@ -19,6 +19,8 @@ type DtypeCode = number | undefined;
 type DeviceName = string | undefined;
 type Gen = GeneratorHandle | undefined;
 type Optional = Handle | undefined;
+/** The device types libtorch's autocast has a switch for (that we use). */
+export type AutocastDeviceType = 'cpu' | 'cuda';
 
 export type NativeTypedArray =
   | Int8Array
@@ -63,6 +65,15 @@ export interface NativeAddon {
   argmax(t: T, dim?: number, keepdim?: boolean): T;
   argmin(t: T, dim?: number, keepdim?: boolean): T;
   argsort(t: T, dim: number, descending: boolean, stable: boolean): T;
+  /** See src/tensor/autocast.ts (autocast state is the calling thread's). Frees autocast's cached weight casts. */
+  autocastClearCache(): void;
+  /** The new nesting depth. */
+  autocastDecrementNesting(): number;
+  /** The new nesting depth. */
+  autocastIncrementNesting(): number;
+  /** dtype: the code of bfloat16 or float16. */
+  autocastSet(deviceType: AutocastDeviceType, enabled: boolean, dtype: number): void;
+  autocastState(deviceType: AutocastDeviceType): { enabled: boolean; dtype: number };
   avgPool2d(x: T, kernel: Ints, stride: Ints, padding: Ints, ceilMode: boolean, countIncludePad: boolean): T;
   backward(t: T, gradient: Optional, retainGraph?: boolean): void;
   batchNorm(
