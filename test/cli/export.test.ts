@@ -118,6 +118,24 @@ describe('normsoftmax export', () => {
     }
   });
 
+  test('a weights name (--checkpoint NAME) uses the cached file and the architecture from the table', () => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, 'weights'), { recursive: true });
+    writeFileSync(join(home, 'weights', 'tiny-abc.safetensors'), readFileSync(weights));
+    const table = join(dir, 'table.json');
+    const entry = { url: 'http://127.0.0.1:9/tiny-abc.safetensors', sha256: sha256(weights), arch: 'smallcnn' };
+    writeFileSync(table, JSON.stringify({ tiny: entry }));
+    const out = join(dir, 'named.onnx');
+    const args = ['export', '--checkpoint', 'tiny', '--dim', String(DIM), '--out', out];
+    const r = runCli(args, { env: { NORMSOFTMAX_WEIGHTS_TABLE: table, NORMSOFTMAX_HOME: home } });
+    assert.equal(r.code, 0, describeRun(args, r));
+    const meta = metadataOf(readFileSync(out));
+    assert.equal(meta.checkpoint_name, 'tiny');
+    assert.equal(meta.checkpoint_sha256, sha256(weights));
+    assert.equal(meta.arch, 'smallcnn');
+    assert.equal(meta.source_kind, 'weights');
+  });
+
   const oneLine = (s: string) => s.trim().split('\n').length === 1;
 
   test('flag errors are exit 2, one line naming the flag, and write nothing', () => {
