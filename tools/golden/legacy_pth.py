@@ -293,7 +293,9 @@ def fixtures():
         ]
     )
     write_legacy_pickle(path("pickle-python2.pth"), py2_state, {"100": root}, py2=True, location="cuda:0")
-    py2_tar = Py2OrderedDict([("conv.weight", TarTensor(s1, 1, [3, 2], [1, 3])), ("steps", TarTensor(s2, 0, [3], [1], torch.int64))])
+    py2_tar = Py2OrderedDict(
+        [("conv.weight", TarTensor(s1, 1, [3, 2], [1, 3])), ("steps", TarTensor(s2, 0, [3], [1], torch.int64))]
+    )
     write_legacy_tar(path("tar-python2.pth"), py2_tar, {s1: weights, s2: counts}, py2=True)
 
     for name in (
