@@ -185,6 +185,11 @@ test('bad fold and protocol flags are usage errors naming the flag', async () =>
   const r = runCli(args);
   assert.equal(r.code, 2, describeRun(args, r));
   assert.equal(r.stderr.trim(), 'normsoftmax: --folds 6: the training split has only 5 classes, fewer than the folds');
+  // A checkpoint of one fold does not resume as another (bad input, exit 3).
+  const resume = [...TRAIN, '--folds', '2', '--fold', '1', '--resume', join(run(0), 'last.safetensors')];
+  const resumed = runCli([...resume, '--out', join(dir, 'never')]);
+  assert.equal(resumed.code, 3, describeRun(resume, resumed));
+  assert.match(resumed.stderr, /checkpoint has fold = 0, this run has 1$/m);
   const train: [Record<string, string>, RegExp][] = [
     [{ folds: '2', fold: '2' }, /--fold: expected an integer in 0\.\.1 for --folds 2, got 2/],
     [{ folds: '1' }, /--folds: expected an integer of at least 2/],
