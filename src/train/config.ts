@@ -58,6 +58,8 @@ export interface TrainConfig {
   skipBadImages: boolean;
   /** Stop after this many batches per epoch (0 = all): for smoke runs and tests. */
   maxBatchesPerEpoch: number;
+  /** In-memory (MNIST-like) training images: random translation by up to this many pixels (0 = none). */
+  shift: number;
   threads: number;
   /** Class-disjoint folds of the training classes (0 = none; src/data/class-folds.ts). */
   folds: number;
@@ -100,6 +102,7 @@ export const DEFAULTS: TrainConfig = {
   workers: DEFAULT_PIPELINE.workers,
   skipBadImages: DEFAULT_PIPELINE.skipBadImages,
   maxBatchesPerEpoch: 0,
+  shift: 0,
   threads: 0,
   folds: 0,
   fold: 0,
@@ -137,6 +140,7 @@ const NUMBER_KEYS = [
   'threads',
   'folds',
   'fold',
+  'shift',
 ] as const satisfies readonly (keyof TrainConfig)[];
 
 const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -217,6 +221,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
     'crop',
     'folds',
     'fold',
+    'shift',
   ] as const) {
     if (!Number.isInteger(c[key]) || c[key] < 0) fail(key, 'a non-negative integer', c[key]);
   }

@@ -35,6 +35,7 @@ const NUMERIC: [flag: string, key: keyof TrainConfig][] = [
   ['crop', 'crop'],
   ['workers', 'workers'],
   ['maxBatchesPerEpoch', 'maxBatchesPerEpoch'],
+  ['shift', 'shift'],
   ['threads', 'threads'],
   ['folds', 'folds'],
   ['fold', 'fold'],
@@ -124,6 +125,7 @@ export function register(program: Command): void {
     .option('--workers <n>', `images decoded in parallel (default ${DEFAULTS.workers})`)
     .option('--skip-bad-images', 'warn about and skip unreadable images instead of stopping')
     .option('--max-batches-per-epoch <n>', 'cap batches per epoch (smoke runs)')
+    .option('--shift <px>', 'in-memory data sets: random translation of training images by up to px pixels (default 0)')
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--folds <n>', 'split the training classes into n class-disjoint folds (Reality Check; default: none)')
     .option('--fold <i>', "with --folds: train without fold i's classes (0-based) and validate on them")

@@ -18,7 +18,11 @@ export function createBatchSource(
   mode: 'train' | 'eval',
 ): DisposableSource {
   if (dataset.readRaw) {
-    const images = new InMemoryImages(dataset, samples, input, { seed: c.seed, flip: mode === 'train' });
+    const images = new InMemoryImages(dataset, samples, input, {
+      seed: c.seed,
+      flip: mode === 'train',
+      shift: mode === 'train' ? (c.shift ?? 0) : 0,
+    });
     return {
       load: (indices, epoch, batch) => images.load(indices, epoch, batch),
       async *ordered(batchSize) {

@@ -26,6 +26,8 @@ export interface PipelineOptions {
   crop: number;
   workers: number;
   skipBadImages: boolean;
+  /** In-memory training images: random translation by up to this many pixels (0 = none). */
+  shift?: number;
 }
 
 /** The paper's pipeline (resize 256, crop 224) with evaluation settings. */
