@@ -60,7 +60,10 @@ const fixed = (v: number | undefined, digits: number) =>
 
 function epochsText(c: TrainConfig): string {
   const main = c.epochsPerStep * c.numSteps;
-  const cap = c.maxBatchesPerEpoch > 0 ? ` (at most ${c.maxBatchesPerEpoch} batches each)` : '';
+  const cap =
+    c.maxBatchesPerEpoch > 0
+      ? ` (at most ${c.maxBatchesPerEpoch} batch${c.maxBatchesPerEpoch === 1 ? '' : 'es'} each)`
+      : '';
   return `${c.warmupEpochs > 0 ? `${c.warmupEpochs} warm-up + ` : ''}${main} epoch${main === 1 ? '' : 's'}${cap}`;
 }
 

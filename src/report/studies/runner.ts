@@ -90,7 +90,9 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   mkdirSync(o.out, { recursive: true });
   const planned = grid.points.map((p) => pointConfig(o.base, p, o.out));
   const n = grid.points.length;
-  log(`study ${o.study} on ${o.base.dataset} (${o.budget} budget): ${grid.title}, ${n} points in ${o.out}`);
+  log(
+    `study ${o.study} on ${o.base.dataset} (${o.budget} budget): ${grid.title}, ${n} point${n === 1 ? '' : 's'} in ${o.out}`,
+  );
   for (const [i, point] of grid.points.entries()) {
     const config = planned[i] as TrainConfig;
     const dir = config.out;

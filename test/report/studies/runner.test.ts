@@ -87,7 +87,7 @@ describe('layernorm study on a tiny data set', () => {
     assert.match(md, /^# layernorm: LayerNorm head on fashion-mnist \(quick budget\)\n/);
     assert.match(
       md,
-      /\n2 of 2 points finished\. Recall@K in %, on the test classes; base: smallcnn, dim 32, loss normsoftmax, T 0\.05, lr 0\.05, 1 epoch \(at most 1 batches each\) of batches of 100 \(20 per class\)\.\n/,
+      /\n2 of 2 points finished\. Recall@K in %, on the test classes; base: smallcnn, dim 32, loss normsoftmax, T 0\.05, lr 0\.05, 1 epoch \(at most 1 batch each\) of batches of 100 \(20 per class\)\.\n/,
     );
     assert.match(
       md,
