@@ -40,8 +40,7 @@ export function buildModelProto(model: Embedder, o: GraphOptions): ModelProto {
   const images = g.reserve(INPUT_NAME);
   const emit: EmitOptions = { foldBn: o.foldBn };
   let h = emitGlobalAvgPool(g, emitBackbone(g, images, model, emit), 'pool');
-  if ((model as { layerNorm?: boolean }).layerNorm !== false)
-    h = emitLayerNorm(g, h, model.width, LAYER_NORM_EPS, 'norm');
+  if (model.layerNorm) h = emitLayerNorm(g, h, model.width, LAYER_NORM_EPS, 'norm');
   if (model.remap) h = emitLinear(g, h, model.remap, 'remap');
   // Every other value name starts with its module's prefix, so OUTPUT_NAME is still free here.
   emitL2Normalize(g, h, NORMALIZE_EPS, 'l2norm', OUTPUT_NAME);

@@ -60,7 +60,7 @@ export function onnxMetadata(
   o: { preprocessing: Preprocessing; identity: Identity; foldBn: boolean },
 ): Record<string, string> {
   const p = o.preprocessing;
-  const layerNorm = (model as { layerNorm?: boolean }).layerNorm !== false;
+  const layerNorm = model.layerNorm;
   const meta: Record<string, string> = {
     normsoftmax_version: NORMSOFTMAX_VERSION,
     arch: model.arch,

@@ -13,9 +13,15 @@ import { Generator, noGrad, normal, scope, type Tensor, uniform } from '../../..
  * the calibration a deep random network forgets its input (every image gives the same embedding), and
  * agreement would prove little.
  */
-export function randomEmbedder(arch: Arch, dim: number | undefined, seed: number, calibration: Tensor): Embedder {
+export function randomEmbedder(
+  arch: Arch,
+  dim: number | undefined,
+  seed: number,
+  calibration: Tensor,
+  o: { layerNorm?: boolean } = {},
+): Embedder {
   const generator = new Generator(seed);
-  const model = createEmbedder({ arch, dim, generator });
+  const model = createEmbedder({ arch, dim, generator, layerNorm: o.layerNorm });
   const bns = model.namedModules().flatMap(([, m]) => (m instanceof BatchNorm2d ? [m] : []));
   const set = (target: Tensor | null, value: Tensor) => {
     target?.copy_(value);

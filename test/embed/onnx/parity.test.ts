@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { exportOnnx } from '../../../src/embed/onnx/index.js';
 import type { Arch } from '../../../src/nn/embedder.js';
 import { Generator, noGrad, randn, scope } from '../../../src/tensor/index.js';
-import { batchNormCount, cosine, norm, opTypes, randomEmbedder, row, runOnnx, session } from './helpers.js';
+import { batchNormCount, cosine, metadataOf, norm, opTypes, randomEmbedder, row, runOnnx, session } from './helpers.js';
 
 // Small inputs keep the suite fast; global average pooling makes the graph take any height and width.
 // BN-Inception at 65 exercises its ceil-mode pools on odd sizes; ResNet-101 runs at 32 (its last map is 1x1).
@@ -79,4 +79,33 @@ describe('ONNX export agrees with the libtorch forward', () => {
       }
     });
   });
+});
+
+test('an embedder trained without the LayerNorm head exports without it (and says so in the metadata)', async () => {
+  const calibration = randn([4, 1, 28, 28], { generator: new Generator(30) });
+  const model = randomEmbedder('smallcnn', 24, 31, calibration, { layerNorm: false });
+  calibration.dispose();
+  try {
+    const x = randn([2, 1, 28, 28], { generator: new Generator(32) });
+    const want = scope(() => noGrad(() => model.forward(x).toTypedArray())) as Float32Array;
+    for (const opset of [13, 17]) {
+      const bytes = exportOnnx(model, { opset });
+      const ops = opTypes(bytes);
+      assert.ok(!ops.includes('LayerNormalization') && !ops.includes('ReduceMean'), `opset ${opset}: ${ops}`);
+      assert.equal(metadataOf(bytes).layer_norm, 'false');
+      const s = await session(bytes);
+      try {
+        const got = await runOnnx(s, x.toTypedArray() as Float32Array, [2, 1, 28, 28]);
+        for (const i of [0, 1]) {
+          const cos = cosine(row(got.data, 24, i), row(want, 24, i));
+          assert.ok(cos >= MIN_COSINE, `opset ${opset} row ${i}: cosine ${cos}`);
+        }
+      } finally {
+        await s.release();
+      }
+    }
+    x.dispose();
+  } finally {
+    model.dispose();
+  }
 });
