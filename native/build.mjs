@@ -78,14 +78,21 @@ async function main() {
     ...torch.libs.map((l) => `-l${l}`),
     '-Wl,--as-needed',
   ];
+  // Only dist*.cpp see c10d's Gloo flags, so finding (or losing) the Gloo headers rebuilds those alone.
+  const glooDir = torch.gloo.includeDir;
+  const distFlags = glooDir
+    ? ['-DUSE_C10D_GLOO', '-DNS_WITH_C10D_GLOO', ...(torch.includeDirs.includes(glooDir) ? [] : [`-I${glooDir}`])]
+    : [];
   const configHash = createHash('sha256')
     .update(JSON.stringify({ cxx, cflags, ldflags }))
     .digest('hex')
     .slice(0, 16);
+  const distHash = createHash('sha256').update(JSON.stringify(distFlags)).digest('hex').slice(0, 16);
   mkdirSync(objDir, { recursive: true });
   const stampFile = join(buildDir, 'config.json');
   const previous = existsSync(stampFile) ? JSON.parse(readFileSync(stampFile, 'utf8')) : null;
   const rebuildAll = force || previous?.configHash !== configHash;
+  const rebuildDist = rebuildAll || previous?.distHash !== distHash;
 
   const headers = readdirSync(srcDir).filter((f) => f.endsWith('.h'));
   const newestHeader = Math.max(0, ...headers.map((h) => statSync(join(srcDir, h)).mtimeMs));
@@ -98,27 +105,34 @@ async function main() {
     const src = join(srcDir, file);
     const obj = join(objDir, file.replace(/\.cpp$/, '.o'));
     objects.push(obj);
+    const isDist = file.startsWith('dist');
     const stale =
       rebuildAll ||
+      (isDist && rebuildDist) ||
       !existsSync(obj) ||
       statSync(obj).mtimeMs < Math.max(statSync(src).mtimeMs, newestHeader);
     if (stale) {
       jobs.push(async () => {
         console.log(`[normsoftmax native] compiling ${file}`);
-        await run(cxx, [...cflags, '-c', src, '-o', obj]);
+        await run(cxx, [...cflags, ...(isDist ? distFlags : []), '-c', src, '-o', obj]);
       });
     }
   }
-  if (jobs.length === 0 && existsSync(target) && !rebuildAll) {
+  if (jobs.length === 0 && existsSync(target) && !rebuildAll && !rebuildDist) {
     console.log('[normsoftmax native] up to date');
     return;
   }
   console.log(`[normsoftmax native] libtorch: ${torch.source}, C++11 ABI ${torch.cxx11Abi}`);
+  console.log(
+    torch.gloo.includeDir
+      ? `[normsoftmax native] distributed: c10d Gloo (headers in ${torch.gloo.includeDir})`
+      : `[normsoftmax native] distributed: unavailable, ${torch.gloo.reason}`,
+  );
   await runPool(jobs, Math.max(1, availableParallelism()));
   const tmp = `${target}.tmp`;
   await run(cxx, [...objects, '-o', tmp, ...ldflags]);
   renameSync(tmp, target);
-  writeFileSync(stampFile, `${JSON.stringify({ configHash, libtorch: torch }, null, 2)}\n`);
+  writeFileSync(stampFile, `${JSON.stringify({ configHash, distHash, libtorch: torch }, null, 2)}\n`);
   console.log(`[normsoftmax native] built ${target}`);
 }
 

@@ -88,12 +88,26 @@ function fromSystem() {
   return null;
 }
 
+// c10d's Gloo backend (distributed training) needs libtorch's c10d headers and the Gloo headers of
+// the same gloo that libtorch_cpu links (Debian: libgloo-dev; pip wheels ship neither). Returns the
+// include dir that holds gloo/, or null with the reason (the addon then builds without it).
+export function findGloo(includeDirs) {
+  const c10d = includeDirs.find((d) => existsSync(join(d, 'torch/csrc/distributed/c10d/ProcessGroupGloo.hpp')));
+  if (!c10d) return { includeDir: null, reason: "libtorch's c10d headers (ProcessGroupGloo.hpp) are missing" };
+  const extra = process.env.GLOO_INCLUDE ? [process.env.GLOO_INCLUDE] : [];
+  const gloo = [...extra, ...includeDirs, '/usr/include', '/usr/local/include'].find((d) =>
+    existsSync(join(d, 'gloo/algorithm.h')),
+  );
+  if (!gloo) return { includeDir: null, reason: 'the Gloo headers are missing (Debian/Ubuntu: apt-get install libgloo-dev)' };
+  return { includeDir: gloo, reason: null };
+}
+
 export function findLibtorch() {
   const found = fromEnv() ?? fromPython() ?? fromSystem();
   if (!found) throw new Error(HOW_TO_GET);
   const libs = ['c10', 'torch_cpu', 'torch'];
   if (found.cuda) libs.push('c10_cuda', 'torch_cuda');
-  return { ...found, libs };
+  return { ...found, libs, gloo: findGloo(found.includeDirs) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

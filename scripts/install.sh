@@ -21,6 +21,11 @@ if ! node native/find-libtorch.mjs >/dev/null 2>&1; then
   echo "[install] libtorch not found: installing libtorch-dev with apt"
   apt_install libtorch-dev || { node native/find-libtorch.mjs || true; exit 1; }
 fi
+# distributed training: c10d's Gloo backend needs the Gloo headers (the gloo that libtorch_cpu links);
+# without them the addon builds and `train --nproc-per-node` says distributed is unavailable
+if [ -e /usr/include/torch/csrc/distributed/c10d/ProcessGroupGloo.hpp ] && [ ! -e /usr/include/gloo/algorithm.h ]; then
+  apt_install libgloo-dev || echo "[install] libgloo-dev not installed: distributed training will be unavailable" >&2
+fi
 if [ -n "${CI:-}" ] || [ "${1:-}" = "--with-reference" ]; then
   if ! /usr/bin/python3 -c "import torch, torchvision, faiss, sklearn, PIL" >/dev/null 2>&1; then
     echo "[install] installing the PyTorch/faiss/sklearn reference (Debian packages)"

@@ -336,6 +336,8 @@ c10::optional<at::Generator> generatorArg(const Napi::CallbackInfo& info, size_t
 void registerAutocast(Registry& r);  // autocast.cpp (declared here so common.h, and every object, stays as is)
 void registerJpeg(Registry& r);  // jpeg.cpp (declared here so common.h, and every object, stays as is)
 
+void registerDist(Registry& r);  // dist.cpp (declared here so common.h, and every object, stays as is)
+
 }  // namespace ns
 
 static Napi::Object init(Napi::Env env, Napi::Object exports) {
@@ -354,6 +356,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerJpeg(r);
   ns::registerKnn(r);
   ns::registerAllocator(r);
+  ns::registerDist(r);
   ns::registerAutocast(r);
   for (auto& [name, fn] : r) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;

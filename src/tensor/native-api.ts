@@ -50,6 +50,20 @@ export interface NativeAllocatorPolicy {
   settings: NativeMallocSetting[];
 }
 
+/** The rendezvous settings of distInit (see src/tensor/process-group.ts). */
+export interface NativeDistOptions {
+  masterAddr: string;
+  port: number;
+  rank: number;
+  worldSize: number;
+  hostStore: boolean;
+  storePrefix: string;
+  ifname: string;
+  hostname: string;
+  timeoutMs: number;
+  threads: number;
+}
+
 export interface NativeAddon {
   abs(t: T): T;
   adaptiveAvgPool2d(x: T, outputSize: Ints): T;
@@ -121,6 +135,18 @@ export interface NativeAddon {
   device(t: T): string;
   diagonal(t: T, offset: number, dim1: number, dim2: number): T;
   /** Frees the tensor; a stale handle (already freed) is ignored. */
+  /** outputs[r] receives rank r's input (native/src/dist.cpp; resolves from a background thread). */
+  distAllgather(group: number, input: T, outputs: readonly T[]): Promise<void>;
+  distAllreduce(group: number, tensors: readonly T[], op: 'sum' | 'max' | 'min' | 'product'): Promise<void>;
+  /** '' when the addon was built with c10d's Gloo backend, else why not. */
+  distAvailable(): string;
+  distBarrier(group: number): Promise<void>;
+  distBroadcast(group: number, tensors: readonly T[], root: number): Promise<void>;
+  distDestroy(group: number): void;
+  /** Rendezvous (TCPStore + ProcessGroupGloo); resolves with the group's id. */
+  distInit(opts: NativeDistOptions): Promise<number>;
+  distStoreGet(group: number, key: string): Promise<string>;
+  distStoreSet(group: number, key: string, value: string): Promise<void>;
   dispose(t: T): void;
   div(a: T, b: TensorOrNumber): T;
   divInplace(t: T, other: TensorOrNumber): void;

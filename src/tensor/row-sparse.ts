@@ -134,6 +134,15 @@ export function takeRowGrad(param: Tensor): RowGrad | null {
   });
 }
 
+/**
+ * param's accumulated row gradient itself (not a copy; leaves that hold a gradient are folded in
+ * first), or null when there is none: data-parallel training averages it in place across ranks.
+ */
+export function accumulatedRowGrad(param: Tensor): Tensor | null {
+  foldGradients(param);
+  return accumulated.get(param)?.values ?? null;
+}
+
 /** Forgets param's gathered leaves and accumulated row gradient. */
 export function clearRowGrads(param: Tensor): void {
   for (const g of pending.get(param) ?? []) release(g);

@@ -24,6 +24,7 @@ import { Rng } from '../util/rng.js';
 import { type Checkpoint, disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { type EvalRecord, readMetrics } from './metrics.js';
+import type { DataParallel } from './parallel.js';
 import { runTraining, type TrainableLoss, type TrainingState } from './trainer.js';
 
 export interface SessionOptions {
@@ -33,6 +34,8 @@ export interface SessionOptions {
   /** Test split override (e.g. a subsample for the demo). */
   testSamples?: Sample[];
   dataset?: Dataset;
+  /** This process is one rank of a data-parallel job (src/dist); rank 0 writes, the others only train. */
+  parallel?: DataParallel;
 }
 
 export interface SessionResult {
@@ -95,6 +98,13 @@ function checkResumable(saved: TrainConfig, now: TrainConfig, path: string): voi
 }
 
 export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promise<SessionResult> {
+  const parallel = o.parallel;
+  if (parallel && c.batchSize % parallel.worldSize !== 0) {
+    throw new UsageError(
+      `--batch-size ${c.batchSize} (the global batch) must be a multiple of the world size ${parallel.worldSize}`,
+    );
+  }
+  if (parallel && !parallel.isMain) o = { ...o, silent: true };
   if (c.threads > 0) setNumThreads(c.threads);
   manualSeed(c.seed);
   const dataset = o.dataset ?? loadDataset(c.dataset, c.root);
@@ -153,8 +163,10 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   }
 
   mkdirSync(c.out, { recursive: true });
-  writeFileAtomic(join(c.out, 'config.json'), `${JSON.stringify(c, null, 2)}\n`);
-  if (checkpoint) trimMetrics(join(c.out, 'metrics.jsonl'), checkpoint.meta.epochsDone);
+  if (!parallel || parallel.isMain) {
+    writeFileAtomic(join(c.out, 'config.json'), `${JSON.stringify(c, null, 2)}\n`);
+    if (checkpoint) trimMetrics(join(c.out, 'metrics.jsonl'), checkpoint.meta.epochsDone);
+  }
 
   const source = createBatchSource(dataset, train, model.input, c, 'train');
   // On a validation fold, also MAP@R and R-Precision: the Reality Check picks hyper-parameters by them.
@@ -173,7 +185,20 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   let state: TrainingState;
   try {
     state = await runTraining(
-      { config: c, model, loss, sampler, source, numClasses, evaluate, outDir: c.out, silent: o.silent, log: o.log },
+      {
+        config: c,
+        model,
+        loss,
+        sampler,
+        source,
+        numClasses,
+        evaluate,
+        outDir: c.out,
+        silent: o.silent,
+        log: o.log,
+        parallel,
+        trainLabels: parallel ? train.map((s) => s.label) : undefined,
+      },
       checkpoint ? { checkpoint } : undefined,
     );
   } catch (e) {

@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import type { BatchSampler } from '../data/samplers/types.js';
 import type { BatchSource, TrainingBatch } from '../data/sources/types.js';
 import { formatMetricsLine } from '../eval/format-metrics.js';
+import { sampleClassSubset } from '../loss/class-subset.js';
+import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
 import type { MetricLoss } from '../loss/types.js';
 import type { Embedder } from '../nn/embedder.js';
 import { type Device, Generator, scope, type Tensor, tensor } from '../tensor/index.js';
+import { accumulatedRowGrad } from '../tensor/row-sparse.js';
 import { FailureError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
 import type { Rng } from '../util/rng.js';
@@ -20,6 +23,7 @@ import { appendMetrics, type EpochRecord, type EvalRecord, type MetricsRecord } 
 import { AdamW } from './optim/adamw.js';
 import type { Optimizer, ParamGroup } from './optim/optimizer.js';
 import { SGD } from './optim/sgd.js';
+import type { DataParallel } from './parallel.js';
 import { type EpochPlan, planEpoch } from './schedule.js';
 
 export interface TrainableLoss extends MetricLoss {
@@ -41,6 +45,10 @@ export interface TrainingSetup {
   outDir: string;
   silent?: boolean;
   log?: (line: string) => void;
+  /** Data-parallel training (src/dist): this process is one rank; absent for a single process. */
+  parallel?: DataParallel;
+  /** The training labels (by sample index): with `parallel`, the global batch's classes pick S. */
+  trainLabels?: readonly number[];
 }
 
 export interface TrainingState {
@@ -104,6 +112,8 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
   let optimizerPhase: EpochPlan['phase'] | null = null;
   let ahead: Promise<TrainingBatch> | null = null;
   let nonFiniteRun = 0;
+  const parallel = s.parallel;
+  const isMain = parallel === undefined || parallel.isMain;
 
   try {
     if (resume) {
@@ -126,6 +136,7 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
       }
       log(`resuming after epoch ${m.epochsDone} of ${total}`);
     }
+    if (parallel) await parallel.start([...s.model.parameters(), ...s.loss.parameters()], modelBuffers(s.model));
 
     for (let epoch = state.epochsDone; epoch < total; epoch++) {
       const plan = planEpoch(epoch, c);
@@ -146,7 +157,7 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
       const progress = createProgress({
         label: `epoch ${epoch + 1}/${total} ${plan.phase}`,
         total: batches,
-        silent: s.silent,
+        silent: s.silent || !isMain,
       });
       const started = Date.now();
       let lossSum = 0;
@@ -154,7 +165,9 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
       let images = 0;
       let emptyBatches = 0;
       let skippedBatches = 0;
-      const draw = (b: number) => s.source.load(s.sampler.nextBatch(), epoch, b);
+      const draw = parallel
+        ? (b: number) => drawShard(s, parallel, epoch, b)
+        : (b: number) => s.source.load(s.sampler.nextBatch(), epoch, b);
       try {
         ahead = draw(0);
         for (let b = 0; b < batches; b++) {
@@ -164,8 +177,8 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
           if (b + 1 < batches) ahead = draw(b + 1);
           let outcome: BatchOutcome | null;
           try {
-            images += batch.images.size(0);
-            outcome = trainStep(s, opt, batch);
+            images += batch.images.size(0) * (parallel?.worldSize ?? 1);
+            outcome = parallel ? await trainStepParallel(s, parallel, opt, batch) : trainStep(s, opt, batch);
           } finally {
             batch.images.dispose();
             batch.labels.dispose();
@@ -185,7 +198,7 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
             if (outcome.empty) emptyBatches++;
             lossSum += outcome.loss;
             stepped++;
-            if (state.step % LOSS_RECORD_EVERY === 0 || b === batches - 1) {
+            if (isMain && (state.step % LOSS_RECORD_EVERY === 0 || b === batches - 1)) {
               appendMetrics(metricsPath, {
                 type: 'step',
                 epoch: epoch + 1,
@@ -219,14 +232,15 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
         emptyBatches,
         skippedBatches,
       };
-      if (emptyBatches > 0) {
+      if (emptyBatches > 0 && isMain) {
         log(`epoch ${epoch + 1}: ${emptyBatches} of ${batches} batches had no valid triplet (zero loss)`);
       }
-      if (skippedBatches > 0) {
+      if (skippedBatches > 0 && isMain) {
         log(`epoch ${epoch + 1}: ${skippedBatches} of ${batches} batches skipped (loss not finite, no update)`);
       }
       const isLast = epoch + 1 === total;
-      if (isLast || (plan.phase === 'main' && (plan.epochInPhase + 1) % c.evalEvery === 0)) {
+      // With data parallelism rank 0 evaluates (and writes) while the other ranks wait at the barrier.
+      if (isMain && (isLast || (plan.phase === 'main' && (plan.epochInPhase + 1) % c.evalEvery === 0))) {
         s.model.eval();
         record.eval = await s.evaluate(s.model);
         state.lastEval = record.eval;
@@ -235,8 +249,11 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
       state.epochsDone = epoch + 1;
       // The record first: a kill between the two leaves a record past the checkpoint, which resume
       // trims; the other order would lose the record of an epoch the checkpoint includes.
-      appendMetrics(metricsPath, record);
-      writeCheckpoint(s, state, opt, join(s.outDir, 'last.safetensors'));
+      if (isMain) {
+        appendMetrics(metricsPath, record);
+        writeCheckpoint(s, state, opt, join(s.outDir, 'last.safetensors'));
+      }
+      if (parallel) await parallel.barrier();
     }
     return state;
   } finally {
@@ -264,6 +281,73 @@ function trainStep(s: TrainingSetup, opt: Optimizer, batch: TrainingBatch): Batc
     opt.zeroGrad();
     return Number.isFinite(value) ? { loss: value, empty } : null;
   });
+}
+
+type ShardBatch = TrainingBatch & { globalLabels?: number[] };
+
+/** This rank's slice of the next global batch, with the global batch's labels (they pick S). */
+function drawShard(s: TrainingSetup, p: DataParallel, epoch: number, b: number): Promise<ShardBatch> {
+  const global = s.sampler.nextBatch();
+  const labels = s.trainLabels;
+  const globalLabels = labels ? global.map((i) => labels[i] as number) : undefined;
+  return s.source.load(p.shard(global), epoch, b).then((batch) => Object.assign(batch, { globalLabels }));
+}
+
+function modelBuffers(model: Embedder): Tensor[] {
+  return model.namedBuffers().map(([, t]) => t);
+}
+
+/**
+ * trainStep on one rank: forward and backward on this rank's slice, gradients averaged over the
+ * ranks, then the same step on every rank. NormSoftmax's class subset comes from the global batch's
+ * labels, so every rank (and a single process on the global batch) softmaxes over the same S.
+ */
+async function trainStepParallel(
+  s: TrainingSetup,
+  p: DataParallel,
+  opt: Optimizer,
+  batch: ShardBatch,
+): Promise<BatchOutcome | null> {
+  const c = s.config;
+  await p.beforeForward(modelBuffers(s.model));
+  const local = scope(() => {
+    const onDevice = c.device === 'cpu';
+    const x = onDevice ? batch.images : batch.images.to(c.device as Device);
+    const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
+    const embeddings = s.model.forward(x);
+    const l = s.loss;
+    const loss =
+      batch.globalLabels && l instanceof NormSoftmaxLoss && l.subsetSize < l.numClasses
+        ? l.forwardOnClasses(
+            embeddings,
+            y,
+            sampleClassSubset(batch.globalLabels, l.numClasses, l.subsetSize, l.rng).classes,
+          )
+        : l.forward(embeddings, y);
+    const empty = l.lastForwardEmpty === true;
+    loss.backward();
+    return { value: loss.item(), empty };
+  });
+  const params = [...s.model.parameters(), ...s.loss.parameters()];
+  const grads = params.flatMap((t) => {
+    const g = t.grad;
+    return g === null ? [] : [g];
+  });
+  const rowGrads = s.loss.parameters().flatMap((t) => {
+    const g = accumulatedRowGrad(t);
+    return g === null ? [] : [g];
+  });
+  let value: number;
+  try {
+    value = await p.averageGradients([...grads, ...rowGrads], local.value);
+  } finally {
+    for (const g of grads) g.dispose();
+  }
+  scope(() => {
+    if (Number.isFinite(value)) opt.step();
+    opt.zeroGrad();
+  });
+  return Number.isFinite(value) ? { loss: value, empty: local.empty } : null;
 }
 
 /** Waits for a batch nobody will train on and frees it; its error, if any, is not the one to report. */

@@ -1,0 +1,49 @@
+// DataParallel (src/train/parallel.ts) over a c10d process group, with PyTorch DDP's semantics:
+// rank 0's parameters and buffers at start, its buffers before each forward (broadcast_buffers),
+// gradients averaged in ~25 MB flat buckets, and one global batch sliced across the ranks.
+import { noGrad, type Tensor } from '../tensor/index.js';
+import type { ProcessGroup } from '../tensor/process-group.js';
+import type { DataParallel } from '../train/parallel.js';
+import { FailureError } from '../util/errors.js';
+import { averageInBuckets, DEFAULT_BUCKET_BYTES } from './grad-buckets.js';
+import { describeCollectiveFailure } from './open-group.js';
+import { shardBatch } from './shard.js';
+
+export function createDataParallel(pg: ProcessGroup, o: { bucketBytes?: number } = {}): DataParallel {
+  const { rank, worldSize } = pg;
+  const bucketBytes = o.bucketBytes ?? DEFAULT_BUCKET_BYTES;
+  // A failed collective is one line naming the rank that went away (FailureError: exit 1).
+  const guard = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (e) {
+      if (e instanceof FailureError) throw e;
+      throw new FailureError(describeCollectiveFailure(rank, worldSize, what, (e as Error).message));
+    }
+  };
+  const broadcastInPlace = (what: string, tensors: readonly Tensor[]) =>
+    guard(what, async () => {
+      if (tensors.length === 0) return;
+      // Parameters are autograd leaves: the broadcast writes them through detached aliases.
+      const aliases = noGrad(() => tensors.map((t) => t.detach()));
+      try {
+        await pg.broadcast(aliases, 0);
+      } finally {
+        for (const a of aliases) a.dispose();
+      }
+    });
+  return {
+    rank,
+    worldSize,
+    isMain: rank === 0,
+    shard: (indices) => shardBatch(indices, rank, worldSize),
+    start: (parameters, buffers) => broadcastInPlace('the start broadcast', [...parameters, ...buffers]),
+    beforeForward: (buffers) => broadcastInPlace('the buffer broadcast', buffers),
+    averageGradients: (grads, loss) =>
+      guard('the gradient allreduce', async () => {
+        const [mean] = await averageInBuckets(pg, grads, [loss], bucketBytes);
+        return mean as number;
+      }),
+    barrier: () => guard('a barrier', () => pg.barrier()),
+  };
+}
