@@ -86,8 +86,8 @@ function checkResumable(saved: TrainConfig, now: TrainConfig, path: string): voi
     'sampler',
     'seed',
   ];
-  // Checkpoints from before --folds have neither key: no folds.
-  const withFolds = { ...saved, folds: saved.folds ?? 0, fold: saved.fold ?? 0 };
+  // Checkpoints from before --folds have neither key: no folds; from before layerNorm: the head.
+  const withFolds = { ...saved, folds: saved.folds ?? 0, fold: saved.fold ?? 0, layerNorm: saved.layerNorm ?? true };
   for (const k of [...keys, 'folds', 'fold'] as const) {
     if (JSON.stringify(withFolds[k]) !== JSON.stringify(now[k])) {
       throw new InputError(
