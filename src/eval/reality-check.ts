@@ -3,12 +3,14 @@
 // trained on class-disjoint folds ("separated": their mean and 95% confidence interval) and for their
 // embeddings concatenated ("concatenated": each model's embeddings L2-normalised, then joined per image).
 // All three in percent.
-import { cat, F, scope, type Tensor } from '../tensor/index.js';
+import { cat, F, isFloating, scope, type Tensor } from '../tensor/index.js';
 import { InputError } from '../util/errors.js';
 import { type MeanInterval, meanInterval } from './confidence-interval.js';
 import { runEvaluation } from './evaluate.js';
-import type { LabelsLike } from './labels.js';
+import { LabelCodes, type LabelsLike } from './labels.js';
+import { maxRelevant } from './map-at-r.js';
 import { precisionAt1 } from './precision-at-1.js';
+import { MAX_ROWS_ITEMS, retrievalAtRSelf } from './retrieval-at-r.js';
 
 export const REALITY_CHECK_METRICS = ['precisionAt1', 'rPrecision', 'mapAtR'] as const;
 export type RealityCheckMetric = (typeof REALITY_CHECK_METRICS)[number];
@@ -29,7 +31,15 @@ export interface RealityCheckResult {
 
 export interface RealityCheckOptions {
   tileSize?: number;
+  /**
+   * How neighbours are found: 'knn' keeps n x max R of them (src/eval/knn.ts), 'rows' goes through the
+   * score rows a block at a time (src/eval/retrieval-at-r.ts, memory O(n) per row). Default: 'knn' unless
+   * it would hold more than 2^24 neighbours (256 MB). Both give the same numbers.
+   */
+  search?: 'knn' | 'rows';
 }
+
+const KNN_NEIGHBOURS = 2 ** 24;
 
 /** The three metrics of one set of embeddings, query set = gallery. */
 export function realityCheckMetrics(
@@ -37,15 +47,41 @@ export function realityCheckMetrics(
   labels: LabelsLike,
   o: RealityCheckOptions = {},
 ): RealityCheckMetrics & { queries: number } {
+  const n = embeddings.rank === 2 ? embeddings.size(0) : 0;
+  const codes = denseLabels(labels);
+  const search =
+    o.search ?? (codes && n * maxRelevant(codes, codes, true) > KNN_NEIGHBOURS && n <= MAX_ROWS_ITEMS ? 'rows' : 'knn');
+  if (search === 'rows' && codes) {
+    checkRowsInput(embeddings, codes);
+    const m = retrievalAtRSelf(embeddings, codes);
+    return finish(m.precisionAt1, m.rPrecision, m.mapAtR, m.queries);
+  }
+  // The k-NN evaluation checks the input itself (shape, labels, finite values).
   const run = runEvaluation({ embeddings, labels }, { k: [1], mapR: true, tileSize: o.tileSize });
   const p1 = precisionAt1(run.neighbors.float, run.queryLabels, run.galleryLabels, true);
-  if (p1.queries === 0) throw new InputError('MAP@R: every class of the evaluation set has a single image');
-  return {
-    precisionAt1: 100 * p1.precision,
-    rPrecision: 100 * (run.result.float.rPrecision as number),
-    mapAtR: 100 * (run.result.float.mapAtR as number),
-    queries: p1.queries,
-  };
+  return finish(p1.precision, run.result.float.rPrecision as number, run.result.float.mapAtR as number, p1.queries);
+}
+
+function finish(p1: number, rp: number, map: number, queries: number): RealityCheckMetrics & { queries: number } {
+  if (queries === 0) throw new InputError('MAP@R: every class of the evaluation set has a single image');
+  return { precisionAt1: 100 * p1, rPrecision: 100 * rp, mapAtR: 100 * map, queries };
+}
+
+/** Dense codes of the labels, or undefined when they are not valid (the k-NN route then says why). */
+function denseLabels(labels: LabelsLike): Int32Array | undefined {
+  try {
+    return new LabelCodes().encode(labels, 'labels');
+  } catch {
+    return undefined;
+  }
+}
+
+function checkRowsInput(x: Tensor, codes: Int32Array): void {
+  if (x.rank !== 2 || !isFloating(x.dtype)) {
+    throw new InputError(`embeddings: expected a 2-d float array [n, d], got ${x.dtype} [${x.shape.join(', ')}]`);
+  }
+  if (x.size(0) !== codes.length) throw new InputError(`${x.size(0)} embeddings but ${codes.length} labels`);
+  if (!scope(() => x.isfinite().all().item())) throw new InputError('embeddings contain NaN or infinite values');
 }
 
 /** Each model's L2-normalised embeddings side by side: [n, d1 + d2 + ...]. */
