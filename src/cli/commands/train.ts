@@ -2,12 +2,15 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DATASET_NAMES } from '../../data/formats/index.js';
+import { DEFAULT_DIST_TIMEOUT_SECONDS, joinJobFromEnv, tagWithRank } from '../../dist/job.js';
+import { launch, selfCommand } from '../../dist/launcher.js';
 import { formatMetricsTable } from '../../eval/format-metrics.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { ARCHS } from '../../nn/embedder.js';
 import { trainingReportHtml } from '../../report/training-report.js';
 import { DEFAULTS, LOSSES, PRESETS, readConfigFile, resolveConfig, type TrainConfig } from '../../train/config.js';
 import { readMetrics } from '../../train/metrics.js';
+import type { DataParallel } from '../../train/parallel.js';
 import { runSession } from '../../train/session.js';
 import { openDataset } from '../dataset-options.js';
 import { parseKList, parseNumber } from '../parse-flags.js';
@@ -129,25 +132,65 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option('--folds <n>', 'split the training classes into n class-disjoint folds (Reality Check; default: none)')
     .option('--fold <i>', "with --folds: train without fold i's classes (0-based) and validate on them")
-    .option('--split-file <file>', 'folder format: class split file');
+    .option('--split-file <file>', 'folder format: class split file')
+    .option('--nproc-per-node <n>', 'data-parallel: start n training processes on this machine (torchrun-style)')
+    .option('--nnodes <n>', 'with --nproc-per-node: machines in the job (default 1)')
+    .option('--node-rank <r>', 'with --nnodes: this machine, 0-based (default 0)')
+    .option('--master-addr <host>', 'with --nproc-per-node: the host of rank 0 (default 127.0.0.1)')
+    .option('--master-port <port>', 'with --nproc-per-node: the port of the rendezvous store (default 29500)')
+    .option(
+      '--dist-timeout <s>',
+      `data-parallel: seconds a rank waits for the others before stopping (default ${DEFAULT_DIST_TIMEOUT_SECONDS})`,
+    );
   cmd.action(async (raw: Raw) => {
     const config = trainConfigFromFlags(raw);
-    const dataset = openDataset({
-      dataset: config.dataset,
-      root: config.root,
-      splitFile: typeof raw.splitFile === 'string' ? raw.splitFile : undefined,
+    if (raw.nprocPerNode !== undefined) {
+      // The launcher: this process only starts and supervises the ranks, which run this command.
+      process.exitCode = await launch({
+        nprocPerNode: flagNumber(raw, 'nprocPerNode', 1),
+        nnodes: flagNumber(raw, 'nnodes', 1),
+        nodeRank: flagNumber(raw, 'nodeRank', 0),
+        masterAddr: typeof raw.masterAddr === 'string' ? raw.masterAddr : '127.0.0.1',
+        masterPort: flagNumber(raw, 'masterPort', 29500),
+        threads: config.threads,
+        argv: selfCommand(),
+      });
+      return;
+    }
+    // A rank of a data-parallel job when torchrun's variables say so (torchrun or our launcher).
+    const job = await joinJobFromEnv(flagNumber(raw, 'distTimeout', DEFAULT_DIST_TIMEOUT_SECONDS));
+    await trainCommand(config, raw, job?.parallel).catch((e: unknown) => {
+      throw job ? tagWithRank(e, job.env.rank) : e;
     });
-    const result = await runSession(config, {
-      dataset,
-      resume: typeof raw.resume === 'string' ? raw.resume : undefined,
-    });
-    const records = readMetrics(join(config.out, 'metrics.jsonl'));
-    writeFileAtomic(
-      join(config.out, 'report.html'),
-      await trainingReportHtml(`normsoftmax: ${config.arch} on ${config.dataset}`, records),
-    );
-    if (result.lastEval) console.log(formatMetricsTable(result.lastEval));
-    console.log(`checkpoint: ${join(config.out, 'last.safetensors')}  report: ${join(config.out, 'report.html')}`);
-    result.model.dispose();
+    job?.pg.destroy();
   });
+}
+
+function flagNumber(raw: Raw, key: string, fallback: number): number {
+  return raw[key] === undefined ? fallback : parseNumber(kebab(key), String(raw[key]));
+}
+
+async function trainCommand(config: TrainConfig, raw: Raw, parallel?: DataParallel): Promise<void> {
+  const dataset = openDataset({
+    dataset: config.dataset,
+    root: config.root,
+    splitFile: typeof raw.splitFile === 'string' ? raw.splitFile : undefined,
+  });
+  const result = await runSession(config, {
+    dataset,
+    resume: typeof raw.resume === 'string' ? raw.resume : undefined,
+    parallel,
+  });
+  if (parallel && !parallel.isMain) {
+    result.model.dispose();
+    return;
+  }
+  const records = readMetrics(join(config.out, 'metrics.jsonl'));
+  writeFileAtomic(
+    join(config.out, 'report.html'),
+    await trainingReportHtml(`normsoftmax: ${config.arch} on ${config.dataset}`, records),
+  );
+  if (result.lastEval) console.log(formatMetricsTable(result.lastEval));
+  console.log(`checkpoint: ${join(config.out, 'last.safetensors')}  report: ${join(config.out, 'report.html')}`);
+  result.model.dispose();
 }
