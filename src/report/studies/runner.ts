@@ -93,18 +93,22 @@ export async function runStudy(o: StudyOptions): Promise<StudyResults> {
   log(
     `study ${o.study} on ${o.base.dataset} (${o.budget} budget): ${grid.title}, ${n} point${n === 1 ? '' : 's'} in ${o.out}`,
   );
+  // Every folder is checked before anything trains, so a wrong --out fails at once.
+  const finished = planned.map((config) => {
+    const done = readPointResult(join(config.out, POINT_RESULT));
+    checkSameConfig(config.out, config, done ? done.config : savedConfig(config.out));
+    return done;
+  });
   for (const [i, point] of grid.points.entries()) {
     const config = planned[i] as TrainConfig;
     const dir = config.out;
     const tag = `[${i + 1}/${n}] ${point.name}`;
-    const done = readPointResult(join(dir, POINT_RESULT));
+    const done = finished[i];
     if (done) {
-      checkSameConfig(dir, config, done.config);
       results.rows.push(done.row);
       log(`${tag}: finished before: ${rowLine(done.row)}`);
       continue;
     }
-    checkSameConfig(dir, config, savedConfig(dir));
     const checkpoint = join(dir, 'last.safetensors');
     const resume = existsSync(checkpoint) ? checkpoint : undefined;
     // Steps of an epoch cut short before its checkpoint: the run starts over, so its metrics do too.

@@ -126,13 +126,15 @@ describe('layernorm study on a tiny data set', () => {
     assert.equal(epochs.length, 2);
   });
 
-  test('a folder run with another configuration is refused, naming --out and the difference', async () => {
+  test('a folder run with another configuration is refused before anything trains, naming --out and the difference', async () => {
+    rmSync(join(out, 'layernorm-on'), { recursive: true, force: true });
     await assert.rejects(
       run(base({ numSteps: 2, lr: 0.01 })),
       (e: unknown) =>
         e instanceof UsageError &&
         e.message ===
-          `--out: ${join(out, 'layernorm-on')} was run with another configuration (lr = 0.05 there, 0.01 now); use another --out or delete that folder`,
+          `--out: ${join(out, 'layernorm-off')} was run with another configuration (lr = 0.05 there, 0.01 now); use another --out or delete that folder`,
     );
+    assert.ok(!existsSync(join(out, 'layernorm-on')), 'the first point was trained before the check');
   });
 });
