@@ -2,6 +2,7 @@
 // for In-Shop-like data, its query and gallery splits.
 import type { Dataset, Sample } from '../data/types.js';
 import type { Tensor } from '../tensor/index.js';
+import type { Precision } from '../tensor/precision.js';
 import { InputError } from '../util/errors.js';
 import { embedSamples, pipelineOf } from './embed-samples.js';
 import { loadModel } from './load-model.js';
@@ -18,6 +19,8 @@ export interface EmbedForEvalOptions {
   dim?: number;
   dataset: Dataset;
   silent?: boolean;
+  /** bf16: the forwards under autocast (float32 embeddings all the same). Default fp32. */
+  precision?: Precision;
 }
 
 export async function embedForEval(o: EmbedForEvalOptions): Promise<{ query: EmbeddedSet; gallery?: EmbeddedSet }> {
@@ -28,7 +31,12 @@ export async function embedForEval(o: EmbedForEvalOptions): Promise<{ query: Emb
   const { model, config } = loadModel(o.checkpoint, { arch: o.arch, dim: o.dim });
   const pipeline = pipelineOf(config);
   const embed = async (samples: Sample[], label: string): Promise<EmbeddedSet> => ({
-    embeddings: await embedSamples(model, o.dataset, samples, { silent: o.silent, label, pipeline }),
+    embeddings: await embedSamples(model, o.dataset, samples, {
+      silent: o.silent,
+      label,
+      pipeline,
+      precision: o.precision,
+    }),
     labels: Int32Array.from(samples, (s) => s.label),
     paths: samples.map((s) => s.path),
   });

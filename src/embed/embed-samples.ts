@@ -4,7 +4,9 @@ import { DEFAULT_PIPELINE, type PipelineOptions } from '../data/sources/types.js
 import type { Dataset, Sample } from '../data/types.js';
 import type { Embedder } from '../nn/embedder.js';
 import { cat, type Device, keep, noGrad, scope, type Tensor } from '../tensor/index.js';
+import type { Precision } from '../tensor/precision.js';
 import { createProgress } from '../util/progress.js';
+import { embedBatch } from './embed-batch.js';
 
 /** The eval pipeline a model was trained with (its resize and crop), or the paper's default. */
 export function pipelineOf(config: { resize: number; crop: number } | null): PipelineOptions {
@@ -16,7 +18,14 @@ export async function embedSamples(
   model: Embedder,
   dataset: Dataset,
   samples: readonly Sample[],
-  o: { batchSize?: number; pipeline?: PipelineOptions; silent?: boolean; label?: string } = {},
+  o: {
+    batchSize?: number;
+    pipeline?: PipelineOptions;
+    silent?: boolean;
+    label?: string;
+    /** bf16: the forward under autocast (float32 embeddings all the same). Default fp32. */
+    precision?: Precision;
+  } = {},
 ): Promise<Tensor> {
   const batchSize = o.batchSize ?? 128;
   const source = createBatchSource(dataset, samples, model.input, o.pipeline ?? DEFAULT_PIPELINE, 'eval');
@@ -29,7 +38,9 @@ export async function embedSamples(
     let done = 0;
     for await (const batch of source.ordered(batchSize)) {
       try {
-        parts.push(keep(scope(() => noGrad(() => model.forward(onDevice(batch.images, device)).to('cpu')))));
+        parts.push(
+          keep(scope(() => noGrad(() => embedBatch(model, onDevice(batch.images, device), o.precision).to('cpu')))),
+        );
         done += batch.images.size(0);
       } finally {
         batch.images.dispose();

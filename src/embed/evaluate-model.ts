@@ -7,6 +7,7 @@ import { type EvalInput, type EvalResult, evaluate } from '../eval/evaluate.js';
 import type { NmiMethod } from '../eval/nmi.js';
 import type { Embedder } from '../nn/embedder.js';
 import type { Tensor } from '../tensor/index.js';
+import type { Precision } from '../tensor/precision.js';
 import { InputError } from '../util/errors.js';
 import { embedSamples } from './embed-samples.js';
 
@@ -16,6 +17,8 @@ export interface ModelEvalOptions {
   testSamples?: Sample[];
   nmi?: boolean;
   binary?: boolean;
+  /** bf16: the forwards under autocast (float32 embeddings all the same). Default fp32. */
+  precision?: Precision;
   /** Also MAP@R and R-Precision (the validation fold of train --folds: the Reality Check's metrics). */
   mapR?: boolean;
 }
@@ -34,7 +37,7 @@ export async function evaluateModel(
     skipBadImages: c.skipBadImages,
   };
   const embed = (samples: Sample[], label: string) =>
-    embedSamples(model, dataset, samples, { pipeline, silent: o.silent, label });
+    embedSamples(model, dataset, samples, { pipeline, silent: o.silent, label, precision: o.precision });
   const labels = (samples: Sample[]) => Int32Array.from(samples, (s) => s.label);
   const { query, gallery, test } = dataset.splits;
   const owned: Tensor[] = [];

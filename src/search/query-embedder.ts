@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { BadImageError } from '../data/image/bad-image-error.js';
 import { resolveWeights } from '../data/weights/index.js';
+import type { Precision } from '../tensor/precision.js';
 import { FailureError, InputError, UsageError } from '../util/errors.js';
 import type { QueryResult, QueryWorkerData, QueryWorkerReply } from './query-worker.js';
 import { sha256File } from './sha256.js';
@@ -17,6 +18,8 @@ export interface QueryEmbedderOptions {
   checkpoint?: string;
   /** Accept a checkpoint whose SHA-256 differs from the manifest's. */
   force?: boolean;
+  /** bf16: the worker's forwards under autocast (float32 vectors all the same). Default fp32. */
+  precision?: Precision;
 }
 
 /** A QueryEmbedder that can also answer per image (one bad upload does not fail a micro-batch). */
@@ -52,6 +55,7 @@ export async function createQueryEmbedder(
     dim: identity.dim,
     resize: identity.resize,
     crop: identity.crop,
+    ...(o.precision ? { precision: o.precision } : {}),
   };
   const worker = new Worker(BOOT, { workerData: data });
   const pending = new Map<number, (r: QueryResult[]) => void>();

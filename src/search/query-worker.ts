@@ -5,8 +5,10 @@ import { BadImageError } from '../data/image/bad-image-error.js';
 import { toPipelinePixels } from '../data/image/colour.js';
 import { decodeImage } from '../data/image/decode.js';
 import { outChannelsOf, processPixels } from '../data/loader/process-image.js';
+import { embedBatch } from '../embed/embed-batch.js';
 import { loadModel } from '../embed/load-model.js';
 import { noGrad, scope, tensor } from '../tensor/index.js';
+import type { Precision } from '../tensor/precision.js';
 import { firstLine } from '../util/errors.js';
 import { queryTransform } from './query-transform.js';
 
@@ -16,6 +18,8 @@ export interface QueryWorkerData {
   dim?: number;
   resize: number;
   crop: number;
+  /** bf16: forwards under autocast (set in this thread: autocast state is per thread). Default fp32. */
+  precision?: Precision;
 }
 
 export type QueryResult = { ok: true; vector: Float32Array } | { ok: false; bad: boolean; message: string };
@@ -75,7 +79,12 @@ async function handle(id: number, images: Uint8Array[]): Promise<void> {
     });
     const out = scope(() =>
       noGrad(
-        () => model.forward(tensor(batch, { shape: [members.length, ...first.shape] })).toTypedArray() as Float32Array,
+        () =>
+          embedBatch(
+            model,
+            tensor(batch, { shape: [members.length, ...first.shape] }),
+            data.precision,
+          ).toTypedArray() as Float32Array,
       ),
     );
     members.forEach((i, j) => {

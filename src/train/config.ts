@@ -8,6 +8,7 @@ import { weightsEntry } from '../data/weights/index.js';
 import { NMI_METHODS, type NmiMethod } from '../eval/nmi.js';
 import { DEFAULT_RECALL_KS, recallKs } from '../eval/recall-ks.js';
 import { ARCHS, type Arch } from '../nn/embedder.js';
+import { PRECISION_CHOICES, type PrecisionChoice } from '../tensor/precision.js';
 import { InputError, UsageError } from '../util/errors.js';
 
 export type { Arch };
@@ -58,6 +59,9 @@ export interface TrainConfig {
   skipBadImages: boolean;
   /** Stop after this many batches per epoch (0 = all): for smoke runs and tests. */
   maxBatchesPerEpoch: number;
+  /** fp32, bf16 (the backbone's forward under autocast; the loss, its class weights and the optimiser in
+   * float32) or auto (bf16 where the CPU has native bf16, or on CUDA). */
+  precision: PrecisionChoice;
   /** In-memory (MNIST-like) training images: random translation by up to this many pixels (0 = none). */
   shift: number;
   threads: number;
@@ -102,6 +106,7 @@ export const DEFAULTS: TrainConfig = {
   workers: DEFAULT_PIPELINE.workers,
   skipBadImages: DEFAULT_PIPELINE.skipBadImages,
   maxBatchesPerEpoch: 0,
+  precision: 'fp32',
   shift: 0,
   threads: 0,
   folds: 0,
@@ -241,6 +246,7 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (!LOSSES.includes(c.loss)) fail('loss', `one of ${LOSSES.join(', ')}`, c.loss);
   if (c.optimizer !== 'sgd' && c.optimizer !== 'adamw') fail('optimizer', 'sgd or adamw', c.optimizer);
   if (c.sampler !== 'balanced' && c.sampler !== 'shuffle') fail('sampler', 'balanced or shuffle', c.sampler);
+  if (!PRECISION_CHOICES.includes(c.precision)) fail('precision', 'fp32, bf16 or auto', c.precision);
   if (!NMI_METHODS.includes(c.nmiMethod)) fail('nmiMethod', NMI_METHODS.join(' or '), c.nmiMethod);
   if (!/^(cpu|cuda(:\d+)?)$/.test(c.device)) fail('device', 'cpu, cuda or cuda:N', c.device);
   if (!Array.isArray(c.k) || c.k.length === 0 || c.k.some((k) => !Number.isInteger(k) || k < 1)) {

@@ -19,6 +19,7 @@ import { ProxyNcaLoss } from '../loss/proxynca.js';
 import { TripletSemiHardLoss } from '../loss/triplet.js';
 import { createEmbedder, type Embedder } from '../nn/embedder.js';
 import { type Device, manualSeed, noGrad, setNumThreads } from '../tensor/index.js';
+import { resolvePrecision } from '../tensor/precision.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { type Checkpoint, disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
@@ -168,10 +169,12 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
     if (checkpoint) trimMetrics(join(c.out, 'metrics.jsonl'), checkpoint.meta.epochsDone);
   }
 
+  const { precision, line: precisionLine } = resolvePrecision(c.precision, c.device);
+  if (c.precision !== 'fp32' && !o.silent) (o.log ?? ((line: string) => console.error(line)))(precisionLine);
   const source = createBatchSource(dataset, train, model.input, c, 'train');
   // On a validation fold, also MAP@R and R-Precision: the Reality Check picks hyper-parameters by them.
   const evaluate = (m: Embedder) =>
-    evaluateModel(m, dataset, c, { silent: o.silent, testSamples, nmi: c.nmi, mapR: folds !== undefined });
+    evaluateModel(m, dataset, c, { silent: o.silent, testSamples, nmi: c.nmi, mapR: folds !== undefined, precision });
   // Frees the checkpoint and stops the decode workers; after a failure, quietly (the error that stopped
   // training is the one to report).
   const release = async (quiet: boolean) => {
@@ -196,6 +199,7 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
         outDir: c.out,
         silent: o.silent,
         log: o.log,
+        precision,
         parallel,
         trainLabels: parallel ? train.map((s) => s.label) : undefined,
       },

@@ -7,12 +7,14 @@
 import { join } from 'node:path';
 import type { BatchSampler } from '../data/samplers/types.js';
 import type { BatchSource, TrainingBatch } from '../data/sources/types.js';
+import { embedBatch } from '../embed/embed-batch.js';
 import { formatMetricsLine } from '../eval/format-metrics.js';
 import { sampleClassSubset } from '../loss/class-subset.js';
 import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
 import type { MetricLoss } from '../loss/types.js';
 import type { Embedder } from '../nn/embedder.js';
 import { type Device, Generator, scope, type Tensor, tensor } from '../tensor/index.js';
+import type { Precision } from '../tensor/precision.js';
 import { accumulatedRowGrad } from '../tensor/row-sparse.js';
 import { FailureError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
@@ -45,6 +47,8 @@ export interface TrainingSetup {
   outDir: string;
   silent?: boolean;
   log?: (line: string) => void;
+  /** bf16: the model's forward under autocast, its embeddings cast to float32 for the loss (default fp32). */
+  precision?: Precision;
   /** Data-parallel training (src/dist): this process is one rank; absent for a single process. */
   parallel?: DataParallel;
   /** The training labels (by sample index): with `parallel`, the global batch's classes pick S. */
@@ -272,7 +276,7 @@ function trainStep(s: TrainingSetup, opt: Optimizer, batch: TrainingBatch): Batc
     const onDevice = c.device === 'cpu';
     const x = onDevice ? batch.images : batch.images.to(c.device as Device);
     const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
-    const embeddings = s.model.forward(x);
+    const embeddings = embedBatch(s.model, x, s.precision);
     const loss = s.loss.forward(embeddings, y);
     const empty = s.loss.lastForwardEmpty === true;
     loss.backward();
@@ -314,7 +318,7 @@ async function trainStepParallel(
     const onDevice = c.device === 'cpu';
     const x = onDevice ? batch.images : batch.images.to(c.device as Device);
     const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
-    const embeddings = s.model.forward(x);
+    const embeddings = embedBatch(s.model, x, s.precision);
     const l = s.loss;
     const loss =
       batch.globalLabels && l instanceof NormSoftmaxLoss && l.subsetSize < l.numClasses

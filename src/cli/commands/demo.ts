@@ -42,6 +42,7 @@ export interface DemoOptions {
   maxBatches?: string;
   seed?: string;
   threads?: string;
+  precision?: string;
 }
 
 export async function runDemo(o: DemoOptions, log: (line: string) => void = console.log): Promise<void> {
@@ -55,6 +56,7 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void = cons
       maxBatchesPerEpoch: optionalInteger('--max-batches', o.maxBatches, DEMO_CONFIG.maxBatchesPerEpoch, 0),
       seed: optionalInteger('--seed', o.seed, 0, 0),
       threads: optionalInteger('--threads', o.threads, 0, 0),
+      ...(o.precision !== undefined ? { precision: o.precision as TrainConfig['precision'] } : {}),
     },
   });
   log('normsoftmax demo: NormSoftmax on Fashion-MNIST (train classes 0-4, zero-shot test on classes 5-9)');
@@ -90,5 +92,6 @@ export function register(program: Command): void {
     .option('--max-batches <n>', 'cap batches per epoch (quick runs)')
     .option('--seed <n>', 'random seed (default 0)')
     .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option('--precision <p>', 'fp32 (default), bf16 or auto (see `train --help`)')
     .action((opts: DemoOptions) => runDemo(opts));
 }

@@ -16,6 +16,7 @@ import { InputError, UsageError } from '../../util/errors.js';
 import { addDatasetOptions, openDataset, selectSplit } from '../dataset-options.js';
 import { sidecarPath } from '../eval-files.js';
 import { optionalInteger } from '../parse-flags.js';
+import { precisionFromFlag } from '../precision-flag.js';
 
 /** Every image under dir (recursively), sorted by path; label = index of its folder among sorted folders. */
 export function folderSamples(dir: string): Sample[] {
@@ -47,6 +48,7 @@ interface EmbedFlags {
   splitFile?: string;
   out: string;
   batchSize?: string;
+  precision?: string;
 }
 
 export function register(program: Command): void {
@@ -58,7 +60,11 @@ export function register(program: Command): void {
     .option('--dim <n>', 'embedding size for bare weights (default: the backbone width)')
     .option('--images <dir>', 'embed every image under this folder (sorted by path)')
     .requiredOption('--out <X.npy>', 'output .npy; X.json next to it gets the image paths and labels')
-    .option('--batch-size <n>', 'images per batch (default 64)');
+    .option('--batch-size <n>', 'images per batch (default 64)')
+    .option(
+      '--precision <p>',
+      'fp32 (default), bf16 (autocast: bfloat16 convolutions and matmuls, float32 embeddings), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
+    );
   addDatasetOptions(cmd, { splitHelp: 'split to embed (default test; In-Shop: query or gallery)' });
   // --dataset is required by addDatasetOptions; here --images is the alternative.
   const datasetOption = cmd.options.find((o) => o.long === '--dataset');
@@ -68,6 +74,7 @@ export function register(program: Command): void {
     if (!flags.images === !flags.dataset) throw new UsageError('give either --images DIR or --dataset NAME --root DIR');
     const dim = optionalInteger('--dim', flags.dim, undefined);
     const batchSize = optionalInteger('--batch-size', flags.batchSize, 64);
+    const precision = precisionFromFlag(flags.precision);
     let dataset: Dataset;
     let samples: Sample[];
     if (flags.images) {
@@ -85,7 +92,12 @@ export function register(program: Command): void {
     const { model, description, config } = loadModel(flags.checkpoint, { arch: flags.arch, dim });
     console.error(`model: ${description}`);
     const pipeline = pipelineOf(config);
-    const embeddings = await embedSamples(model, dataset, samples, { batchSize, label: 'embedding', pipeline });
+    const embeddings = await embedSamples(model, dataset, samples, {
+      batchSize,
+      label: 'embedding',
+      pipeline,
+      precision,
+    });
     saveNpy(flags.out, embeddings);
     const sidecar = sidecarPath(flags.out);
     writeFileAtomic(

@@ -22,6 +22,7 @@ import { DEFAULT_EXACT_BELOW } from '../../search/write-index.js';
 import { UsageError } from '../../util/errors.js';
 import { openDataset, parseSplit } from '../dataset-options.js';
 import { optionalInteger } from '../parse-flags.js';
+import { precisionFromFlag } from '../precision-flag.js';
 
 interface BuildFlags {
   out: string;
@@ -37,6 +38,7 @@ interface BuildFlags {
   embeddings?: string;
   meta?: string;
   precision: string;
+  computePrecision?: string;
   backend?: string;
   exactBelow?: string;
   skipBadImages?: boolean;
@@ -88,11 +90,18 @@ async function build(f: BuildFlags): Promise<void> {
   const dim = optionalInteger('--dim', f.dim, undefined);
   const batchSize = optionalInteger('--batch-size', f.batchSize, 64);
   const workers = optionalInteger('--workers', f.workers, undefined, 0);
+  const compute = precisionFromFlag(f.computePrecision, { flag: '--compute-precision' });
   const source = listSource(f);
   let embedder: ItemEmbedder | null = null;
   if (!source.vectors) {
     const named = await resolveWeights(f.checkpoint as string); // a weights name: its cached file
-    embedder = modelEmbedder(named.path, { arch: f.arch ?? named.arch, dim, batchSize, workers });
+    embedder = modelEmbedder(named.path, {
+      arch: f.arch ?? named.arch,
+      dim,
+      batchSize,
+      workers,
+      precision: compute,
+    });
     console.error(`model: ${embedder.description}`);
   }
   const log = (line: string) => console.error(line);
@@ -230,6 +239,10 @@ export function register(program: Command): void {
     .option('--exact-below <n>', `build HNSW indexes only above this many items (default ${DEFAULT_EXACT_BELOW})`)
     .option('--skip-bad-images', 'leave out unreadable images (listed at the end) instead of stopping')
     .option('--batch-size <n>', 'images per batch (default 64)')
+    .option(
+      '--compute-precision <p>',
+      'fp32 (default), bf16 (autocast: bfloat16 convolutions and matmuls, float32 embeddings), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
+    )
     .option('--workers <n>', 'image decode worker threads (default 4)')
     .action(build);
   index

@@ -12,6 +12,7 @@ import { DEFAULT_SERVER_OPTIONS } from '../../search/server/options.js';
 import type { QueryEmbedder } from '../../search/types.js';
 import { firstLine, UsageError } from '../../util/errors.js';
 import { optionalInteger, parseNumber } from '../parse-flags.js';
+import { precisionFromFlag } from '../precision-flag.js';
 
 /** In-flight requests get this long to finish after SIGTERM / SIGINT before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 9000;
@@ -27,6 +28,7 @@ interface ServeFlags {
   timeoutMs?: string;
   checkpoint?: string;
   force?: boolean;
+  precision?: string;
 }
 
 function parseCors(v: string | undefined): string | null {
@@ -71,6 +73,7 @@ async function serve(f: ServeFlags): Promise<void> {
   const queue = optionalInteger('--queue', f.queue, DEFAULT_SERVER_OPTIONS.queue);
   const timeoutMs = optionalInteger('--timeout-ms', f.timeoutMs, DEFAULT_SERVER_OPTIONS.timeoutMs);
   const cors = parseCors(f.cors);
+  const precision = precisionFromFlag(f.precision);
 
   expectBackend(f.index, f.backend);
   const index = await openIndex(f.index);
@@ -79,7 +82,11 @@ async function serve(f: ServeFlags): Promise<void> {
     if (index.embedder.checkpointPath === null && f.checkpoint === undefined) {
       console.error('serve: the index has no model (built from vectors): image queries are off, id and vector work');
     } else {
-      embedder = await createQueryEmbedder(index.embedder, { checkpoint: f.checkpoint, force: f.force });
+      embedder = await createQueryEmbedder(index.embedder, {
+        checkpoint: f.checkpoint,
+        force: f.force,
+        precision,
+      });
       await warmUp(embedder);
     }
   } catch (e) {
@@ -164,5 +171,9 @@ export function register(program: Command): void {
     .option('--timeout-ms <n>', `request and search time limit in ms (default ${DEFAULT_SERVER_OPTIONS.timeoutMs})`)
     .option('--checkpoint <file>', "embed query images with this checkpoint instead of the index's")
     .option('--force', 'accept a checkpoint that is not the one the index was built with')
+    .option(
+      '--precision <p>',
+      'query image forwards: fp32 (default), bf16 (autocast), or auto (bf16 where the CPU has AVX-512 BF16 or AMX)',
+    )
     .action(serve);
 }

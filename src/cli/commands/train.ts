@@ -54,6 +54,7 @@ const STRINGS: (keyof TrainConfig)[] = [
   'device',
   'out',
   'nmiMethod',
+  'precision',
 ];
 
 const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -130,6 +131,10 @@ export function register(program: Command): void {
     .option('--max-batches-per-epoch <n>', 'cap batches per epoch (smoke runs)')
     .option('--shift <px>', 'in-memory data sets: random translation of training images by up to px pixels (default 0)')
     .option('--threads <n>', 'CPU threads (default: all cores)')
+    .option(
+      '--precision <p>',
+      'fp32 (default), bf16 (forward under autocast; loss, class weights and optimiser in fp32), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
+    )
     .option('--folds <n>', 'split the training classes into n class-disjoint folds (Reality Check; default: none)')
     .option('--fold <i>', "with --folds: train without fold i's classes (0-based) and validate on them")
     .option('--split-file <file>', 'folder format: class split file')

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Dataset, Sample } from '../../data/types.js';
 import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
 import { loadModel } from '../../embed/load-model.js';
+import type { Precision } from '../../tensor/precision.js';
 import { InputError } from '../../util/errors.js';
 import { sha256File } from '../sha256.js';
 import type { EmbedderIdentity } from '../types.js';
@@ -24,6 +25,8 @@ export interface ModelEmbedderOptions {
   dim?: number;
   batchSize?: number;
   workers?: number;
+  /** bf16: the forwards under autocast (float32 vectors all the same). Default fp32. */
+  precision?: Precision;
 }
 
 export function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions = {}): ItemEmbedder {
@@ -44,7 +47,12 @@ export function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions = {}):
     identity,
     description,
     async embed(dataset, samples) {
-      const t = await embedSamples(model, dataset, samples, { batchSize: o.batchSize ?? 64, pipeline, silent: true });
+      const t = await embedSamples(model, dataset, samples, {
+        batchSize: o.batchSize ?? 64,
+        pipeline,
+        silent: true,
+        precision: o.precision,
+      });
       try {
         return t.toTypedArray() as Float32Array;
       } finally {
