@@ -1,18 +1,31 @@
 // Decoding image files with sharp (libvips, off the JS thread) into raw 8-bit pixels as Pillow reads
 // them: no EXIF rotation, embedded ICC profiles ignored, CMYK kept as CMYK (converted by colour.ts),
 // first frame of multi-frame files.
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
 import { jpegDecode } from '../../tensor/kernels/jpeg.js';
 import { BadImageError, firstLine } from './bad-image-error.js';
 import type { DecodedPixels } from './colour.js';
 import { type SniffedSpace, sniffColourSpace } from './sniff.js';
 
-// libvips caches operations for reuse; a data loader never repeats one, so the cache only holds memory.
-sharp.cache(false);
+type SharpFactory = (input: Uint8Array, options: SharpOptions) => Sharp;
+let sharpModule: Promise<SharpFactory> | null = null;
+
+/**
+ * sharp, loaded on first use: a decode worker that only meets JPEGs never pays for loading libvips
+ * (~130 ms of CPU per worker thread).
+ */
+function loadSharp(): Promise<SharpFactory> {
+  sharpModule ??= import('sharp').then((m) => {
+    // libvips caches operations for reuse; a data loader never repeats one, so the cache only holds memory.
+    m.default.cache(false);
+    return m.default as SharpFactory;
+  });
+  return sharpModule;
+}
 
 const OPTIONS = { failOn: 'error', ignoreIcc: true, sequentialRead: true } as const;
 
-async function metadataSpace(bytes: Uint8Array): Promise<SniffedSpace> {
+async function metadataSpace(sharp: SharpFactory, bytes: Uint8Array): Promise<SniffedSpace> {
   const meta = await sharp(bytes, OPTIONS).metadata();
   if (meta.space === 'cmyk') return 'cmyk';
   return meta.space === 'b-w' || meta.space === 'grey16' ? 'gray' : 'colour';
@@ -29,7 +42,8 @@ export async function decodeImage(bytes: Uint8Array, path: string): Promise<Deco
   const fast = isJpeg(bytes) ? jpegDecode(bytes) : null;
   if (fast) return { ...fast, cmyk: false };
   try {
-    const space = sniffColourSpace(bytes) ?? (await metadataSpace(bytes));
+    const sharp = await loadSharp();
+    const space = sniffColourSpace(bytes) ?? (await metadataSpace(sharp, bytes));
     const cmyk = space === 'cmyk';
     let image = sharp(bytes, OPTIONS);
     if (cmyk) image = image.pipelineColourspace('cmyk').toColourspace('cmyk');
