@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type EvalOptions, runEval } from '../../src/cli/commands/eval.js';
 import { trainConfigFromFlags } from '../../src/cli/commands/train.js';
+import { saveNpy } from '../../src/io/npy.js';
+import { tensor } from '../../src/tensor/index.js';
 import { UsageError } from '../../src/util/errors.js';
 import { describeRun, runCli } from '../helpers/cli.js';
 
@@ -222,4 +224,31 @@ test('bad fold and protocol flags are usage errors naming the flag', async () =>
       (e) => e instanceof UsageError && message.test(e.message),
     );
   }
+});
+
+test('eval --out FILE writes the object --json prints (standard protocol too)', async () => {
+  const embeddings = join(dir, 'e.npy');
+  const labels = join(dir, 'l.npy');
+  const x = tensor([1, 0, 0.9, 0.1, 0, 1, 0.1, 0.9], { shape: [4, 2], dtype: 'float32' });
+  const y = tensor([0, 0, 1, 1], { dtype: 'int64' });
+  saveNpy(embeddings, x);
+  saveNpy(labels, y);
+  x.dispose();
+  y.dispose();
+  for (const protocol of ['standard', 'reality-check']) {
+    const out = join(dir, `${protocol}.json`);
+    const lines: string[] = [];
+    const k = protocol === 'standard' ? { k: '1,2' } : {};
+    await runEval({ embeddings, labels, protocol, json: true, out, ...k }, (l) => lines.push(l));
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), JSON.parse(lines[0] as string), protocol);
+  }
+  const rc = JSON.parse(readFileSync(join(dir, 'reality-check.json'), 'utf8'));
+  assert.deepEqual(rc.models[0], {
+    source: `--embeddings ${embeddings}`,
+    precisionAt1: 100,
+    rPrecision: 100,
+    mapAtR: 100,
+  });
+  const standard = JSON.parse(readFileSync(join(dir, 'standard.json'), 'utf8'));
+  assert.equal(standard.float.recall['1'], 100);
 });
