@@ -100,15 +100,20 @@ export async function launch(o: LaunchOptions): Promise<number> {
   const stopAll = (signal: NodeJS.Signals) => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
   };
+  let killTimer: NodeJS.Timeout | null = null;
+  // A rank stuck in native code gets a few seconds after SIGTERM, then SIGKILL.
+  const stopAllSoon = () => {
+    stopAll('SIGTERM');
+    killTimer ??= setTimeout(() => stopAll('SIGKILL'), 10_000);
+  };
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupted = signal;
     stopping = signal;
-    stopAll('SIGTERM');
+    stopAllSoon();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let killTimer: NodeJS.Timeout | null = null;
   let firstFailure: { rank: number; code: number } | null = null;
   try {
     const pending = new Map(exits.map((p, i) => [i, p]));
@@ -122,10 +127,7 @@ export async function launch(o: LaunchOptions): Promise<number> {
         log(`normsoftmax: rank ${rank} ${how}; stopping the other ranks`);
         firstFailure = { rank, code: code ?? 1 };
         stopping = 'failure';
-        stopAll('SIGTERM');
-        // A rank stuck in native code gets a few seconds, then SIGKILL.
-        killTimer = setTimeout(() => stopAll('SIGKILL'), 10_000);
-        killTimer.unref();
+        stopAllSoon();
       }
     }
   } finally {

@@ -1,5 +1,5 @@
 // A 2-rank training run of the small CNN (BatchNorm in train mode, buffers from rank 0 before each
-// forward) ends with identical weights on both ranks, and rank 0 evaluates and writes the checkpoint.
+// forward) ends with identical parameters on both ranks, and rank 0 evaluates and writes the checkpoint.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,12 +20,17 @@ test('two ranks train the small CNN to identical weights; rank 0 evaluates and c
   dirs.push(out);
   const exits = await runRanks(2, ['train', out]);
   const [r0, r1] = exits.map((e) => parseResult<TinyResult>(e)) as [TinyResult, TinyResult];
-  const names = Object.keys(r0.weights);
-  assert.ok(names.some((n) => n.includes('running_mean')), 'BatchNorm buffers are compared too');
+  // Parameters are equal on every rank after every step. BatchNorm's running statistics are not (as
+  // in DDP): each rank updates them from its own slice in the forward after rank 0's were broadcast.
+  const names = Object.keys(r0.weights).filter((n) => !/running_(mean|var)$/.test(n));
+  assert.ok(names.length >= 8, names.join());
   for (const name of names) assert.deepEqual(r1.weights[name], r0.weights[name], `${name} differs between ranks`);
   assert.equal(typeof r0.recallAt1, 'number', 'rank 0 evaluated');
   assert.equal(r1.recallAt1, null, 'rank 1 did not evaluate');
   assert.ok(existsSync(join(out, 'last.safetensors')));
   assert.ok(existsSync(join(out, 'metrics.jsonl')));
-  assert.ok(exits.every((e) => e.stderr.trim() === ''), exits.map((e) => e.stderr).join('\n'));
+  assert.ok(
+    exits.every((e) => e.stderr.trim() === ''),
+    exits.map((e) => e.stderr).join('\n'),
+  );
 });
