@@ -7,16 +7,18 @@ import type { Command } from 'commander';
 import { IMAGE_FILE_EXTENSIONS } from '../../data/image/image-kind.js';
 import type { Dataset, Sample } from '../../data/types.js';
 import { resolveWeights } from '../../data/weights/index.js';
-import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
-import { loadModel } from '../../embed/load-model.js';
+import { pipelineOf } from '../../embed/embed-samples.js';
+import { embedSamplesWith } from '../../embed/embed-with-engine.js';
+import { openEngine } from '../../embed/open-engine.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveNpy } from '../../io/npy.js';
 import { ARCHS } from '../../nn/embedder.js';
+import { tensor } from '../../tensor/index.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { addDatasetOptions, openDataset, selectSplit } from '../dataset-options.js';
+import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
 import { sidecarPath } from '../eval-files.js';
 import { optionalInteger } from '../parse-flags.js';
-import { precisionFromFlag } from '../precision-flag.js';
 
 /** Every image under dir (recursively), sorted by path; label = index of its folder among sorted folders. */
 export function folderSamples(dir: string): Sample[] {
@@ -49,13 +51,18 @@ interface EmbedFlags {
   out: string;
   batchSize?: string;
   precision?: string;
+  engine?: string;
+  threads?: string;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command('embed')
     .description('embed images with a trained checkpoint (or bare backbone weights) into an N x D .npy')
-    .requiredOption('--checkpoint <file>', 'a normsoftmax checkpoint, or torchvision .pth / .safetensors weights')
+    .requiredOption(
+      '--checkpoint <file>',
+      'a normsoftmax checkpoint, torchvision .pth / .safetensors weights, or (--engine onnxruntime) an exported .onnx',
+    )
     .option('--arch <name>', `architecture of bare weights: ${ARCHS.join(', ')}`)
     .option('--dim <n>', 'embedding size for bare weights (default: the backbone width)')
     .option('--images <dir>', 'embed every image under this folder (sorted by path)')
@@ -65,6 +72,7 @@ export function register(program: Command): void {
       '--precision <p>',
       'fp32 (default), bf16 (autocast: bfloat16 convolutions and matmuls, float32 embeddings), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
     );
+  addEngineOptions(cmd);
   addDatasetOptions(cmd, { splitHelp: 'split to embed (default test; In-Shop: query or gallery)' });
   // --dataset is required by addDatasetOptions; here --images is the alternative.
   const datasetOption = cmd.options.find((o) => o.long === '--dataset');
@@ -74,7 +82,7 @@ export function register(program: Command): void {
     if (!flags.images === !flags.dataset) throw new UsageError('give either --images DIR or --dataset NAME --root DIR');
     const dim = optionalInteger('--dim', flags.dim, undefined);
     const batchSize = optionalInteger('--batch-size', flags.batchSize, 64);
-    const precision = precisionFromFlag(flags.precision);
+    const { engine: engineName, precision, threads } = engineFromFlags(flags, { value: flags.precision });
     let dataset: Dataset;
     let samples: Sample[];
     if (flags.images) {
@@ -89,15 +97,24 @@ export function register(program: Command): void {
       );
     }
     await resolveWeights(flags.checkpoint); // downloads a weights name that is not cached yet
-    const { model, description, config } = loadModel(flags.checkpoint, { arch: flags.arch, dim });
+    const opened = await openEngine(flags.checkpoint, {
+      engine: engineName,
+      arch: flags.arch,
+      dim,
+      precision,
+      threads,
+      log: (line) => console.error(line),
+    });
+    const { engine, description, config, input } = opened;
     console.error(`model: ${description}`);
     const pipeline = pipelineOf(config);
-    const embeddings = await embedSamples(model, dataset, samples, {
-      batchSize,
-      label: 'embedding',
-      pipeline,
-      precision,
-    });
+    let vectors: Float32Array;
+    try {
+      vectors = await embedSamplesWith(engine, input, dataset, samples, { batchSize, label: 'embedding', pipeline });
+    } finally {
+      engine.dispose();
+    }
+    const embeddings = tensor(vectors, { shape: [samples.length, engine.dim] });
     saveNpy(flags.out, embeddings);
     const sidecar = sidecarPath(flags.out);
     writeFileAtomic(
@@ -108,6 +125,5 @@ export function register(program: Command): void {
       `${embeddings.size(0)} x ${embeddings.size(1)} embeddings -> ${flags.out} (paths and labels: ${sidecar})`,
     );
     embeddings.dispose();
-    model.dispose();
   });
 }

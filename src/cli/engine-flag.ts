@@ -1,0 +1,47 @@
+// --engine libtorch|onnxruntime and --threads N for embed, index build and serve, and how they combine
+// with --precision: bf16 is libtorch's (autocast); with onnxruntime an explicit bf16 is a UsageError and
+// auto means fp32 (onnxruntime runs the exported float32 model), said in one printed line.
+import type { Command } from 'commander';
+import { DEFAULT_ENGINE, ENGINES, type EngineName, parseEngine } from '../embed/engine.js';
+import { getNumThreads, setNumThreads } from '../tensor/index.js';
+import type { Precision } from '../tensor/precision.js';
+import { UsageError } from '../util/errors.js';
+import { optionalInteger } from './parse-flags.js';
+import { precisionFromFlag } from './precision-flag.js';
+
+export function addEngineOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--engine <e>',
+      `forward engine: ${ENGINES.join(' or ')} (the exported ONNX model, cached next to the checkpoint); default ${DEFAULT_ENGINE}`,
+    )
+    .option('--threads <n>', 'CPU threads of the forward (default: all cores, or NORMSOFTMAX_THREADS)');
+}
+
+export interface EngineChoice {
+  engine: EngineName;
+  precision: Precision;
+  /** Intra-op threads for onnxruntime (libtorch's are set here when --threads is given). */
+  threads: number;
+}
+
+export function engineFromFlags(
+  f: { engine?: string; threads?: string },
+  precisionFlag: { value: string | undefined; flag?: string },
+  log: (line: string) => void = (line) => console.error(line),
+): EngineChoice {
+  const engine = parseEngine(f.engine);
+  const threadsFlag = optionalInteger('--threads', f.threads, undefined);
+  const flag = precisionFlag.flag ?? '--precision';
+  let precision: Precision = 'fp32';
+  if (engine === 'onnxruntime') {
+    const v = precisionFlag.value;
+    if (v === 'bf16') throw new UsageError(`${flag} bf16: applies to --engine libtorch only (onnxruntime runs fp32)`);
+    if (v === 'auto') log('precision: fp32 (auto: --engine onnxruntime runs the float32 ONNX model)');
+    else if (v !== undefined) precisionFromFlag(v, { flag, log });
+  } else {
+    precision = precisionFromFlag(precisionFlag.value, { flag, log });
+  }
+  if (threadsFlag !== undefined) setNumThreads(threadsFlag);
+  return { engine, precision, threads: threadsFlag ?? getNumThreads() };
+}

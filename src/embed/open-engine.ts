@@ -1,0 +1,93 @@
+// An embedding engine for a checkpoint, weights file or name (what `embed` takes), or, for onnxruntime,
+// an .onnx file from `normsoftmax export`. Also says how to prepare images for it (its input spec and
+// the eval resize/crop), so the image pipeline is the same whichever engine runs the forward.
+import { readFileSync } from 'node:fs';
+import { DEFAULT_PIPELINE } from '../data/sources/types.js';
+import type { InputSpec } from '../nn/input-spec.js';
+import type { Precision } from '../tensor/precision.js';
+import { InputError, UsageError } from '../util/errors.js';
+import type { EmbeddingEngine, EngineName } from './engine.js';
+import { libtorchEngine } from './libtorch-engine.js';
+import { loadModel } from './load-model.js';
+import type { Preprocessing } from './onnx/index.js';
+import { cachedOnnx } from './onnx-cache.js';
+import { onnxEngine } from './onnx-engine.js';
+
+export interface OpenEngineOptions {
+  engine: EngineName;
+  arch?: string;
+  dim?: number;
+  /** libtorch only (the CLI refuses bf16 with onnxruntime). */
+  precision?: Precision;
+  /** onnxruntime's intra-op threads (default: all cores). */
+  threads?: number;
+  /** Gets one line about the ONNX model (exported or cached). */
+  log?: (line: string) => void;
+}
+
+export interface OpenedEngine {
+  engine: EmbeddingEngine;
+  /** Where the model came from, for messages. */
+  description: string;
+  /** How the model wants its input (channels, colour order, range, mean, std, design size). */
+  input: InputSpec;
+  /** The eval pipeline's resize and crop (the checkpoint's, or the defaults) and the architecture. */
+  config: { arch: string | null; dim: number; resize: number; crop: number } | null;
+  /** The ONNX model file when the engine is onnxruntime. */
+  onnxPath: string | null;
+}
+
+export const isOnnxFile = (path: string): boolean => /\.onnx$/i.test(path);
+
+export function inputSpecOf(p: Preprocessing): InputSpec {
+  return {
+    colorOrder: p.colorOrder,
+    channels: p.channels === 1 ? 1 : 3,
+    range: p.range === 255 ? 255 : 1,
+    mean: [...p.mean],
+    std: [...p.std],
+    size: p.size,
+  };
+}
+
+export async function openEngine(checkpoint: string, o: OpenEngineOptions): Promise<OpenedEngine> {
+  if (o.engine === 'libtorch') {
+    if (isOnnxFile(checkpoint)) {
+      throw new UsageError(`--checkpoint ${checkpoint}: an ONNX model runs with --engine onnxruntime only`);
+    }
+    const { model, description, config } = loadModel(checkpoint, { arch: o.arch, dim: o.dim });
+    return {
+      engine: libtorchEngine(model, { precision: o.precision }),
+      description,
+      input: model.input,
+      config: config ? { ...config } : null,
+      onnxPath: null,
+    };
+  }
+  let path: string;
+  let bytes: Uint8Array;
+  if (isOnnxFile(checkpoint)) {
+    path = checkpoint;
+    try {
+      bytes = new Uint8Array(readFileSync(path));
+    } catch (e) {
+      throw new InputError(`--checkpoint ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
+    }
+  } else {
+    ({ path, bytes } = cachedOnnx(checkpoint, { arch: o.arch, dim: o.dim, log: o.log }));
+  }
+  const engine = await onnxEngine(bytes, path, { threads: o.threads });
+  const p = engine.info.preprocessing;
+  return {
+    engine,
+    description: `${path} (onnxruntime, ${engine.info.arch ?? 'unknown arch'}, dim ${engine.dim})`,
+    input: inputSpecOf(p),
+    config: {
+      arch: engine.info.arch,
+      dim: engine.dim,
+      resize: p.resize ?? DEFAULT_PIPELINE.resize,
+      crop: p.crop ?? DEFAULT_PIPELINE.crop,
+    },
+    onnxPath: path,
+  };
+}
