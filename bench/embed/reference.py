@@ -1,0 +1,143 @@
+"""PyTorch side of bench/embed/run.ts: a folder of JPEGs to an .npy of embeddings, as a PyTorch user would.
+
+Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
+  {"cmd": "setup", "threads": N}
+      -> torch / torchvision / PIL versions and the thread count
+  {"cmd": "embed", "files": [...], "arch": "resnet50", "resize": R, "crop": C, "dim": D, "batch": B,
+   "workers": W, "precision": "fp32", "out": "X.npy"}
+      -> {"imagesPerSecond", "seconds", "cpuSeconds", "images"}: a DataLoader (W worker processes, in
+         order) with PIL decode (convert('RGB')), Resize((R, R)), CenterCrop(C), ToTensor, Normalize
+         (ImageNet), the model in eval mode and channels_last, torch.no_grad(); the embedder is
+         torchvision's backbone without fc, then LayerNorm (no affine), Linear(width, D, bias=False) and
+         L2 normalisation (the work of our Embedder). Timed from creating the DataLoader to np.save done
+         (worker start-up included, as ours includes its decode workers'); the model is built and warmed
+         up on one random batch first. "precision": "fp32" (other precisions are added as sides).
+  {"cmd": "pipeline", "files": [...], "resize": R, "crop": C, "batch": B, "workers": W}
+      -> {"imagesPerSecond", "images", "cpuMsPerImage"}: the same DataLoader alone, rate from the first
+         batch to the last (as bench/data counts it); CPU time of the whole pass (workers included) per image.
+"""
+import json
+import platform
+import resource
+import sys
+import time
+
+import numpy as np
+import PIL
+import torch
+import torch.nn.functional as F
+import torchvision
+import torchvision.transforms as T
+from PIL import Image
+
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+WIDTH = {"resnet18": 512, "resnet34": 512, "resnet50": 2048, "resnet101": 2048}
+
+
+class Files(torch.utils.data.Dataset):
+    def __init__(self, files, resize, crop):
+        self.files = files
+        self.transform = T.Compose(
+            [T.Resize((resize, resize)), T.CenterCrop(crop), T.ToTensor(), T.Normalize(MEAN, STD)]
+        )
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        with open(self.files[i], "rb") as f:
+            img = Image.open(f).convert("RGB")
+        return self.transform(img)
+
+
+class Embedder(torch.nn.Module):
+    def __init__(self, arch, dim):
+        super().__init__()
+        self.backbone = getattr(torchvision.models, arch)()
+        self.backbone.fc = torch.nn.Identity()
+        self.width = WIDTH[arch]
+        self.remap = None if dim == self.width else torch.nn.Linear(self.width, dim, bias=False)
+
+    def forward(self, x):
+        h = F.layer_norm(self.backbone(x), (self.width,), eps=1e-5)
+        if self.remap is not None:
+            h = self.remap(h)
+        return F.normalize(h, p=2, dim=1, eps=1e-12)
+
+
+def loader(req):
+    return torch.utils.data.DataLoader(
+        Files(req["files"], req["resize"], req["crop"]),
+        batch_size=req["batch"],
+        shuffle=False,
+        num_workers=req["workers"],
+    )
+
+
+def cpu_seconds():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def embed(req):
+    if req.get("precision", "fp32") != "fp32":
+        raise ValueError(f"precision {req['precision']} is not a side of this script yet")
+    model = Embedder(req["arch"], req["dim"]).eval().to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        model(torch.randn(req["batch"], 3, req["crop"], req["crop"]).to(memory_format=torch.channels_last))
+    cpu0 = cpu_seconds()
+    start = time.perf_counter()
+    parts = []
+    with torch.no_grad():
+        for images in loader(req):
+            parts.append(model(images.to(memory_format=torch.channels_last)))
+    np.save(req["out"], torch.cat(parts).numpy())
+    seconds = time.perf_counter() - start
+    n = sum(p.shape[0] for p in parts)
+    # Worker processes are counted once they have exited (RUSAGE_CHILDREN): the loader is gone here.
+    return {"imagesPerSecond": n / seconds, "seconds": seconds, "cpuSeconds": cpu_seconds() - cpu0, "images": n}
+
+
+def pipeline(req):
+    cpu0 = cpu_seconds()
+    first = None
+    count = 0
+    total = 0
+    for images in loader(req):
+        total += images.shape[0]
+        if first is None:
+            first = time.perf_counter()
+        else:
+            count += images.shape[0]
+    rate = count / (time.perf_counter() - first)
+    return {"imagesPerSecond": rate, "images": count, "cpuMsPerImage": (cpu_seconds() - cpu0) * 1000 / total}
+
+
+def main():
+    for line in sys.stdin:
+        req = json.loads(line)
+        try:
+            if req["cmd"] == "setup":
+                torch.set_num_threads(req["threads"])
+                reply = {
+                    "torch": torch.__version__,
+                    "torchvision": torchvision.__version__,
+                    "pil": PIL.__version__,
+                    "python": platform.python_version(),
+                    "threads": torch.get_num_threads(),
+                }
+            elif req["cmd"] == "embed":
+                reply = embed(req)
+            elif req["cmd"] == "pipeline":
+                reply = pipeline(req)
+            else:
+                reply = {"error": f"unknown cmd {req['cmd']}"}
+        except Exception as e:  # reported to the caller as one line
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(reply), flush=True)
+
+
+if __name__ == "__main__":
+    main()
