@@ -1,14 +1,15 @@
 // `normsoftmax train --nproc-per-node 2` on the small Fashion-MNIST fixture: the launcher starts two
 // ranks, rank 0 alone speaks and writes; Ctrl-C on the launcher stops every rank.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
 import { CLI, describeRun, REPO_ROOT, runCli } from '../helpers/cli.js';
+import { REFERENCE_PYTHON, referenceSkip } from '../helpers/reference-python.js';
 import { freePort } from './helpers.js';
 
 const skip = distributedUnavailableReason() ?? false;
@@ -18,13 +19,16 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-function trainArgs(out: string, port: number, numSteps: number): string[] {
+/** The training command; with a port, launched by our launcher on it. */
+function trainArgs(out: string, port: number | null, numSteps: number): string[] {
   return [
     'train',
     ...['--dataset', 'fashion-mnist', '--root', ROOT, '--arch', 'smallcnn', '--dim', '8', '--pretrained', 'none'],
     ...['--batch-size', '4', '--images-per-class', '2', '--warmup-epochs', '0', '--epochs-per-step', '1'],
     ...['--num-steps', String(numSteps), '--k', '1', '--workers', '1', '--out', out],
-    ...['--nproc-per-node', '2', '--master-port', String(port), '--dist-timeout', '60'],
+    '--dist-timeout',
+    '60',
+    ...(port === null ? [] : ['--nproc-per-node', '2', '--master-port', String(port)]),
   ];
 }
 
@@ -75,4 +79,43 @@ test('Ctrl-C on the launcher stops every rank', { skip }, async () => {
   assert.ok(Date.now() - t0 < 12_000, `stopping took ${Date.now() - t0} ms`);
   // rank 0 hosted the store on the master port: it is gone
   assert.ok(await portIsFree(port), 'the master port is free again');
+});
+
+test("torchrun --no_python normsoftmax train: the ranks join torchrun's agent store", {
+  skip: skip || referenceSkip(['torch.distributed.run'], 'the torchrun launch test'),
+}, () => {
+  const out = mkdtempSync(join(tmpdir(), 'normsoftmax-dist-torchrun-'));
+  dirs.push(out);
+  const bin = join(out, 'normsoftmax');
+  writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+  chmodSync(bin, 0o755);
+  const args = trainArgs(join(out, 'run'), null, 1);
+  // Debian's torchrun 1.13 on Python 3.11 cannot parse its default --redirects 0 (an IntFlag change):
+  // redirect and tee stderr instead.
+  const r = spawnSync(
+    REFERENCE_PYTHON,
+    [
+      '-m',
+      'torch.distributed.run',
+      '--nproc_per_node',
+      '2',
+      '--rdzv_endpoint',
+      'localhost:0',
+      '--rdzv_backend',
+      'c10d',
+      '--redirects',
+      '2',
+      '--tee',
+      '2',
+      '--log_dir',
+      join(out, 'logs'),
+      '--no_python',
+      bin,
+      ...args,
+    ],
+    { encoding: 'utf8', env: { ...process.env, NORMSOFTMAX_THREADS: '1' }, timeout: 180_000 },
+  );
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`.slice(-3000));
+  assert.match(r.stderr, /distributed: world size 2 \(2 per node\), backend gloo/);
+  assert.ok(existsSync(join(out, 'run', 'last.safetensors')));
 });
