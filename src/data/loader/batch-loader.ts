@@ -28,8 +28,10 @@ export interface BatchLoaderOptions {
   /** Batches prepared while the caller holds one (default 2). */
   prefetch?: number;
   /**
-   * Decode worker threads (default: cores, at most 4; never more than cores: decoding is CPU-bound, so
-   * more threads only add their start-up, ~0.3 s of CPU each, and contention); 0 decodes on the main thread.
+   * Decode worker threads at most (default: cores, at most 4; never more than cores: decoding is
+   * CPU-bound, so more threads only add their start-up, ~0.3 s of CPU each, and contention); 0 decodes
+   * on the main thread. One starts with the first image, and another each time the caller has to wait
+   * for a batch, up to this many.
    */
   workers?: number;
   /** Images in flight at once (default 2 per worker, or 2 x cores without workers). */
@@ -78,6 +80,8 @@ interface PendingBatch {
   indices: number[];
   snapshot: unknown;
   outcomes: Promise<Outcome[]>;
+  /** Whether outcomes has settled (so the consumer will not wait for it). */
+  ready: boolean;
 }
 
 function checkCount(name: string, v: number, min: number): void {
@@ -94,6 +98,8 @@ export class BatchLoader {
   private readonly limiter: Limiter;
   private pool: DecodePool | null = null;
   private readonly badPaths: string[] = [];
+  /** Batches handed to the caller so far, over every call of batches(). */
+  private handedOut = 0;
   private closed = false;
 
   constructor(private readonly options: BatchLoaderOptions) {
@@ -115,6 +121,11 @@ export class BatchLoader {
   /** Paths of the images left out so far (skipBadImages), in batch order. */
   get skippedImages(): readonly string[] {
     return this.badPaths;
+  }
+
+  /** Decode workers started so far (they start as needed, up to `workers`). */
+  get startedWorkers(): number {
+    return this.pool?.started ?? 0;
   }
 
   get cacheStats(): { hits: number; misses: number; bytes: number } | null {
@@ -142,13 +153,27 @@ export class BatchLoader {
         }
         const indices = [...next.value];
         const snapshot = position.snapshot?.();
-        ahead.push({ batch, indices, snapshot, outcomes: this.startBatch(indices, epoch, batch) });
+        const pending: PendingBatch = {
+          batch,
+          indices,
+          snapshot,
+          outcomes: this.startBatch(indices, epoch, batch),
+          ready: false,
+        };
+        const settle = () => {
+          pending.ready = true;
+        };
+        pending.outcomes.then(settle, settle);
+        ahead.push(pending);
         batch++;
       }
     };
     try {
       for (fill(); ahead.length > 0; fill()) {
         const pending = ahead.shift() as PendingBatch;
+        // The caller waits for decoding (after the loader's first batch, which always waits, and across
+        // calls, since a trainer asks for one batch per call): one more worker.
+        if (this.handedOut++ > 0 && !pending.ready) this.pool?.grow();
         const outcomes = await pending.outcomes;
         const loaded = this.assemble(pending, outcomes, epoch);
         if (loaded) yield loaded;
@@ -209,7 +234,7 @@ export class BatchLoader {
       const pixels = await loadPixels(sample, dataset.readRaw, outChannelsOf(config));
       result = processPixels(sample.path, pixels, { config, mode, draws, keepResized });
     } else {
-      this.pool ??= new DecodePool(this.workers, Math.max(1, Math.ceil(this.concurrency / this.workers)));
+      this.pool ??= new DecodePool(this.workers, Math.max(1, Math.ceil(this.concurrency / this.workers)), 1);
       result = await this.pool.run(sample.path, { config, mode, draws, keepResized });
     }
     if (result.resized) this.cache?.set(sample.path, result.resized);
