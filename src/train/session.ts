@@ -105,6 +105,11 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
       `--batch-size ${c.batchSize} (the global batch) must be a multiple of the world size ${parallel.worldSize}`,
     );
   }
+  if (parallel && c.device !== 'cpu') {
+    throw new UsageError(
+      `--device ${c.device}: data-parallel training runs on the CPU (c10d Gloo); NCCL is not bound yet`,
+    );
+  }
   if (parallel && !parallel.isMain) o = { ...o, silent: true };
   if (c.threads > 0) setNumThreads(c.threads);
   manualSeed(c.seed);
