@@ -30,6 +30,8 @@ export interface CheckpointMeta extends CheckpointHeader {
   lossRng: RngState | null;
   lastEval: EvalRecord | null;
   savedAt: string;
+  /** Processes of the data-parallel job that wrote it (absent: one process). */
+  worldSize?: number;
 }
 
 export type Checkpoint = CheckpointFile<CheckpointMeta>;

@@ -37,6 +37,8 @@ export interface SessionOptions {
   dataset?: Dataset;
   /** This process is one rank of a data-parallel job (src/dist); rank 0 writes, the others only train. */
   parallel?: DataParallel;
+  /** Resume a checkpoint of another world size (the global batch is the same; not an exact continuation). */
+  allowWorldSizeChange?: boolean;
 }
 
 export interface SessionResult {
@@ -160,6 +162,13 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   if (o.resume) {
     checkpoint = loadCheckpoint(o.resume);
     checkResumable(checkpoint.meta.config, c, o.resume);
+    const savedWorld = checkpoint.meta.worldSize ?? 1;
+    const world = parallel?.worldSize ?? 1;
+    if (savedWorld !== world && !o.allowWorldSizeChange) {
+      throw new InputError(
+        `--resume ${o.resume}: the checkpoint was written by ${savedWorld} process(es), this run has ${world}; --allow-world-size-change continues anyway (same global batch, not an exact continuation)`,
+      );
+    }
     model.loadStateDict(checkpoint.model);
     for (const [name, t] of Object.entries(loss.namedParameters())) {
       const saved = checkpoint.loss[name];

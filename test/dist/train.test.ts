@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
-import type { TinyResult } from './fixtures/train-tiny.js';
+import { runSession } from '../../src/train/session.js';
+import { InputError } from '../../src/util/errors.js';
+import { syntheticDataset, type TinyResult, tinyConfig } from './fixtures/train-tiny.js';
 import { parseResult, runRanks } from './helpers.js';
 
 const skip = distributedUnavailableReason() ?? false;
@@ -29,6 +31,20 @@ test('two ranks train the small CNN to identical weights; rank 0 evaluates and c
   assert.equal(r1.recallAt1, null, 'rank 1 did not evaluate');
   assert.ok(existsSync(join(out, 'last.safetensors')));
   assert.ok(existsSync(join(out, 'metrics.jsonl')));
+
+  // its checkpoint records the world size: one process refuses to resume it unless told to
+  const ckpt = join(out, 'last.safetensors');
+  const resume = (allowWorldSizeChange: boolean) =>
+    runSession(tinyConfig(out), { dataset: syntheticDataset(), silent: true, resume: ckpt, allowWorldSizeChange });
+  await assert.rejects(
+    resume(false),
+    (e) =>
+      e instanceof InputError &&
+      /written by 2 process\(es\), this run has 1; --allow-world-size-change/.test(e.message),
+  );
+  const resumed = await resume(true);
+  assert.equal(resumed.state.epochsDone, 2);
+  resumed.model.dispose();
   assert.ok(
     exits.every((e) => e.stderr.trim() === ''),
     exits.map((e) => e.stderr).join('\n'),

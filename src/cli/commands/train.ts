@@ -120,6 +120,7 @@ export function register(program: Command): void {
     .option('--device <d>', 'cpu (default), cuda or cuda:N')
     .option('--out <dir>', `output directory (default ${DEFAULTS.out})`)
     .option('--resume <ckpt>', 'continue from a checkpoint (OUT/last.safetensors)')
+    .option('--allow-world-size-change', 'with --resume: accept a checkpoint of another data-parallel world size')
     .option('--eval-every <n>', `evaluate every n epochs (default ${DEFAULTS.evalEvery})`)
     .option('--k <list>', "Recall@K list (default: the data set's)")
     .option('--nmi', 'also compute NMI (k-means) at each evaluation')
@@ -184,6 +185,7 @@ async function trainCommand(config: TrainConfig, raw: Raw, parallel?: DataParall
   const result = await runSession(config, {
     dataset,
     resume: typeof raw.resume === 'string' ? raw.resume : undefined,
+    allowWorldSizeChange: raw.allowWorldSizeChange === true,
     parallel,
   });
   if (parallel && !parallel.isMain) {
