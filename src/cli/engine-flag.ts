@@ -1,8 +1,10 @@
 // --engine libtorch|onnxruntime and --threads N for embed, index build and serve, and how they combine
 // with --precision: bf16 is libtorch's (autocast); with onnxruntime an explicit bf16 is a UsageError and
-// auto means fp32 (onnxruntime runs the exported float32 model), said in one printed line.
+// auto means fp32 (onnxruntime runs the exported float32 model), said in one printed line. An .onnx
+// --checkpoint implies onnxruntime.
 import type { Command } from 'commander';
 import { DEFAULT_ENGINE, ENGINES, type EngineName, parseEngine } from '../embed/engine.js';
+import { isOnnxFile } from '../embed/open-engine.js';
 import { getNumThreads, setNumThreads } from '../tensor/index.js';
 import type { Precision } from '../tensor/precision.js';
 import { UsageError } from '../util/errors.js';
@@ -26,11 +28,13 @@ export interface EngineChoice {
 }
 
 export function engineFromFlags(
-  f: { engine?: string; threads?: string },
+  f: { engine?: string; threads?: string; checkpoint?: string },
   precisionFlag: { value: string | undefined; flag?: string },
   log: (line: string) => void = (line) => console.error(line),
 ): EngineChoice {
-  const engine = parseEngine(f.engine);
+  // An .onnx model can only run on onnxruntime: that is the default for one.
+  const onnx = f.engine === undefined && f.checkpoint !== undefined && isOnnxFile(f.checkpoint);
+  const engine = onnx ? 'onnxruntime' : parseEngine(f.engine);
   const threadsFlag = optionalInteger('--threads', f.threads, undefined);
   const flag = precisionFlag.flag ?? '--precision';
   let precision: Precision = 'fp32';

@@ -1,7 +1,8 @@
 // The ONNX model of a checkpoint for the onnxruntime engine and the browser: exported on first use and
 // cached as <checkpoint>.onnx with a sidecar <checkpoint>.onnx.json that records the checkpoint's SHA-256,
-// the export options and the model's own SHA-256. A changed checkpoint, other options (arch, dim, opset,
-// a new normsoftmax version) or a model file that no longer matches re-export. When the checkpoint's
+// the export options, the model's arch and dim and its own SHA-256. A changed checkpoint, other options
+// (opset, a new normsoftmax version), another --arch/--dim asked for bare weights, or a model file that
+// no longer matches its sidecar re-export. When the checkpoint's
 // folder is not writable the cache is $NORMSOFTMAX_HOME/onnx/ (default ~/.cache/normsoftmax/onnx).
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { resolveWeightsSync } from '../data/weights/index.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { DEFAULT_OPSET, exportCheckpoint, sha256File, writeOnnx } from './onnx/index.js';
 import { NORMSOFTMAX_VERSION } from './onnx/metadata.js';
+import { readOnnxMetadata } from './onnx-metadata.js';
 
 export interface CachedOnnx {
   path: string;
@@ -24,6 +26,9 @@ export interface CachedOnnx {
 interface Sidecar {
   checkpointSha256: string;
   options: Record<string, unknown>;
+  /** The exported model's architecture and embedding size (its metadata). */
+  arch: string;
+  dim: number;
   onnxSha256: string;
 }
 
@@ -50,12 +55,21 @@ function readSidecar(path: string): Sidecar | null {
   }
 }
 
-/** The cached model when its sidecar matches the checkpoint and options and the file is intact. */
-function reuse(path: string, checkpointSha256: string, options: Record<string, unknown>): CachedOnnx | null {
+/**
+ * The cached model when its sidecar matches the checkpoint, the options and the asked-for arch and dim
+ * (when given: a checkpoint's own are always the same) and the file is intact.
+ */
+function reuse(
+  path: string,
+  checkpointSha256: string,
+  options: Record<string, unknown>,
+  o: { arch?: string; dim?: number },
+): CachedOnnx | null {
   const side = readSidecar(`${path}.json`);
   if (!side || !existsSync(path)) return null;
   if (side.checkpointSha256 !== checkpointSha256 || JSON.stringify(side.options) !== JSON.stringify(options))
     return null;
+  if ((o.arch !== undefined && o.arch !== side.arch) || (o.dim !== undefined && o.dim !== side.dim)) return null;
   const bytes = new Uint8Array(readFileSync(path));
   const sha = sha256(bytes);
   return sha === side.onnxSha256 ? { path, bytes, sha256: sha, exported: false } : null;
@@ -75,16 +89,13 @@ export function cachedOnnx(
     opset: DEFAULT_OPSET,
     foldBn: true,
     dynamicBatch: true,
-    arch: o.arch ?? null,
-    dim: o.dim ?? null,
     normsoftmax: NORMSOFTMAX_VERSION,
   };
   const beside = `${file}.onnx`;
-  const key = sha256(new TextEncoder().encode(JSON.stringify(options))).slice(0, 12);
-  const inHome = join(onnxCacheDir(), `${basename(file)}-${checkpointSha256.slice(0, 16)}-${key}.onnx`);
+  const inHome = join(onnxCacheDir(), `${basename(file)}-${checkpointSha256.slice(0, 16)}.onnx`);
   const path = writableDir(dirname(file)) ? beside : inHome;
   const log = o.log ?? (() => {});
-  const hit = reuse(path, checkpointSha256, options);
+  const hit = reuse(path, checkpointSha256, options, o);
   if (hit) {
     log(`onnx: ${path} (cached)`);
     return hit;
@@ -98,7 +109,14 @@ export function cachedOnnx(
     dynamicBatch: true,
   });
   writeOnnx(path, bytes);
-  const sidecar: Sidecar = { checkpointSha256, options, onnxSha256: sha256(bytes) };
+  const meta = readOnnxMetadata(bytes, path);
+  const sidecar: Sidecar = {
+    checkpointSha256,
+    options,
+    arch: meta.arch ?? '',
+    dim: Number(meta.dim),
+    onnxSha256: sha256(bytes),
+  };
   writeFileAtomic(`${path}.json`, `${JSON.stringify(sidecar, null, 2)}\n`);
   log(`onnx: exported to ${path}`);
   return { path, bytes, sha256: sidecar.onnxSha256, exported: true };

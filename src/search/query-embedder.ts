@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { BadImageError } from '../data/image/bad-image-error.js';
 import { resolveWeights } from '../data/weights/index.js';
+import type { EngineName } from '../embed/engine.js';
 import type { Precision } from '../tensor/precision.js';
 import { FailureError, InputError, UsageError } from '../util/errors.js';
 import type { QueryResult, QueryWorkerData, QueryWorkerReply } from './query-worker.js';
@@ -20,6 +21,9 @@ export interface QueryEmbedderOptions {
   force?: boolean;
   /** bf16: the worker's forwards under autocast (float32 vectors all the same). Default fp32. */
   precision?: Precision;
+  /** Default libtorch; onnxruntime runs the exported model with `threads` intra-op threads. */
+  engine?: EngineName;
+  threads?: number;
 }
 
 /** A QueryEmbedder that can also answer per image (one bad upload does not fail a micro-batch). */
@@ -56,6 +60,8 @@ export async function createQueryEmbedder(
     resize: identity.resize,
     crop: identity.crop,
     ...(o.precision ? { precision: o.precision } : {}),
+    ...(o.engine ? { engine: o.engine } : {}),
+    ...(o.threads ? { threads: o.threads } : {}),
   };
   const worker = new Worker(BOOT, { workerData: data });
   const pending = new Map<number, (r: QueryResult[]) => void>();

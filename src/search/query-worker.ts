@@ -5,9 +5,8 @@ import { BadImageError } from '../data/image/bad-image-error.js';
 import { toPipelinePixels } from '../data/image/colour.js';
 import { decodeImage } from '../data/image/decode.js';
 import { outChannelsOf, processPixels } from '../data/loader/process-image.js';
-import { embedBatch } from '../embed/embed-batch.js';
-import { loadModel } from '../embed/load-model.js';
-import { noGrad, scope, tensor } from '../tensor/index.js';
+import type { EmbeddingEngine, EngineName } from '../embed/engine.js';
+import { openEngine } from '../embed/open-engine.js';
 import type { Precision } from '../tensor/precision.js';
 import { firstLine } from '../util/errors.js';
 import { queryTransform } from './query-transform.js';
@@ -20,6 +19,9 @@ export interface QueryWorkerData {
   crop: number;
   /** bf16: forwards under autocast (set in this thread: autocast state is per thread). Default fp32. */
   precision?: Precision;
+  /** Default libtorch; onnxruntime runs the exported model (cached next to the checkpoint). */
+  engine?: EngineName;
+  threads?: number;
 }
 
 export type QueryResult = { ok: true; vector: Float32Array } | { ok: false; bad: boolean; message: string };
@@ -32,15 +34,23 @@ const port = parentPort;
 if (port === null) throw new Error('query-worker.ts must run in a worker thread');
 const data = workerData as QueryWorkerData;
 
-let model: ReturnType<typeof loadModel>['model'];
+let engine: EmbeddingEngine;
+let config: ReturnType<typeof queryTransform>;
 try {
-  model = loadModel(data.checkpoint, { arch: data.arch, dim: data.dim }).model;
-  port.postMessage({ id: 0, ready: true, dim: model.dim } satisfies QueryWorkerReply);
+  const opened = await openEngine(data.checkpoint, {
+    engine: data.engine ?? 'libtorch',
+    arch: data.arch,
+    dim: data.dim,
+    precision: data.precision,
+    threads: data.threads,
+  });
+  engine = opened.engine;
+  config = queryTransform(opened.input, data.resize, data.crop);
+  port.postMessage({ id: 0, ready: true, dim: engine.dim } satisfies QueryWorkerReply);
 } catch (e) {
   port.postMessage({ id: 0, failed: firstLine(e), kind: (e as Error).name } satisfies QueryWorkerReply);
   throw e;
 }
-const config = queryTransform(model.input, data.resize, data.crop);
 
 async function prepare(bytes: Uint8Array, name: string) {
   if (bytes.length === 0) throw new BadImageError(name, 'empty upload');
@@ -77,18 +87,10 @@ async function handle(id: number, images: Uint8Array[]): Promise<void> {
     members.forEach((i, j) => {
       batch.set((prepared[i] as typeof first).chw, j * per);
     });
-    const out = scope(() =>
-      noGrad(
-        () =>
-          embedBatch(
-            model,
-            tensor(batch, { shape: [members.length, ...first.shape] }),
-            data.precision,
-          ).toTypedArray() as Float32Array,
-      ),
-    );
+    const out = await engine.embed(batch, [members.length, ...first.shape]);
+    const dim = engine.dim;
     members.forEach((i, j) => {
-      results[i] = { ok: true, vector: out.slice(j * model.dim, (j + 1) * model.dim) };
+      results[i] = { ok: true, vector: out.slice(j * dim, (j + 1) * dim) };
     });
   }
   port?.postMessage({ id, results } satisfies QueryWorkerReply);

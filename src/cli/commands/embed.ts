@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .description('embed images with a trained checkpoint (or bare backbone weights) into an N x D .npy')
     .requiredOption(
       '--checkpoint <file>',
-      'a normsoftmax checkpoint, torchvision .pth / .safetensors weights, or (--engine onnxruntime) an exported .onnx',
+      'a normsoftmax checkpoint, torchvision .pth / .safetensors weights, or an .onnx from `normsoftmax export` (onnxruntime)',
     )
     .option('--arch <name>', `architecture of bare weights: ${ARCHS.join(', ')}`)
     .option('--dim <n>', 'embedding size for bare weights (default: the backbone width)')

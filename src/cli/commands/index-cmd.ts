@@ -21,8 +21,8 @@ import { verifyFiles } from '../../search/verify.js';
 import { DEFAULT_EXACT_BELOW } from '../../search/write-index.js';
 import { UsageError } from '../../util/errors.js';
 import { openDataset, parseSplit } from '../dataset-options.js';
+import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
 import { optionalInteger } from '../parse-flags.js';
-import { precisionFromFlag } from '../precision-flag.js';
 
 interface BuildFlags {
   out: string;
@@ -44,6 +44,8 @@ interface BuildFlags {
   skipBadImages?: boolean;
   batchSize?: string;
   workers?: string;
+  engine?: string;
+  threads?: string;
 }
 
 function listSource(f: BuildFlags): ListedSource {
@@ -90,17 +92,27 @@ async function build(f: BuildFlags): Promise<void> {
   const dim = optionalInteger('--dim', f.dim, undefined);
   const batchSize = optionalInteger('--batch-size', f.batchSize, 64);
   const workers = optionalInteger('--workers', f.workers, undefined, 0);
-  const compute = precisionFromFlag(f.computePrecision, { flag: '--compute-precision' });
+  const {
+    engine,
+    precision: compute,
+    threads,
+  } = engineFromFlags(f, {
+    value: f.computePrecision,
+    flag: '--compute-precision',
+  });
   const source = listSource(f);
   let embedder: ItemEmbedder | null = null;
   if (!source.vectors) {
     const named = await resolveWeights(f.checkpoint as string); // a weights name: its cached file
-    embedder = modelEmbedder(named.path, {
+    embedder = await modelEmbedder(named.path, {
       arch: f.arch ?? named.arch,
       dim,
       batchSize,
       workers,
       precision: compute,
+      engine,
+      threads,
+      log: (line) => console.error(line),
     });
     console.error(`model: ${embedder.description}`);
   }
@@ -216,11 +228,14 @@ function info(dir: string, o: { json?: boolean; verify?: boolean }): void {
 
 export function register(program: Command): void {
   const index = program.command('index').description('build and inspect visual-search indexes');
-  index
+  const buildCmd = index
     .command('build')
     .description('embed images (or take vectors) into a searchable index folder; incremental over an existing one')
     .requiredOption('--out <dir>', 'the index folder (created, or updated incrementally)')
-    .option('--checkpoint <file>', 'a normsoftmax checkpoint, or torchvision .pth / .safetensors weights')
+    .option(
+      '--checkpoint <file>',
+      'a normsoftmax checkpoint, torchvision .pth / .safetensors weights, or an .onnx from `normsoftmax export`',
+    )
     .option('--arch <name>', 'architecture, required for bare weights')
     .option('--dim <n>', 'embedding size for bare weights (default: the backbone width)')
     .option('--images <dir>', 'every image file under this folder (recursive)')
@@ -243,8 +258,8 @@ export function register(program: Command): void {
       '--compute-precision <p>',
       'fp32 (default), bf16 (autocast: bfloat16 convolutions and matmuls, float32 embeddings), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
     )
-    .option('--workers <n>', 'image decode worker threads (default 4)')
-    .action(build);
+    .option('--workers <n>', 'image decode worker threads (default 4)');
+  addEngineOptions(buildCmd).action(build);
   index
     .command('info')
     .description('print an index: manifest, counts, sizes on disk and the embedder')

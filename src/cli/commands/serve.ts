@@ -4,6 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
+import { isOnnxFile } from '../../embed/open-engine.js';
 import { expectBackend } from '../../search/lancedb/layout.js';
 import { openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
@@ -11,8 +12,9 @@ import { createSearchServer } from '../../search/server/app.js';
 import { DEFAULT_SERVER_OPTIONS } from '../../search/server/options.js';
 import type { QueryEmbedder } from '../../search/types.js';
 import { firstLine, UsageError } from '../../util/errors.js';
+import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
 import { optionalInteger, parseNumber } from '../parse-flags.js';
-import { precisionFromFlag } from '../precision-flag.js';
+import { browserModelFor } from '../serve-browser-model.js';
 
 /** In-flight requests get this long to finish after SIGTERM / SIGINT before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 9000;
@@ -29,6 +31,9 @@ interface ServeFlags {
   checkpoint?: string;
   force?: boolean;
   precision?: string;
+  engine?: string;
+  threads?: string;
+  browserEmbed: boolean;
 }
 
 function parseCors(v: string | undefined): string | null {
@@ -73,21 +78,29 @@ async function serve(f: ServeFlags): Promise<void> {
   const queue = optionalInteger('--queue', f.queue, DEFAULT_SERVER_OPTIONS.queue);
   const timeoutMs = optionalInteger('--timeout-ms', f.timeoutMs, DEFAULT_SERVER_OPTIONS.timeoutMs);
   const cors = parseCors(f.cors);
-  const precision = precisionFromFlag(f.precision);
+  const choice = engineFromFlags(f, { value: f.precision });
 
   expectBackend(f.index, f.backend);
   const index = await openIndex(f.index);
   let embedder: QueryEmbedder | null = null;
+  let browserModel: Awaited<ReturnType<typeof browserModelFor>> = null;
   try {
+    const checkpoint = f.checkpoint ?? index.embedder.checkpointPath;
+    // An index built from an .onnx model embeds its queries with onnxruntime unless --engine says otherwise.
+    const engine = f.engine === undefined && checkpoint && isOnnxFile(checkpoint) ? 'onnxruntime' : choice.engine;
     if (index.embedder.checkpointPath === null && f.checkpoint === undefined) {
       console.error('serve: the index has no model (built from vectors): image queries are off, id and vector work');
     } else {
       embedder = await createQueryEmbedder(index.embedder, {
         checkpoint: f.checkpoint,
         force: f.force,
-        precision,
+        precision: choice.precision,
+        engine,
+        threads: choice.threads,
       });
       await warmUp(embedder);
+      // After the query embedder (which checked the checkpoint): an onnxruntime one has cached the model.
+      if (f.browserEmbed && checkpoint) browserModel = await browserModelFor(checkpoint, index.embedder);
     }
   } catch (e) {
     await index.close();
@@ -103,6 +116,7 @@ async function serve(f: ServeFlags): Promise<void> {
       timeoutMs,
       thumbDir: writable(index.dir) ? join(index.dir, 'thumbs') : null,
     },
+    browserModel,
   });
   const release = async () => {
     await embedder?.close();
@@ -155,7 +169,7 @@ async function serve(f: ServeFlags): Promise<void> {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('serve')
     .description('serve an index over HTTP: search API, thumbnails, metrics and a web page')
     .requiredOption('--index <dir>', 'the index folder (from `normsoftmax index build`)')
@@ -175,5 +189,6 @@ export function register(program: Command): void {
       '--precision <p>',
       'query image forwards: fp32 (default), bf16 (autocast), or auto (bf16 where the CPU has AVX-512 BF16 or AMX)',
     )
-    .action(serve);
+    .option('--no-browser-embed', 'do not offer the model to the page for embedding query images in the browser');
+  addEngineOptions(cmd).action(serve);
 }

@@ -1,12 +1,15 @@
 // Embeds items with a checkpoint (what `embed` takes), with the checkpoint's eval pipeline, through
-// src/embed (the image pipeline in worker threads). Its identity goes into the manifest, so that queries
-// are embedded the same way.
+// src/embed (the image pipeline in worker threads), forwards by either engine. Its identity (the
+// checkpoint's SHA-256, whichever engine runs it) goes into the manifest, so that queries are embedded
+// the same way.
 
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Dataset, Sample } from '../../data/types.js';
-import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
-import { loadModel } from '../../embed/load-model.js';
+import { pipelineOf } from '../../embed/embed-samples.js';
+import { embedSamplesWith } from '../../embed/embed-with-engine.js';
+import type { EngineName } from '../../embed/engine.js';
+import { openEngine } from '../../embed/open-engine.js';
 import type { Precision } from '../../tensor/precision.js';
 import { InputError } from '../../util/errors.js';
 import { sha256File } from '../sha256.js';
@@ -27,19 +30,30 @@ export interface ModelEmbedderOptions {
   workers?: number;
   /** bf16: the forwards under autocast (float32 vectors all the same). Default fp32. */
   precision?: Precision;
+  /** Default libtorch; onnxruntime runs the exported (cached) model with `threads` intra-op threads. */
+  engine?: EngineName;
+  threads?: number;
+  log?: (line: string) => void;
 }
 
-export function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions = {}): ItemEmbedder {
+export async function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions = {}): Promise<ItemEmbedder> {
   if (!existsSync(checkpoint)) throw new InputError(`--checkpoint ${checkpoint}: no such file`);
   const checkpointSha256 = sha256File(checkpoint);
-  const { model, description, config } = loadModel(checkpoint, { arch: o.arch, dim: o.dim });
+  const { engine, description, config, input } = await openEngine(checkpoint, {
+    engine: o.engine ?? 'libtorch',
+    arch: o.arch,
+    dim: o.dim,
+    precision: o.precision,
+    threads: o.threads,
+    log: o.log,
+  });
   const pipeline = { ...pipelineOf(config), ...(o.workers === undefined ? {} : { workers: o.workers }) };
   const identity: EmbedderIdentity = {
     checkpointSha256,
     checkpointPath: resolve(checkpoint),
     arch: config?.arch ?? o.arch ?? null,
-    dim: model.dim,
-    input: { ...model.input, mean: [...model.input.mean], std: [...model.input.std] },
+    dim: engine.dim,
+    input: { ...input, mean: [...input.mean], std: [...input.std] },
     resize: pipeline.resize,
     crop: pipeline.crop,
   };
@@ -47,18 +61,12 @@ export function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions = {}):
     identity,
     description,
     async embed(dataset, samples) {
-      const t = await embedSamples(model, dataset, samples, {
+      return embedSamplesWith(engine, input, dataset, samples, {
         batchSize: o.batchSize ?? 64,
         pipeline,
         silent: true,
-        precision: o.precision,
       });
-      try {
-        return t.toTypedArray() as Float32Array;
-      } finally {
-        t.dispose();
-      }
     },
-    close: () => model.dispose(),
+    close: () => engine.dispose(),
   };
 }

@@ -7,6 +7,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { NormsoftmaxError } from '../../util/errors.js';
 import type { QueryEmbedder, VisualSearchIndex } from '../types.js';
 import { Admission } from './admission.js';
+import { type BrowserModel, browserModelInfo, registerBrowserModelRoutes } from './browser-model.js';
 import { type DatasetPixels, openDatasetPixels } from './dataset-pixels.js';
 import { EmbedBatcher } from './embed-batcher.js';
 import { HttpError } from './http-error.js';
@@ -26,6 +27,8 @@ export interface SearchServerSetup {
    * folder's manifest, opened again here; null: none.
    */
   pixels?: DatasetPixels | null;
+  /** The model as ONNX for the page's in-browser embedding (default none: the page embeds on the server). */
+  browserModel?: BrowserModel | null;
   /** Where 5xx errors (and a data set that cannot be opened again) are reported (default console.error). */
   log?: (line: string) => void;
 }
@@ -41,12 +44,13 @@ function defaultPixels(dir: string, log: (line: string) => void): DatasetPixels 
 
 const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
 
+// 'wasm-unsafe-eval' lets onnxruntime-web compile its WebAssembly (in-browser embedding); no JS eval.
 const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
   'content-security-policy':
-    "default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "default-src 'self'; img-src 'self' blob: data:; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 };
 
 const sizeText = (bytes: number): string =>
@@ -158,6 +162,7 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
     imageSearch: embedder !== null,
     images: index.imageRoot !== null || pixels !== null,
     maxUploadBytes: options.maxUploadBytes,
+    browserEmbed: browserModelInfo(setup.browserModel ?? null),
     embedder: {
       arch: index.embedder.arch,
       dim: index.embedder.dim,
@@ -170,6 +175,7 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
 
   registerSearchRoute(app, { index, embedder, batcher, admission, metrics, options });
   registerItemRoutes(app, index, thumbs, pixels);
+  registerBrowserModelRoutes(app, setup.browserModel ?? null);
   app.register(fastifyStatic, {
     root: WEB_ROOT,
     prefix: '/',

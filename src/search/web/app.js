@@ -1,6 +1,11 @@
-// The search page: no build step, no dependencies; talks to the same server's /api.
+// The search page: no build step, no dependencies; talks to the same server's /api. With "embed in this
+// browser" on, an uploaded image never leaves the machine: only its vector is sent (browser-embed.js).
+import { embedInBrowser, preload } from './browser-embed.js';
+
 const $ = (id) => document.getElementById(id);
-const state = { last: null, info: null };
+// lastVector: the last query vector embedded in this browser (tests read it).
+const state = { last: null, info: null, lastVector: null };
+window.searchPage = state;
 
 function mode() {
   return document.querySelector('input[name="mode"]:checked').value;
@@ -27,6 +32,12 @@ async function loadInfo() {
     if (!state.info.imageSearch) {
       $('drop-text').textContent = 'This index has no model for images: search by id';
       $('file').disabled = true;
+    } else if (state.info.browserEmbed) {
+      const b = state.info.browserEmbed;
+      $('browser-embed-row').hidden = false;
+      $('browser-embed-size').textContent = `(${(b.bytes / 1e6).toFixed(1)} MB model)`;
+      $('browser-embed').checked = b.defaultOn;
+      if (b.defaultOn) preload(state.info);
     }
   } catch (e) {
     $('info').textContent = `Cannot reach the server (${e.message})`;
@@ -47,12 +58,28 @@ function options() {
   return o;
 }
 
+function inBrowser() {
+  return Boolean(state.info?.browserEmbed) && $('browser-embed').checked;
+}
+
 async function run(query) {
   state.last = query;
   const o = options();
   let body;
   const init = { method: 'POST' };
-  if (query.file) {
+  if (query.file && inBrowser()) {
+    setStatus('Embedding in this browser…');
+    let vector;
+    try {
+      vector = await embedInBrowser(query.file, state.info);
+    } catch (e) {
+      setStatus(`Embedding in this browser failed: ${e.message}`, true);
+      return;
+    }
+    state.lastVector = Array.from(vector);
+    body = JSON.stringify({ vector: state.lastVector, ...o });
+    init.headers = { 'content-type': 'application/json' };
+  } else if (query.file) {
     body = new FormData();
     body.append('image', query.file, query.file.name || 'query');
     for (const [key, v] of Object.entries(o)) body.append(key, String(v));
@@ -145,6 +172,10 @@ for (const r of document.querySelectorAll('input[name="mode"]')) {
   r.addEventListener('change', () => state.last && run(state.last));
 }
 $('k').addEventListener('change', () => state.last && run(state.last));
+$('browser-embed').addEventListener('change', () => {
+  if ($('browser-embed').checked) preload(state.info);
+  if (state.last?.file) run(state.last);
+});
 document.addEventListener('paste', (e) => {
   const file = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
   if (file) searchByFile(file);
