@@ -2,7 +2,7 @@
 
 Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
   {"cmd": "setup", "threads": N, "batch": B, "size": S} -> torch and torchvision versions, threads, oneDNN (mkldnn) present
-  {"cmd": "run", "precision": "fp32"|"bf16", "iterations": K} -> {"secondsPerBatch": [...]}
+  {"cmd": "run", "precision": "fp32"|"bf16", "iterations": K} -> {"secondsPerBatch": [...], "cpuSecondsPerBatch": [...]}
   {"cmd": "agreement"}                                      -> mean and min cosine of bf16 vs fp32 embeddings
 The model: torchvision's resnet50 (random init, eval mode, fc removed: the 2048-d pooled features,
 L2-normalised), NCHW input, torch.no_grad(); bf16 = torch.autocast('cpu', dtype=torch.bfloat16), the
@@ -50,12 +50,13 @@ def handle(req):
             "mkldnn": torch.backends.mkldnn.is_available(),
         }
     if cmd == "run":
-        times = []
+        times, cpu = [], []
         for _ in range(req["iterations"]):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             embed(state["x"], req["precision"])
             times.append(time.perf_counter() - start)
-        return {"secondsPerBatch": times}
+            cpu.append(time.process_time() - start_cpu)
+        return {"secondsPerBatch": times, "cpuSecondsPerBatch": cpu}
     if cmd == "agreement":
         a = embed(state["x"], "fp32")
         b = embed(state["x"], "bf16")

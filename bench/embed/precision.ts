@@ -2,7 +2,9 @@
 // ours (the embedder's forward; bf16 = libtorch's CPU autocast through --precision's code path) and
 // PyTorch's (torchvision resnet50, torch.no_grad, bf16 = torch.autocast('cpu', dtype=torch.bfloat16))
 // timed in alternating rounds so that load from other work hits both sides alike; each figure carries
-// the 1-minute load average measured with it. Also the embedding agreement of bf16 with fp32 (cosine)
+// the 1-minute load average measured with it, and the CPU time the batch took (all threads of the process:
+// on a loaded machine wall time mostly measures the other work, CPU time much less so; at --threads 1
+// images per CPU-second approximate a quiet single-threaded run). Also the embedding agreement of bf16 with fp32 (cosine)
 // on each side, and the CPU's bf16 support.
 // Usage: node --import tsx bench/embed/precision.ts [--threads N] [--quick]   (prints one JSON object)
 import { loadavg } from 'node:os';
@@ -33,16 +35,22 @@ const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
 
 interface Sample {
   imagesPerSecond: number;
+  /** Images per second of the process's CPU time (user + system, every thread). */
+  imagesPerCpuSecond: number;
   loadAverage1m: number;
 }
 
 const load1 = () => round(loadavg()[0] ?? 0, 2);
 
 function summarise(samples: Sample[]) {
-  const ips = median(samples.map((s) => s.imagesPerSecond));
   return {
-    imagesPerSecond: round(ips, 2),
-    samples: samples.map((s) => ({ imagesPerSecond: round(s.imagesPerSecond, 2), loadAverage1m: s.loadAverage1m })),
+    imagesPerSecond: round(median(samples.map((s) => s.imagesPerSecond)), 2),
+    imagesPerCpuSecond: round(median(samples.map((s) => s.imagesPerCpuSecond)), 2),
+    samples: samples.map((s) => ({
+      imagesPerSecond: round(s.imagesPerSecond, 2),
+      imagesPerCpuSecond: round(s.imagesPerCpuSecond, 2),
+      loadAverage1m: s.loadAverage1m,
+    })),
   };
 }
 
@@ -68,10 +76,14 @@ async function main(): Promise<void> {
     });
     const ours: Record<Precision, Sample[]> = { fp32: [], bf16: [] };
     const pytorch: Record<Precision, Sample[]> = { fp32: [], bf16: [] };
-    const runOurs = (precision: Precision) => {
+    const runOurs = (precision: Precision): Sample => {
       const start = process.hrtime.bigint();
+      const cpu = process.cpuUsage();
       scope(() => noGrad(() => embedBatch(model, images, precision).toTypedArray()));
-      return Number(process.hrtime.bigint() - start) / 1e9;
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const used = process.cpuUsage(cpu);
+      const cpuSeconds = (used.user + used.system) / 1e6;
+      return { imagesPerSecond: BATCH / seconds, imagesPerCpuSecond: BATCH / cpuSeconds, loadAverage1m: load1() };
     };
     for (const p of PRECISIONS) runOurs(p); // warm-up (oneDNN primitive creation, allocator)
     for (let r = 0; r < rounds; r++) {
@@ -81,16 +93,22 @@ async function main(): Promise<void> {
         for (const side of order) {
           if (side === 'ours') {
             for (let i = 0; i < perRound; i++) {
-              ours[p].push({ imagesPerSecond: BATCH / runOurs(p), loadAverage1m: load1() });
+              ours[p].push(runOurs(p));
             }
           } else {
-            const reply = await worker.request<{ secondsPerBatch: number[] }>({
+            const reply = await worker.request<{ secondsPerBatch: number[]; cpuSecondsPerBatch: number[] }>({
               cmd: 'run',
               precision: p,
               iterations: perRound,
             });
-            for (const s of reply.secondsPerBatch)
-              pytorch[p].push({ imagesPerSecond: BATCH / s, loadAverage1m: load1() });
+            reply.secondsPerBatch.forEach((seconds, i) => {
+              const cpuSeconds = reply.cpuSecondsPerBatch[i] as number;
+              pytorch[p].push({
+                imagesPerSecond: BATCH / seconds,
+                imagesPerCpuSecond: BATCH / cpuSeconds,
+                loadAverage1m: load1(),
+              });
+            });
           }
         }
       }
@@ -119,17 +137,21 @@ async function main(): Promise<void> {
         threads: getNumThreads(),
         ...o,
         bf16OverFp32: round(o.bf16.imagesPerSecond / o.fp32.imagesPerSecond, 3),
+        bf16OverFp32Cpu: round(o.bf16.imagesPerCpuSecond / o.fp32.imagesPerCpuSecond, 3),
         agreement: ourAgreement,
       },
       pytorch: {
         ...reference,
         ...t,
         bf16OverFp32: round(t.bf16.imagesPerSecond / t.fp32.imagesPerSecond, 3),
+        bf16OverFp32Cpu: round(t.bf16.imagesPerCpuSecond / t.fp32.imagesPerCpuSecond, 3),
         agreement: { mean: round(theirAgreement.mean, 6), min: round(theirAgreement.min, 6) },
       },
       oursOverPytorch: {
         fp32: round(o.fp32.imagesPerSecond / t.fp32.imagesPerSecond, 3),
         bf16: round(o.bf16.imagesPerSecond / t.bf16.imagesPerSecond, 3),
+        fp32Cpu: round(o.fp32.imagesPerCpuSecond / t.fp32.imagesPerCpuSecond, 3),
+        bf16Cpu: round(o.bf16.imagesPerCpuSecond / t.bf16.imagesPerCpuSecond, 3),
       },
     };
     console.log(JSON.stringify(result, null, 2));
