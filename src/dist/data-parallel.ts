@@ -1,7 +1,7 @@
 // DataParallel (src/train/parallel.ts) over a c10d process group, with PyTorch DDP's semantics:
 // rank 0's parameters and buffers at start, its buffers before each forward (broadcast_buffers),
 // gradients averaged in ~25 MB flat buckets, and one global batch sliced across the ranks.
-import { noGrad, type Tensor } from '../tensor/index.js';
+import { cat, noGrad, type Tensor, zeros } from '../tensor/index.js';
 import type { ProcessGroup } from '../tensor/process-group.js';
 import type { DataParallel } from '../train/parallel.js';
 import { FailureError } from '../util/errors.js';
@@ -43,6 +43,16 @@ export function createDataParallel(pg: ProcessGroup, o: { bucketBytes?: number }
       guard('the gradient allreduce', async () => {
         const [mean] = await averageInBuckets(pg, grads, [loss], bucketBytes);
         return mean as number;
+      }),
+    gatherRows: (local) =>
+      guard('the evaluation gather', async () => {
+        const parts = Array.from({ length: worldSize }, () => zeros([...local.shape], { dtype: local.dtype }));
+        try {
+          await pg.allgather(local.isContiguous() ? local : local.contiguous(), parts);
+          return rank === 0 ? cat(parts) : null;
+        } finally {
+          for (const p of parts) p.dispose();
+        }
       }),
     barrier: () => guard('a barrier', () => pg.barrier()),
   };

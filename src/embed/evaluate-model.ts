@@ -6,7 +6,7 @@ import type { Dataset, Sample } from '../data/types.js';
 import { type EvalInput, type EvalResult, evaluate } from '../eval/evaluate.js';
 import type { NmiMethod } from '../eval/nmi.js';
 import type { Embedder } from '../nn/embedder.js';
-import type { Tensor } from '../tensor/index.js';
+import { cat, type Tensor, zeros } from '../tensor/index.js';
 import type { Precision } from '../tensor/precision.js';
 import { InputError } from '../util/errors.js';
 import { embedSamples } from './embed-samples.js';
@@ -23,12 +23,44 @@ export interface ModelEvalOptions {
   mapR?: boolean;
 }
 
+/** Data-parallel evaluation: each rank embeds a contiguous slice of the images, rank 0 gets them all. */
+export interface EmbeddingShard {
+  readonly rank: number;
+  readonly worldSize: number;
+  /** Every rank's `local` (rank order; each has `rows` rows) stacked on rank 0; null on the others. */
+  gather(local: Tensor, rows: number): Promise<Tensor | null>;
+}
+
+/**
+ * evaluateModel with the embedding shared by the ranks of a data-parallel job (every rank calls it):
+ * the metrics on rank 0, null on the others.
+ */
+export async function evaluateModelSharded(
+  model: Embedder,
+  dataset: Dataset,
+  c: PipelineOptions & { k: number[]; nmiMethod?: NmiMethod },
+  o: ModelEvalOptions,
+  shard: EmbeddingShard,
+): Promise<EvalResult | null> {
+  return evaluateWith(model, dataset, c, o, shard);
+}
+
 export async function evaluateModel(
   model: Embedder,
   dataset: Dataset,
   c: PipelineOptions & { k: number[]; nmiMethod?: NmiMethod },
   o: ModelEvalOptions = {},
 ): Promise<EvalResult> {
+  return (await evaluateWith(model, dataset, c, o, null)) as EvalResult;
+}
+
+async function evaluateWith(
+  model: Embedder,
+  dataset: Dataset,
+  c: PipelineOptions & { k: number[]; nmiMethod?: NmiMethod },
+  o: ModelEvalOptions,
+  shard: EmbeddingShard | null,
+): Promise<EvalResult | null> {
   const pipeline: PipelineOptions = {
     seed: c.seed,
     resize: c.resize,
@@ -36,8 +68,29 @@ export async function evaluateModel(
     workers: c.workers,
     skipBadImages: c.skipBadImages,
   };
-  const embed = (samples: Sample[], label: string) =>
+  const embedAll = (samples: Sample[], label: string) =>
     embedSamples(model, dataset, samples, { pipeline, silent: o.silent, label, precision: o.precision });
+  const embed = shard ? (samples: Sample[], label: string) => embedShard(samples, label) : embedAll;
+  // This rank's slice (zero rows padded to the same count on every rank), gathered on rank 0; a
+  // tensor with no rows stands for "not this rank's to evaluate".
+  const embedShard = async (samples: Sample[], label: string): Promise<Tensor> => {
+    const s = shard as EmbeddingShard;
+    const per = Math.ceil(samples.length / s.worldSize);
+    const start = Math.min(samples.length, s.rank * per);
+    const end = Math.min(samples.length, start + per);
+    const mine = end > start ? await embedAll(samples.slice(start, end), label) : zeros([0, model.dim]);
+    const padded = end - start < per ? cat([mine, zeros([per - (end - start), model.dim])]) : mine;
+    if (padded !== mine) mine.dispose();
+    try {
+      const all = await s.gather(padded, per);
+      if (all === null) return zeros([0, model.dim]);
+      const rows = all.slice(0, 0, samples.length).contiguous();
+      all.dispose();
+      return rows;
+    } finally {
+      padded.dispose();
+    }
+  };
   const labels = (samples: Sample[]) => Int32Array.from(samples, (s) => s.label);
   const { query, gallery, test } = dataset.splits;
   const owned: Tensor[] = [];
@@ -59,6 +112,7 @@ export async function evaluateModel(
         `${dataset.name}: the data set has neither a test split nor query/gallery splits to evaluate`,
       );
     }
+    if (shard && shard.rank !== 0) return null;
     return evaluate(input, {
       k: c.k,
       binary: o.binary ?? true,

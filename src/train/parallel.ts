@@ -19,6 +19,8 @@ export interface DataParallel {
    * non-finite everywhere).
    */
   averageGradients(grads: readonly Tensor[], loss: number): Promise<number>;
+  /** Every rank's `local` (the same shape on each) stacked in rank order on rank 0; null on the others. */
+  gatherRows(local: Tensor): Promise<Tensor | null>;
   /** Every rank waits here (around rank 0's checkpoint and evaluation). */
   barrier(): Promise<void>;
 }

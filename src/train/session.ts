@@ -10,7 +10,7 @@ import type { BatchSampler } from '../data/samplers/types.js';
 import { createBatchSource } from '../data/sources/batch-source.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { resolveWeights } from '../data/weights/index.js';
-import { evaluateModel } from '../embed/evaluate-model.js';
+import { evaluateModel, evaluateModelSharded } from '../embed/evaluate-model.js';
 import { checkRecallKs } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWeights } from '../io/weights.js';
@@ -187,8 +187,16 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
   if (c.precision !== 'fp32' && !o.silent) (o.log ?? ((line: string) => console.error(line)))(precisionLine);
   const source = createBatchSource(dataset, train, model.input, c, 'train');
   // On a validation fold, also MAP@R and R-Precision: the Reality Check picks hyper-parameters by them.
-  const evaluate = (m: Embedder) =>
-    evaluateModel(m, dataset, c, { silent: o.silent, testSamples, nmi: c.nmi, mapR: folds !== undefined, precision });
+  const evalOptions = { silent: o.silent, testSamples, nmi: c.nmi, mapR: folds !== undefined, precision };
+  // A data-parallel job shares the embedding of the test images; rank 0 gets the metrics.
+  const evaluate = parallel
+    ? (m: Embedder) =>
+        evaluateModelSharded(m, dataset, c, evalOptions, {
+          rank: parallel.rank,
+          worldSize: parallel.worldSize,
+          gather: (local) => parallel.gatherRows(local),
+        })
+    : (m: Embedder) => evaluateModel(m, dataset, c, evalOptions);
   // Frees the checkpoint and stops the decode workers; after a failure, quietly (the error that stopped
   // training is the one to report).
   const release = async (quiet: boolean) => {

@@ -42,7 +42,8 @@ export interface TrainingSetup {
   source: BatchSource;
   numClasses: number;
   /** Zero-shot evaluation of the current model (it is put in eval mode by the trainer). */
-  evaluate: (model: Embedder) => Promise<EvalRecord>;
+  /** null: not this rank's to report (a data-parallel rank other than 0, which helped embed). */
+  evaluate: (model: Embedder) => Promise<EvalRecord | null>;
   /** Where checkpoints and metrics.jsonl go. */
   outDir: string;
   silent?: boolean;
@@ -243,12 +244,17 @@ export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promis
         log(`epoch ${epoch + 1}: ${skippedBatches} of ${batches} batches skipped (loss not finite, no update)`);
       }
       const isLast = epoch + 1 === total;
-      // With data parallelism rank 0 evaluates (and writes) while the other ranks wait at the barrier.
-      if (isMain && (isLast || (plan.phase === 'main' && (plan.epochInPhase + 1) % c.evalEvery === 0))) {
+      // With data parallelism every rank embeds its share of the test images and rank 0 reports.
+      if (isLast || (plan.phase === 'main' && (plan.epochInPhase + 1) % c.evalEvery === 0)) {
         s.model.eval();
-        record.eval = await s.evaluate(s.model);
-        state.lastEval = record.eval;
-        log(formatEval(epoch + 1, record.eval));
+        // rank 0's BatchNorm statistics on every rank, so each embeds its share as rank 0 would
+        if (parallel) await parallel.beforeForward(modelBuffers(s.model));
+        const result = await s.evaluate(s.model);
+        if (result !== null) {
+          record.eval = result;
+          state.lastEval = result;
+          log(formatEval(epoch + 1, result));
+        }
       }
       state.epochsDone = epoch + 1;
       // The record first: a kill between the two leaves a record past the checkpoint, which resume

@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { evaluateModel } from '../../src/embed/evaluate-model.js';
+import { loadModel } from '../../src/embed/load-model.js';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
 import { runSession } from '../../src/train/session.js';
 import { InputError } from '../../src/util/errors.js';
@@ -17,7 +19,9 @@ after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-test('two ranks train the small CNN to identical weights; rank 0 evaluates and checkpoints', { skip }, async () => {
+test('two ranks train the small CNN to identical weights, share the evaluation, rank 0 checkpoints', {
+  skip,
+}, async () => {
   const out = mkdtempSync(join(tmpdir(), 'normsoftmax-dist-train-'));
   dirs.push(out);
   const exits = await runRanks(2, ['train', out]);
@@ -31,6 +35,13 @@ test('two ranks train the small CNN to identical weights; rank 0 evaluates and c
   assert.equal(r1.recallAt1, null, 'rank 1 did not evaluate');
   assert.ok(existsSync(join(out, 'last.safetensors')));
   assert.ok(existsSync(join(out, 'metrics.jsonl')));
+
+  // the two ranks' shared embedding of the test images gives rank 0 the metrics one process gets
+  // from rank 0's checkpoint
+  const loaded = loadModel(join(out, 'last.safetensors'));
+  const alone = await evaluateModel(loaded.model, syntheticDataset(), tinyConfig(out), { silent: true });
+  loaded.model.dispose();
+  assert.deepEqual(r0.recall, alone.float.recall);
 
   // its checkpoint records the world size: one process refuses to resume it unless told to
   const ckpt = join(out, 'last.safetensors');
