@@ -34,7 +34,12 @@ export interface BatchLoaderOptions {
    * for a batch, up to this many.
    */
   workers?: number;
-  /** Images in flight at once (default 2 per worker, or 2 x cores without workers). */
+  /**
+   * Images in flight at once. Default with workers: every image of the batches being prepared
+   * ((prefetch + 1) x the first batch's size), all handed to the workers up front, so that they keep
+   * decoding while this thread is busy (a forward pass blocks it: jobs it has not posted yet would
+   * wait); without workers: 2 x cores.
+   */
   concurrency?: number;
   /** Leave out images that cannot be read (a warning each, and a count) instead of stopping. */
   skipBadImages?: boolean;
@@ -92,10 +97,10 @@ function checkCount(name: string, v: number, min: number): void {
 export class BatchLoader {
   readonly prefetch: number;
   readonly workers: number;
-  readonly concurrency: number;
+  #concurrency: number | null;
   private readonly seed: number;
   private readonly cache: PixelCache | null;
-  private readonly limiter: Limiter;
+  private limiter: Limiter | null = null;
   private pool: DecodePool | null = null;
   private readonly badPaths: string[] = [];
   /** Batches handed to the caller so far, over every call of batches(). */
@@ -108,14 +113,18 @@ export class BatchLoader {
     this.seed = options.seed ?? 0;
     this.prefetch = options.prefetch ?? 2;
     this.workers = options.workers === undefined ? Math.min(cores, 4) : Math.min(options.workers, cores);
-    this.concurrency = options.concurrency ?? (this.workers > 0 ? 2 * this.workers : 2 * cores);
+    this.#concurrency = options.concurrency ?? (this.workers > 0 ? null : 2 * cores);
     checkCount('seed', this.seed, 0);
     checkCount('prefetch', this.prefetch, 0);
     checkCount('workers', this.workers, 0);
-    checkCount('concurrency', this.concurrency, 1);
+    if (this.#concurrency !== null) checkCount('concurrency', this.#concurrency, 1);
     const cacheBytes = options.cacheBytes ?? 0;
     this.cache = cacheBytes > 0 ? new PixelCache(cacheBytes) : null;
-    this.limiter = new Limiter(this.concurrency);
+  }
+
+  /** Images in flight at most (null until the first batch sets the default). */
+  get concurrency(): number | null {
+    return this.#concurrency;
   }
 
   /** Paths of the images left out so far (skipBadImages), in batch order. */
@@ -212,6 +221,8 @@ export class BatchLoader {
         );
       }
       const draws = augmentDraws({ seed: this.seed, epoch, batch, position });
+      this.#concurrency ??= Math.max(2 * this.workers, (this.prefetch + 1) * indices.length);
+      this.limiter ??= new Limiter(this.#concurrency);
       return this.limiter
         .run(() => this.loadOne(sample, draws))
         .catch((e: unknown) => {
@@ -234,7 +245,7 @@ export class BatchLoader {
       const pixels = await loadPixels(sample, dataset.readRaw, outChannelsOf(config));
       result = processPixels(sample.path, pixels, { config, mode, draws, keepResized });
     } else {
-      this.pool ??= new DecodePool(this.workers, Math.max(1, Math.ceil(this.concurrency / this.workers)), 1);
+      this.pool ??= new DecodePool(this.workers, Math.ceil((this.#concurrency as number) / this.workers), 1);
       result = await this.pool.run(sample.path, { config, mode, draws, keepResized });
     }
     if (result.resized) this.cache?.set(sample.path, result.resized);

@@ -1,5 +1,6 @@
 // A decode worker: reads, decodes and transforms images off the main thread, one message per image.
-// Several requests may be in flight: sharp decodes on libuv threads while this thread runs kernels.
+// Requests are handled one at a time in arrival order: the loader posts a whole prefetch window at
+// once, and decoding (libjpeg, on this thread) is what the parallelism across workers is for.
 import { parentPort } from 'node:worker_threads';
 import { BadImageError, firstLine } from '../image/bad-image-error.js';
 import { loadPixels } from '../image/source.js';
@@ -29,6 +30,7 @@ async function handle(req: WorkerRequest): Promise<void> {
   }
 }
 
+let queue: Promise<void> = Promise.resolve();
 port.on('message', (req: WorkerRequest) => {
-  void handle(req);
+  queue = queue.then(() => handle(req)); // handle never rejects: failures are replies
 });
