@@ -54,6 +54,22 @@ test('train --nproc-per-node 2 trains and evaluates; only rank 0 prints and writ
   }
 });
 
+test('a rank that fails makes the launcher name it, stop the others and exit with its code', { skip }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'normsoftmax-dist-fail-'));
+  dirs.push(out);
+  const args = trainArgs(out, await freePort(), 1).map((a) => (a === ROOT ? join(out, 'missing') : a));
+  const r = runCli(args);
+  assert.equal(r.code, 3, describeRun(args, r));
+  assert.match(r.stderr, /^normsoftmax: rank [01] exited with code 3; stopping the other ranks$/m);
+  // the ranks' own lines: rank 0's as usual, any other prefixed with its rank
+  for (const line of r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !/exited with code|^distributed: /.test(l))) {
+    assert.match(line, /^normsoftmax: (rank 1: )?.*missing/, line);
+  }
+});
+
 test('Ctrl-C on the launcher stops every rank', { skip }, async () => {
   const out = mkdtempSync(join(tmpdir(), 'normsoftmax-dist-int-'));
   dirs.push(out);
