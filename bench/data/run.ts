@@ -3,9 +3,11 @@
 // (BatchLoader) vs torchvision (PIL + DataLoader with 2 workers, bench/data/reference.py) in the same
 // invocation, and what a resnet50@224 training step (forward + backward, batch 8) consumes, measured
 // with our engine (and PyTorch's, for reference). Rounds alternate which side goes first.
-// Usage: node --import tsx bench/data/run.ts [--threads N] [--quick]   (prints one JSON object)
+// Usage: node --import tsx bench/data/run.ts [--threads N] [--quick] [--images N] [--size WxH]
+//        (prints one JSON object)
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IMAGENET_TRANSFORM } from '../../src/data/image/transform-config.js';
@@ -13,15 +15,13 @@ import { BatchLoader } from '../../src/data/loader/batch-loader.js';
 import type { Sample } from '../../src/data/types.js';
 import { resnet50 } from '../../src/nn/resnet.js';
 import { getNumThreads, libtorchVersion, randn, scope, setNumThreads } from '../../src/tensor/index.js';
-import { parseBenchArgs, runBenchMain } from '../common/args.js';
+import { BenchArgsError, parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
 import { findTorchPython, PythonWorker } from '../common/python.js';
 import { median, round } from '../common/timing.js';
 import { writeSyntheticJpegs } from './synthetic.js';
 
 const REFERENCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference.py');
-const WIDTH = 500;
-const HEIGHT = 375;
 const BATCH = 32;
 const TORCH_WORKERS = 2;
 const STEP_BATCH = 8;
@@ -45,16 +45,60 @@ function shuffledBatches(n: number, batch: number, seed: number): number[][] {
   return out;
 }
 
-/** One pass over every sample; rate counted from the first batch on, as the reference does. */
-async function oursPass(loader: BatchLoader, n: number, epoch: number): Promise<number> {
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * One pass over every sample; rate counted from the first batch on, as the reference does; CPU time of
+ * the whole pass (every thread) per image.
+ */
+async function oursPass(loader: BatchLoader, n: number, epoch: number): Promise<{ rate: number; cpuMs: number }> {
   let first = 0;
   let count = 0;
+  const c0 = cpuMs();
   for await (const b of loader.batches(shuffledBatches(n, BATCH, epoch), { epoch })) {
     if (first === 0) first = performance.now();
     else count += b.samples.length;
     b.dispose();
   }
-  return count / ((performance.now() - first) / 1000);
+  return { rate: count / ((performance.now() - first) / 1000), cpuMs: (cpuMs() - c0) / n };
+}
+
+/** --images N and --size WxH, taken out of argv before the shared flags are parsed. */
+function ownArgs(argv: string[]): { images: number | null; width: number; height: number; rest: string[] } {
+  const out = { images: null as number | null, width: 500, height: 375, rest: [] as string[] };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i] as string;
+    if (flag === '--images') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 2 * BATCH)
+        throw new BenchArgsError(`--images: expected an integer >= ${2 * BATCH}`);
+      out.images = n;
+    } else if (flag === '--size') {
+      const m = /^(\d+)x(\d+)$/.exec(argv[++i] ?? '');
+      if (!m || Number(m[1]) < 256 || Number(m[2]) < 256) throw new BenchArgsError('--size: expected WxH, both >= 256');
+      out.width = Number(m[1]);
+      out.height = Number(m[2]);
+    } else {
+      out.rest.push(flag);
+    }
+  }
+  return out;
+}
+
+/** The CPU features that matter for the benchmarks, from /proc/cpuinfo (empty elsewhere). */
+function cpuFlags(): string[] {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags'));
+    const all = new Set((line?.split(':')[1] ?? '').trim().split(/\s+/));
+    return ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_tile'].filter((f) => all.has(f));
+  } catch {
+    return [];
+  }
 }
 
 /** Images/s of resnet50 forward + backward (train mode) on a random batch with our engine. */
@@ -77,12 +121,15 @@ function oursStep(steps: number): number {
 }
 
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2));
+  const own = ownArgs(process.argv.slice(2));
+  const args = parseBenchArgs(own.rest);
+  const WIDTH = own.width;
+  const HEIGHT = own.height;
   const python = findTorchPython();
   if (python === null)
     throw new Error('no python3 with torch found (tried python3, /usr/bin/python3): apt install python3-torch');
   setNumThreads(args.threads);
-  const count = args.quick ? 256 : 1000;
+  const count = own.images ?? (args.quick ? 256 : 1000);
   const rounds = args.quick ? 1 : 3;
   const steps = args.quick ? 1 : 3;
   const machine = machineInfo();
@@ -97,13 +144,17 @@ async function main(): Promise<void> {
     const samples: Sample[] = files.map((path) => ({ path, label: 0 }));
     const loader = new BatchLoader({ dataset: {}, samples, transform: IMAGENET_TRANSFORM, mode: 'train', seed: 1 });
     const ours: number[] = [];
+    const oursCpu: number[] = [];
     const torchvision: number[] = [];
+    const torchvisionCpu: number[] = [];
     const oursRound = async (r: number) => {
-      ours.push(await oursPass(loader, count, r));
+      const pass = await oursPass(loader, count, r);
+      ours.push(pass.rate);
+      oursCpu.push(pass.cpuMs);
       progress(`round ${r + 1}: ours ${round(ours.at(-1) as number, 1)} images/s`);
     };
     const torchRound = async (r: number) => {
-      const reply = await worker.request<{ imagesPerSecond: number }>({
+      const reply = await worker.request<{ imagesPerSecond: number; cpuMsPerImage: number }>({
         cmd: 'pipeline',
         files,
         batch: BATCH,
@@ -111,6 +162,7 @@ async function main(): Promise<void> {
         seed: r,
       });
       torchvision.push(reply.imagesPerSecond);
+      torchvisionCpu.push(reply.cpuMsPerImage);
       progress(`round ${r + 1}: torchvision ${round(reply.imagesPerSecond, 1)} images/s`);
     };
     try {
@@ -136,7 +188,8 @@ async function main(): Promise<void> {
     const result = {
       benchmark: 'data',
       quick: args.quick,
-      machine,
+      machine: { ...machine, loadAverage1mAtEnd: round(loadavg()[0] ?? 0, 2) },
+      cpuFlags: cpuFlags(),
       threads: getNumThreads(),
       libtorch: libtorchVersion().torch,
       reference,
@@ -147,6 +200,7 @@ async function main(): Promise<void> {
       ours: {
         imagesPerSecond: round(oursRate, 1),
         samples: ours.map((v) => round(v, 1)),
+        cpuMsPerImage: round(median(oursCpu), 2),
         workers: loader.workers,
         concurrency: loader.concurrency,
         prefetch: loader.prefetch,
@@ -154,6 +208,7 @@ async function main(): Promise<void> {
       torchvision: {
         imagesPerSecond: round(torchRate, 1),
         samples: torchvision.map((v) => round(v, 1)),
+        cpuMsPerImage: round(median(torchvisionCpu), 2),
         workers: TORCH_WORKERS,
       },
       consumption: {

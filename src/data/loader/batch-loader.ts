@@ -30,8 +30,7 @@ export interface BatchLoaderOptions {
   /**
    * Decode worker threads at most (default: cores, at most 4; never more than cores: decoding is
    * CPU-bound, so more threads only add their start-up, ~0.3 s of CPU each, and contention); 0 decodes
-   * on the main thread. One starts with the first image, and another each time the caller has to wait
-   * for a batch, up to this many.
+   * on the main thread. They start with the first image.
    */
   workers?: number;
   /**
@@ -85,8 +84,6 @@ interface PendingBatch {
   indices: number[];
   snapshot: unknown;
   outcomes: Promise<Outcome[]>;
-  /** Whether outcomes has settled (so the consumer will not wait for it). */
-  ready: boolean;
 }
 
 function checkCount(name: string, v: number, min: number): void {
@@ -103,8 +100,6 @@ export class BatchLoader {
   private limiter: Limiter | null = null;
   private pool: DecodePool | null = null;
   private readonly badPaths: string[] = [];
-  /** Batches handed to the caller so far, over every call of batches(). */
-  private handedOut = 0;
   private closed = false;
 
   constructor(private readonly options: BatchLoaderOptions) {
@@ -132,7 +127,7 @@ export class BatchLoader {
     return this.badPaths;
   }
 
-  /** Decode workers started so far (they start as needed, up to `workers`). */
+  /** Decode workers running (0 until the first image, and after close()). */
   get startedWorkers(): number {
     return this.pool?.started ?? 0;
   }
@@ -162,27 +157,13 @@ export class BatchLoader {
         }
         const indices = [...next.value];
         const snapshot = position.snapshot?.();
-        const pending: PendingBatch = {
-          batch,
-          indices,
-          snapshot,
-          outcomes: this.startBatch(indices, epoch, batch),
-          ready: false,
-        };
-        const settle = () => {
-          pending.ready = true;
-        };
-        pending.outcomes.then(settle, settle);
-        ahead.push(pending);
+        ahead.push({ batch, indices, snapshot, outcomes: this.startBatch(indices, epoch, batch) });
         batch++;
       }
     };
     try {
       for (fill(); ahead.length > 0; fill()) {
         const pending = ahead.shift() as PendingBatch;
-        // The caller waits for decoding (after the loader's first batch, which always waits, and across
-        // calls, since a trainer asks for one batch per call): one more worker.
-        if (this.handedOut++ > 0 && !pending.ready) this.pool?.grow();
         const outcomes = await pending.outcomes;
         const loaded = this.assemble(pending, outcomes, epoch);
         if (loaded) yield loaded;
@@ -245,7 +226,7 @@ export class BatchLoader {
       const pixels = await loadPixels(sample, dataset.readRaw, outChannelsOf(config));
       result = processPixels(sample.path, pixels, { config, mode, draws, keepResized });
     } else {
-      this.pool ??= new DecodePool(this.workers, Math.ceil((this.#concurrency as number) / this.workers), 1);
+      this.pool ??= new DecodePool(this.workers, Math.ceil((this.#concurrency as number) / this.workers));
       result = await this.pool.run(sample.path, { config, mode, draws, keepResized });
     }
     if (result.resized) this.cache?.set(sample.path, result.resized);

@@ -1,7 +1,5 @@
-// A pool of decode workers with bounded work in flight: each worker holds at most `perWorker` images,
-// the rest wait in a queue. It starts `initial` workers and grows to `workers` when asked (the loader
-// asks when its consumer had to wait), since each worker costs ~0.3 s of CPU to start and a slow
-// consumer (a big network) is fed by one. Workers keep the process alive only while they have work.
+// A fixed pool of decode workers with bounded work in flight: each worker holds at most `perWorker`
+// images, the rest wait in a queue. Workers keep the process alive only while they have work.
 import { Worker } from 'node:worker_threads';
 import { BadImageError } from '../image/bad-image-error.js';
 import type { ImageJob, ImageResult } from './process-image.js';
@@ -29,30 +27,18 @@ export class DecodePool {
   constructor(
     readonly workers: number,
     readonly perWorker: number,
-    initial = workers,
   ) {
     if (!Number.isInteger(workers) || workers < 1)
       throw new RangeError(`decode pool: workers must be >= 1, got ${workers}`);
     if (!Number.isInteger(perWorker) || perWorker < 1) {
       throw new RangeError(`decode pool: perWorker must be >= 1, got ${perWorker}`);
     }
-    if (!Number.isInteger(initial) || initial < 1 || initial > workers) {
-      throw new RangeError(`decode pool: initial must be in 1..${workers}, got ${initial}`);
-    }
-    for (let i = 0; i < initial; i++) this.slots.push(this.spawn());
+    for (let i = 0; i < workers; i++) this.slots.push(this.spawn());
   }
 
-  /** Workers started so far. */
+  /** Workers started. */
   get started(): number {
     return this.slots.length;
-  }
-
-  /** Starts one more worker unless all `workers` run; true when it did. */
-  grow(): boolean {
-    if (this.closed || this.slots.length >= this.workers) return false;
-    this.slots.push(this.spawn());
-    this.pump();
-    return true;
   }
 
   private spawn(): Slot {
