@@ -20,7 +20,7 @@ test('a rank that dies makes the other exit non-zero at once, naming it', { skip
 });
 
 test('a rank that hangs makes the other stop after --dist-timeout, naming it', { skip }, async () => {
-  // rank 1 sleeps 12 s between two collectives; rank 0 gives up after 3 s
+  // rank 1 sleeps 9 s between two collectives; rank 0 gives up after 3 s
   const [r0, r1] = await runRanks(2, ['hang'], { TEST_DIST_TIMEOUT: '3' });
   assert.equal(r0?.code, 1, r0?.stderr);
   assert.match(r0?.stderr ?? '', /^rank 0: rank 1 did not answer within --dist-timeout/m);
