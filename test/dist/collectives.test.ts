@@ -8,10 +8,14 @@ import { parseResult, runRanks } from './helpers.js';
 
 const skip = distributedUnavailableReason() ?? false;
 
-test('two ranks agree on allreduce (sum), broadcast from rank 0, allgather and a barrier', { skip }, async () => {
+test('two ranks agree on allreduce (sum), broadcast from rank 0, allgather and a barrier; the rendezvous does not block the event loop', {
+  skip,
+}, async () => {
   const exits = await runRanks(2, ['collectives']);
-  for (const exit of exits) {
-    const r = parseResult<{ sum: number[]; broadcast: number[]; gathered: number[][] }>(exit);
+  for (const [rank, exit] of exits.entries()) {
+    const r = parseResult<{ sum: number[]; broadcast: number[]; gathered: number[][]; ticksDuringJoin: number }>(exit);
+    // rank 1 joined a second late: rank 0's 10 ms timer kept firing while it waited for it
+    if (rank === 0) assert.ok(r.ticksDuringJoin >= 30, `only ${r.ticksDuringJoin} timer ticks during the rendezvous`);
     assert.deepEqual(r.sum, [3, 30]);
     assert.deepEqual(r.broadcast, [42, 7]);
     assert.deepEqual(r.gathered, [
