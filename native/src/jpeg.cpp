@@ -156,7 +156,8 @@ NS_FN_VALUE(imageDecodeJpeg, {
   const size_t w = d.cinfo.output_width;
   const size_t h = d.cinfo.output_height;
   const size_t c = static_cast<size_t>(d.cinfo.output_components);
-  if (w == 0 || h == 0 || w > (1u << 16) || h > (1u << 16)) return env.Null();
+  // Past sharp's default limitInputPixels (0x3FFF x 0x3FFF) sharp decides, as it did before.
+  if (w == 0 || h == 0 || w * h > static_cast<size_t>(0x3FFF) * 0x3FFF) return env.Null();
   auto out = Napi::Uint8Array::New(env, w * h * c);
   if (!d.pixels(out.Data())) return env.Null();
   Napi::Object result = Napi::Object::New(env);

@@ -39,7 +39,12 @@ function isJpeg(bytes: Uint8Array): boolean {
 export async function decodeImage(bytes: Uint8Array, path: string): Promise<DecodedPixels> {
   // Gray and colour JPEGs: libjpeg-turbo on this thread, as Pillow decodes them (half sharp's CPU time
   // on small photos); anything it does not decode cleanly goes to sharp below, errors included.
-  const fast = isJpeg(bytes) ? jpegDecode(bytes) : null;
+  let fast: ReturnType<typeof jpegDecode> = null;
+  try {
+    fast = isJpeg(bytes) ? jpegDecode(bytes) : null;
+  } catch {
+    // e.g. out of memory for the pixels: sharp below decides, as it always did
+  }
   if (fast) return { ...fast, cmyk: false };
   try {
     const sharp = await loadSharp();
