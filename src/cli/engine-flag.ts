@@ -1,7 +1,8 @@
 // --engine libtorch|onnxruntime and --threads N for embed, index build and serve, and how they combine
 // with --precision: bf16 is libtorch's (autocast); with onnxruntime an explicit bf16 is a UsageError and
-// auto means fp32 (onnxruntime runs the exported float32 model), said in one printed line. An .onnx
-// --checkpoint implies onnxruntime.
+// auto means fp32 (onnxruntime runs the exported float32 model), said in one printed line. Without
+// --engine: the default engine (onnxruntime, measured faster) for fp32 forwards, libtorch for bf16 ones
+// (--precision bf16, or auto on a CPU with native bf16); an .onnx --checkpoint implies onnxruntime.
 import type { Command } from 'commander';
 import { DEFAULT_ENGINE, ENGINES, type EngineName, parseEngine } from '../embed/engine.js';
 import { isOnnxFile } from '../embed/open-engine.js';
@@ -32,13 +33,18 @@ export function engineFromFlags(
   precisionFlag: { value: string | undefined; flag?: string },
   log: (line: string) => void = (line) => console.error(line),
 ): EngineChoice {
-  // An .onnx model can only run on onnxruntime: that is the default for one.
-  const onnx = f.engine === undefined && f.checkpoint !== undefined && isOnnxFile(f.checkpoint);
-  const engine = onnx ? 'onnxruntime' : parseEngine(f.engine);
+  let engine = parseEngine(f.engine);
   const threadsFlag = optionalInteger('--threads', f.threads, undefined);
   const flag = precisionFlag.flag ?? '--precision';
   let precision: Precision = 'fp32';
-  if (engine === 'onnxruntime') {
+  if (f.engine === undefined) {
+    // No --engine: bf16 (asked for, or auto on a CPU with native bf16) runs on libtorch, which has it;
+    // an .onnx model can only run on onnxruntime; else the default engine.
+    precision = precisionFromFlag(precisionFlag.value, { flag, log });
+    if (f.checkpoint !== undefined && isOnnxFile(f.checkpoint)) engine = 'onnxruntime';
+    else if (precision === 'bf16') engine = 'libtorch';
+    if (engine === 'onnxruntime') precision = 'fp32';
+  } else if (engine === 'onnxruntime') {
     const v = precisionFlag.value;
     if (v === 'bf16') throw new UsageError(`${flag} bf16: applies to --engine libtorch only (onnxruntime runs fp32)`);
     if (v === 'auto') log('precision: fp32 (auto: --engine onnxruntime runs the float32 ONNX model)');

@@ -7,10 +7,11 @@ export const ENGINES = ['libtorch', 'onnxruntime'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 /**
- * The engine used when --engine is not given. libtorch: bench/embed/onnxruntime.ts measured it faster
- * than onnxruntime-node 1.30 for ResNet-50@224 and ResNet-18@112 on this project's CPU (docs/onnx.md).
+ * The engine used when --engine is not given (and the forward is fp32: bf16 is libtorch's autocast).
+ * onnxruntime: bench/embed/onnxruntime.ts measured onnxruntime-node 1.30 2.0x (ResNet-50@224) and 3.3x
+ * (ResNet-18@112) faster than our libtorch 1.13 forward on this project's 2-core Xeon (docs/onnx.md).
  */
-export const DEFAULT_ENGINE: EngineName = 'libtorch';
+export const DEFAULT_ENGINE: EngineName = 'onnxruntime';
 
 export function parseEngine(value: string | undefined, flag = '--engine'): EngineName {
   if (value === undefined) return DEFAULT_ENGINE;

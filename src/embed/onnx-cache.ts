@@ -21,6 +21,8 @@ export interface CachedOnnx {
   sha256: string;
   /** True when this call exported it (false: the cached file was still good). */
   exported: boolean;
+  /** The source as loadModel describes it ("x.safetensors (bare resnet18 weights, dim 16)"). */
+  description: string;
 }
 
 interface Sidecar {
@@ -29,6 +31,7 @@ interface Sidecar {
   /** The exported model's architecture and embedding size (its metadata). */
   arch: string;
   dim: number;
+  description: string;
   onnxSha256: string;
 }
 
@@ -72,7 +75,7 @@ function reuse(
   if ((o.arch !== undefined && o.arch !== side.arch) || (o.dim !== undefined && o.dim !== side.dim)) return null;
   const bytes = new Uint8Array(readFileSync(path));
   const sha = sha256(bytes);
-  return sha === side.onnxSha256 ? { path, bytes, sha256: sha, exported: false } : null;
+  return sha === side.onnxSha256 ? { path, bytes, sha256: sha, exported: false, description: side.description } : null;
 }
 
 /**
@@ -100,7 +103,7 @@ export function cachedOnnx(
     log(`onnx: ${path} (cached)`);
     return hit;
   }
-  const { bytes } = exportCheckpoint({
+  const { bytes, description } = exportCheckpoint({
     checkpoint,
     arch: o.arch,
     dim: o.dim,
@@ -115,9 +118,10 @@ export function cachedOnnx(
     options,
     arch: meta.arch ?? '',
     dim: Number(meta.dim),
+    description,
     onnxSha256: sha256(bytes),
   };
   writeFileAtomic(`${path}.json`, `${JSON.stringify(sidecar, null, 2)}\n`);
   log(`onnx: exported to ${path}`);
-  return { path, bytes, sha256: sidecar.onnxSha256, exported: true };
+  return { path, bytes, sha256: sidecar.onnxSha256, exported: true, description };
 }

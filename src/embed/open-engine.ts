@@ -66,6 +66,7 @@ export async function openEngine(checkpoint: string, o: OpenEngineOptions): Prom
   }
   let path: string;
   let bytes: Uint8Array;
+  let source: string | null = null;
   if (isOnnxFile(checkpoint)) {
     path = checkpoint;
     try {
@@ -74,13 +75,13 @@ export async function openEngine(checkpoint: string, o: OpenEngineOptions): Prom
       throw new InputError(`--checkpoint ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? e})`);
     }
   } else {
-    ({ path, bytes } = cachedOnnx(checkpoint, { arch: o.arch, dim: o.dim, log: o.log }));
+    ({ path, bytes, description: source } = cachedOnnx(checkpoint, { arch: o.arch, dim: o.dim, log: o.log }));
   }
   const engine = await onnxEngine(bytes, path, { threads: o.threads });
   const p = engine.info.preprocessing;
   return {
     engine,
-    description: `${path} (onnxruntime, ${engine.info.arch ?? 'unknown arch'}, dim ${engine.dim})`,
+    description: `${source ?? `${path} (ONNX model, ${engine.info.arch ?? 'unknown arch'}, dim ${engine.dim})`} on onnxruntime`,
     input: inputSpecOf(p),
     config: {
       arch: engine.info.arch,

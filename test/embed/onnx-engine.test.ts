@@ -76,10 +76,11 @@ test('embed --engine onnxruntime equals --engine libtorch (cosine >= 0.9999, 1e-
   const c = join(dir, 'ort2.npy');
   let r = runCli(embedArgs(a, '--engine', 'libtorch'));
   assert.equal(r.code, 0, describeRun(embedArgs(a), r));
-  r = runCli(embedArgs(b, '--engine', 'onnxruntime'));
+  // no --engine: the default, onnxruntime (fp32)
+  r = runCli(embedArgs(b));
   assert.equal(r.code, 0, describeRun(embedArgs(b), r));
   assert.match(r.stderr, new RegExp(`onnx: exported to ${r18.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.onnx`));
-  assert.match(r.stderr, /model: .*r18\.safetensors\.onnx \(onnxruntime, resnet18, dim 16\)/);
+  assert.match(r.stderr, /model: .*r18\.safetensors \(bare resnet18 weights, dim 16\) on onnxruntime\n/);
   const mtime = statSync(`${r18}.onnx`).mtimeMs;
   const torch = npy(a);
   const ort = npy(b);
@@ -94,6 +95,7 @@ test('embed --engine onnxruntime equals --engine libtorch (cosine >= 0.9999, 1e-
   r = runCli(embedArgs(c, '--engine', 'onnxruntime'));
   assert.equal(r.code, 0, describeRun(embedArgs(c), r));
   assert.match(r.stderr, /onnx: .*r18\.safetensors\.onnx \(cached\)/);
+  assert.match(r.stderr, /model: .*r18\.safetensors \(bare resnet18 weights, dim 16\) on onnxruntime\n/);
   assert.doesNotMatch(r.stderr, /exported/);
   assert.equal(statSync(`${r18}.onnx`).mtimeMs, mtime);
   assert.deepEqual(npy(c), ort);
