@@ -292,7 +292,8 @@ async function main(): Promise<void> {
       dir,
       threads: args.threads,
       batch: args.batch,
-      decodeWorkers: args.decodeWorkers,
+      // The loader never starts more decode workers than cores.
+      decodeWorkers: Math.min(args.decodeWorkers, availableParallelism()),
       python,
     };
     const models = [];
@@ -375,7 +376,8 @@ async function main(): Promise<void> {
       machine: { ...machine, loadAverage1mAtEnd: round(loadavg()[0] ?? 0, 2) },
       cpu: cpuFlags(),
       threads: getNumThreads(),
-      decodeWorkers: args.decodeWorkers,
+      // The loader never starts more decode workers than cores.
+      decodeWorkers: Math.min(args.decodeWorkers, availableParallelism()),
       pytorchLoaderWorkers: availableParallelism(),
       libtorch: libtorchVersion().torch,
       reference,
