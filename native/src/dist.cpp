@@ -113,7 +113,43 @@ struct InitOptions {
   std::string hostname;        // the address Gloo binds to when no interface is named
   int64_t timeoutMs = 300000;
   int threads = 2;             // Gloo worker threads of the process group
+  std::string announce;        // this rank's view of the job ("key=value ..."), compared across ranks
 };
+
+std::string asString(const std::vector<uint8_t>& bytes) { return std::string(bytes.begin(), bytes.end()); }
+std::vector<uint8_t> asBytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+// Every rank publishes its view of the job (world size, the settings that must agree) in a slot of
+// the store and reads the others' until its world size of ranks agree: a mismatch stops every rank
+// at start with both views ("job mismatch|rankA|viewA|rankB|viewB") instead of a Gloo connect that
+// waits out the timeout. The rank that sees it first records it, so the others stop too.
+void checkJobAgreement(c10d::Store& store, const InitOptions& o, std::chrono::milliseconds timeout) {
+  const std::string base = "normsoftmax/job/";
+  const std::string mismatchKey = base + "mismatch";
+  const int64_t slot = store.add(base + "count", 1) - 1;
+  store.set(base + std::to_string(slot), asBytes(std::to_string(o.rank) + "|" + o.announce));
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::string> seen;
+  while (true) {
+    if (store.check({mismatchKey})) throw std::runtime_error(asString(store.get(mismatchKey)));
+    const int64_t count = store.add(base + "count", 0);
+    while (static_cast<int64_t>(seen.size()) < count) seen.push_back(asString(store.get(base + std::to_string(seen.size()))));
+    for (const auto& s : seen) {
+      if (s.substr(s.find('|') + 1) == o.announce) continue;
+      const std::string message = "job mismatch|" + std::to_string(o.rank) + "|" + o.announce + "|" + s;
+      store.set(mismatchKey, asBytes(message));
+      // The store's host stays up a moment so the other ranks can read why.
+      if (o.hostStore && o.rank == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      throw std::runtime_error(message);
+    }
+    if (count >= o.worldSize) return;
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("timed out waiting for the ranks to join: " + std::to_string(count) + " of " +
+                               std::to_string(o.worldSize) + " joined");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 // The rendezvous of torch.distributed.init_process_group("gloo", init_method="tcp://...") in
 // PyTorch 1.13, step for step, so that a Python rank can join the same group: a TCPStore (world
@@ -125,12 +161,15 @@ std::shared_ptr<Group> rendezvous(const InitOptions& o) {
   so.port = static_cast<std::uint16_t>(o.port);
   so.isServer = o.hostStore && o.rank == 0;
   so.numWorkers = static_cast<std::size_t>(o.worldSize);
-  so.waitWorkers = true;
+  // With an announcement the agreement check below is the wait for the workers: a store host that
+  // waited for more workers than exist could not say why.
+  so.waitWorkers = o.announce.empty() || !so.isServer;
   so.timeout = timeout;
   so.multiTenant = true;
   c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(o.masterAddr, so);
   if (!o.storePrefix.empty()) store = c10::make_intrusive<c10d::PrefixStore>(o.storePrefix, store);
   store->setTimeout(timeout);
+  if (!o.announce.empty()) checkJobAgreement(*store, o, timeout);
   auto defaultStore = c10::make_intrusive<c10d::PrefixStore>("default_pg", store);
   auto groupStore = c10::make_intrusive<c10d::PrefixStore>("0", defaultStore);
 
@@ -206,7 +245,7 @@ c10d::ReduceOp reduceOpArg(const Napi::CallbackInfo& info, size_t i) {
 NS_FN_VALUE(distAvailable, { return Napi::String::New(info.Env(), ""); })
 
 // distInit({masterAddr, port, rank, worldSize, hostStore, storePrefix, ifname, hostname, timeoutMs,
-// threads}) -> Promise<group id>
+// threads, announce}) -> Promise<group id>
 NS_FN_VALUE(distInit, {
   if (!info[0].IsObject()) throw Napi::Error::New(info.Env(), "distInit: expected an options object");
   auto obj = info[0].As<Napi::Object>();
@@ -221,6 +260,7 @@ NS_FN_VALUE(distInit, {
   o.hostname = field(obj, "hostname");
   o.timeoutMs = intField(obj, "timeoutMs", 300000);
   o.threads = static_cast<int>(intField(obj, "threads", 2));
+  o.announce = field(obj, "announce");
   auto result = std::make_shared<std::shared_ptr<Group>>();
   return runInBackground(
       info.Env(), [o, result]() { *result = rendezvous(o); },

@@ -6,19 +6,24 @@ import type { ProcessGroup } from '../tensor/process-group.js';
 import type { DataParallel } from '../train/parallel.js';
 import { FailureError } from '../util/errors.js';
 import { averageInBuckets, DEFAULT_BUCKET_BYTES } from './grad-buckets.js';
+import { Liveness } from './liveness.js';
 import { describeCollectiveFailure } from './open-group.js';
 import { shardBatch } from './shard.js';
 
 export function createDataParallel(pg: ProcessGroup, o: { bucketBytes?: number } = {}): DataParallel {
   const { rank, worldSize } = pg;
   const bucketBytes = o.bucketBytes ?? DEFAULT_BUCKET_BYTES;
+  // With more than two ranks, heartbeats in the store tell which peer failed.
+  const liveness = worldSize > 2 ? new Liveness(pg) : null;
   // A failed collective is one line naming the rank that went away (FailureError: exit 1).
   const guard = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+    liveness?.enter();
     try {
       return await run();
     } catch (e) {
       if (e instanceof FailureError) throw e;
-      throw new FailureError(describeCollectiveFailure(rank, worldSize, what, (e as Error).message));
+      const named = liveness ? await liveness.failedRanks() : undefined;
+      throw new FailureError(describeCollectiveFailure(rank, worldSize, what, (e as Error).message, named));
     }
   };
   const broadcastInPlace = (what: string, tensors: readonly Tensor[]) =>

@@ -3,6 +3,7 @@
 import { libtorchVersion } from '../tensor/index.js';
 import type { ProcessGroup } from '../tensor/process-group.js';
 import type { DataParallel } from '../train/parallel.js';
+import { commandSettings } from './agreement.js';
 import { createDataParallel } from './data-parallel.js';
 import { type DistEnv, readDistEnv } from './env.js';
 import { openProcessGroup } from './open-group.js';
@@ -22,7 +23,8 @@ export async function joinJobFromEnv(
 ): Promise<Job | null> {
   const env = readDistEnv();
   if (env === null || env.worldSize === 1) return null;
-  const pg = await openProcessGroup(env, timeoutSeconds);
+  // Every rank must run the same command with the same world size: compared in the store at start.
+  const pg = await openProcessGroup(env, timeoutSeconds, { settings: commandSettings(process.argv.slice(2)), log });
   if (env.rank === 0) {
     log(
       `distributed: world size ${env.worldSize} (${env.localWorldSize} per node), backend gloo (c10d, libtorch ${libtorchVersion().torch}), store ${env.masterAddr}:${env.masterPort}`,

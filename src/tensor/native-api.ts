@@ -62,6 +62,8 @@ export interface NativeDistOptions {
   hostname: string;
   timeoutMs: number;
   threads: number;
+  /** This rank's view of the job, compared across ranks at start ('': no check). */
+  announce: string;
 }
 
 export interface NativeAddon {

@@ -26,6 +26,12 @@ export interface ProcessGroupOptions {
   timeoutMs: number;
   /** Gloo's worker threads in this process. */
   threads?: number;
+  /**
+   * This rank's view of the job ("key=value ..."): every rank publishes it in the store and the join
+   * fails at once with "job mismatch|rankA|viewA|rankB|viewB" when two differ. '' (default) skips the
+   * check (a rank joining a group with PyTorch ranks, which do not publish one).
+   */
+  announce?: string;
 }
 
 /** Why distributed training is unavailable in this build of the addon, or null when it is available. */
@@ -76,6 +82,7 @@ export class ProcessGroup {
       hostname: opts.hostname ?? '',
       timeoutMs: Math.max(1, Math.round(opts.timeoutMs)),
       threads: opts.threads ?? 2,
+      announce: opts.announce ?? '',
     });
     return new ProcessGroup(id, rank, worldSize);
   }

@@ -19,6 +19,16 @@ test('a rank that dies makes the other exit non-zero at once, naming it', { skip
   assert.ok((r0?.ms ?? Infinity) < 25_000, `took ${r0?.ms} ms`);
 });
 
+test('in a job of three ranks, the survivors name the rank that died', { skip }, async () => {
+  const [r0, r1, r2] = await runRanks(3, ['die'], { TEST_DIST_TIMEOUT: '30' });
+  assert.equal(r1?.code, 9);
+  for (const [rank, r] of [r0, r2].map((x, i) => [i * 2, x] as const)) {
+    assert.equal(r?.code, 1, r?.stderr);
+    assert.match(r?.stderr ?? '', new RegExp(`^rank ${rank}: rank 1 went away during the gradient allreduce`, 'm'));
+    assert.ok((r?.ms ?? Infinity) < 25_000, `rank ${rank} took ${r?.ms} ms`);
+  }
+});
+
 test('a rank that hangs makes the other stop after --dist-timeout, naming it', { skip }, async () => {
   // rank 1 sleeps 9 s between two collectives; rank 0 gives up after 3 s
   const [r0, r1] = await runRanks(2, ['hang'], { TEST_DIST_TIMEOUT: '3' });

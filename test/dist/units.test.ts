@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import { readDistEnv } from '../../src/dist/env.js';
 import { planBuckets } from '../../src/dist/grad-buckets.js';
 import { stripLauncherFlags } from '../../src/dist/launcher.js';
+import { failedRanks } from '../../src/dist/liveness.js';
+import { describeCollectiveFailure } from '../../src/dist/open-group.js';
 import { shardBatch } from '../../src/dist/shard.js';
 import { UsageError } from '../../src/util/errors.js';
 
@@ -77,4 +79,25 @@ test('the ranks run the command without the launcher flags (both --flag v and --
     ]),
     ['train', '--lr', '0.1', '--dist-timeout', '30'],
   );
+});
+
+test('the heartbeats blame a rank whose beat stood still or that never entered the collective', () => {
+  // rank 0 reads: rank 1's beat stood still (died), rank 2 is stopping too (a survivor), rank 3 beats
+  // but entered fewer collectives (hung before this one), rank 4 is fine
+  const before = ['alive 5 10', 'alive 5 7', 'alive 5 9', 'alive 4 8', 'alive 5 3'];
+  const after = ['stopping 5 12', 'alive 5 7', 'stopping 5 11', 'alive 4 10', 'alive 5 5'];
+  assert.deepEqual(failedRanks(0, 5, before, after), [1, 3]);
+  // a heartbeat that cannot be read counts as failed; one never written before but seen after does not
+  assert.deepEqual(failedRanks(2, 1, [null, 'alive 1 1', 'alive 1 1'], [null, 'alive 1 3', 'stopping 1 2']), [0]);
+  assert.deepEqual(failedRanks(1, 1, ['alive 1 1', null, null], ['alive 1 2', 'stopping 1 2', 'alive 1 1']), []);
+});
+
+test('a collective failure names the blamed ranks in a job of more than two', () => {
+  const closed = 'Connection closed by peer [127.0.0.1]:40001';
+  assert.equal(
+    describeCollectiveFailure(0, 3, 'the gradient allreduce', closed, [2]),
+    'rank 0: rank 2 went away during the gradient allreduce (Connection closed by peer [127.0.0.1]:40001); stopping',
+  );
+  assert.match(describeCollectiveFailure(0, 4, 'a barrier', closed, [1, 3]), /^rank 0: ranks 1, 3 went away/);
+  assert.match(describeCollectiveFailure(0, 4, 'a barrier', closed), /^rank 0: a peer rank went away/);
 });
