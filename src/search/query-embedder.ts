@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { BadImageError } from '../data/image/bad-image-error.js';
 import { resolveWeights } from '../data/weights/index.js';
 import type { EngineName } from '../embed/engine.js';
+import { isOnnxFile } from '../embed/open-engine.js';
 import type { Precision } from '../tensor/precision.js';
 import { FailureError, InputError, UsageError } from '../util/errors.js';
 import type { QueryResult, QueryWorkerData, QueryWorkerReply } from './query-worker.js';
@@ -60,7 +61,8 @@ export async function createQueryEmbedder(
     resize: identity.resize,
     crop: identity.crop,
     ...(o.precision ? { precision: o.precision } : {}),
-    ...(o.engine ? { engine: o.engine } : {}),
+    // An index embedded by an .onnx model: only onnxruntime runs it.
+    ...(o.engine || isOnnxFile(checkpoint) ? { engine: o.engine ?? 'onnxruntime' } : {}),
     ...(o.threads ? { threads: o.threads } : {}),
   };
   const worker = new Worker(BOOT, { workerData: data });

@@ -223,3 +223,18 @@ test('both engines behind EmbeddingEngine: same vectors for a batch; a wrong sha
     ort.engine.dispose();
   }
 });
+
+test('an index built from an .onnx model: search --image embeds the query with onnxruntime', () => {
+  const onnx = cachedOnnx(r18, { arch: 'resnet18', dim: 16 }).path;
+  const idx = join(dir, 'onnx-idx');
+  const build = ['index', 'build', '--checkpoint', onnx, '--images', images, '--out', idx, '--workers', '1'];
+  let r = runCli(build);
+  assert.equal(r.code, 0, describeRun(build, r));
+  assert.match(r.stderr, /model: .*r18\.safetensors\.onnx \(ONNX model, resnet18, dim 16\) on onnxruntime/);
+  const search = ['search', '--index', idx, '--image', join(images, 'class1', 'img1.png'), '-k', '1', '--json'];
+  r = runCli(search);
+  assert.equal(r.code, 0, describeRun(search, r));
+  const hit = JSON.parse(r.stdout.trim().split('\n')[0] as string).results[0];
+  assert.equal(hit.id, 'class1/img1.png');
+  assert.ok(hit.score > 0.9999, String(hit.score));
+});
