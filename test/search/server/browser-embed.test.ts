@@ -28,6 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-browser-embed-'));
 const images = join(dir, 'images');
 const queryDir = join(dir, 'query');
 const queryPng = join(queryDir, 'q.png');
+const queryJpg = join(queryDir, 'q.jpg');
 const idx = join(dir, 'idx');
 let weights = '';
 let server: ChildProcess | null = null;
@@ -95,6 +96,9 @@ before(async () => {
   await sharp(px, { raw: { width: w, height: h, channels: 3 } })
     .png()
     .toFile(queryPng);
+  await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(queryJpg);
   weights = writeResnetWeights(join(dir, 'r18.safetensors'));
   const args = ['index', 'build', '--out', idx, '--checkpoint', weights, '--arch', 'resnet18', '--dim', '16'];
   args.push('--images', images, '--workers', '1');
@@ -124,8 +128,11 @@ test('the page embeds the dropped image in Chromium: same vector and results as 
   embedArgs.push('--images', queryDir, '--out', out);
   const e = runCli(embedArgs);
   assert.equal(e.code, 0, describeRun(embedArgs, e));
-  const serverVector = npyValues(out);
-  assert.equal(serverVector.length, 16);
+  // rows in path order: q.jpg, q.png
+  const serverVectors = npyValues(out);
+  assert.equal(serverVectors.length, 32);
+  const serverJpg = serverVectors.subarray(0, 16);
+  const serverVector = serverVectors.subarray(16, 32);
   assert.match(serverLog, /in-browser embedding: [\d.]+ MB ONNX model at \/api\/model\.onnx/);
 
   context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
@@ -215,9 +222,30 @@ test('the page embeds the dropped image in Chromium: same vector and results as 
     assert.ok(Math.abs(a - b) <= 1.5e-4, `score ${i}: ${a} vs ${b}`);
   });
 
+  // a JPEG: decoded by Chromium's decoder instead of libvips' (both libjpeg-turbo)
+  const [again] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/search')),
+    page.check('#browser-embed'),
+  ]);
+  await again.finished();
+  const [jpgResponse] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/search')),
+    page.setInputFiles('#file', queryJpg),
+  ]);
+  await jpgResponse.finished();
+  const jpgVector = (await page.evaluate(
+    () => (window as unknown as { searchPage: { lastVector: number[] } }).searchPage.lastVector,
+  )) as number[];
+  const cj = cosine(jpgVector, serverJpg);
+  assert.ok(cj >= 0.999, `JPEG: cosine(browser, server) = ${cj}`);
+  console.log(`JPEG: cosine(browser, server) = ${cj}`);
+
   // blob: (the preview of the picked file) and data: URLs are not network requests
   const network = requests.filter((u) => !/^(blob|data):/.test(u));
-  assert.ok(network.every((u) => /^https?:/.test(u)), network.join(', '));
+  assert.ok(
+    network.every((u) => /^https?:/.test(u)),
+    network.join(', '),
+  );
   const hosts = new Set(network.map((u) => new URL(u).host));
   assert.deepEqual([...hosts], [new URL(base).host], `requests: ${[...hosts].join(', ')}`);
   assert.ok(requests.some((u) => u.endsWith('/ort/ort-wasm-simd-threaded.wasm')));
