@@ -7,6 +7,9 @@ import type { Command } from 'commander';
 import { IMAGE_FILE_EXTENSIONS } from '../../data/image/image-kind.js';
 import type { Dataset, Sample } from '../../data/types.js';
 import { resolveWeights } from '../../data/weights/index.js';
+import { embeddingSlice, gatherEmbeddings } from '../../dist/embed-shard.js';
+import { DEFAULT_DIST_TIMEOUT_SECONDS, joinJobFromEnv, tagWithRank } from '../../dist/job.js';
+import { launch, selfCommand } from '../../dist/launcher.js';
 import { pipelineOf } from '../../embed/embed-samples.js';
 import { embedSamplesWith } from '../../embed/embed-with-engine.js';
 import { openEngine } from '../../embed/open-engine.js';
@@ -53,6 +56,10 @@ interface EmbedFlags {
   precision?: string;
   engine?: string;
   threads?: string;
+  nprocPerNode?: string;
+  masterAddr?: string;
+  masterPort?: string;
+  distTimeout?: string;
 }
 
 export function register(program: Command): void {
@@ -73,57 +80,115 @@ export function register(program: Command): void {
       'fp32 (default), bf16 (autocast: bfloat16 convolutions and matmuls, float32 embeddings), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
     );
   addEngineOptions(cmd);
+  cmd
+    .option('--nproc-per-node <n>', 'data-parallel: n processes on this machine, each embeds a slice (torchrun-style)')
+    .option('--master-addr <host>', 'with --nproc-per-node: the host of rank 0 (default 127.0.0.1)')
+    .option('--master-port <port>', 'with --nproc-per-node: the port of the rendezvous store (default 29500)')
+    .option(
+      '--dist-timeout <s>',
+      `data-parallel: seconds a rank waits for the others (default ${DEFAULT_DIST_TIMEOUT_SECONDS})`,
+    );
   addDatasetOptions(cmd, { splitHelp: 'split to embed (default test; In-Shop: query or gallery)' });
   // --dataset is required by addDatasetOptions; here --images is the alternative.
   const datasetOption = cmd.options.find((o) => o.long === '--dataset');
   if (datasetOption) datasetOption.mandatory = false;
   cmd.action(async (flags: EmbedFlags) => {
-    if (!/\.npy$/i.test(flags.out)) throw new UsageError(`--out ${flags.out}: expected a .npy file name`);
-    if (!flags.images === !flags.dataset) throw new UsageError('give either --images DIR or --dataset NAME --root DIR');
-    const dim = optionalInteger('--dim', flags.dim, undefined);
-    const batchSize = optionalInteger('--batch-size', flags.batchSize, 64);
-    const { engine: engineName, precision, threads } = engineFromFlags(flags, { value: flags.precision });
-    let dataset: Dataset;
-    let samples: Sample[];
-    if (flags.images) {
-      samples = folderSamples(flags.images);
-      dataset = { name: 'images', root: resolve(flags.images), splits: { test: samples } };
-    } else {
-      dataset = openDataset({ dataset: flags.dataset as string, root: flags.root, splitFile: flags.splitFile });
-      samples = selectSplit(
-        dataset as Parameters<typeof selectSplit>[0],
-        flags.split,
-        dataset.splits.test ? 'test' : 'query',
-      );
+    if (flags.nprocPerNode !== undefined) {
+      // The launcher: this process starts the ranks (this command under torchrun's variables) and waits.
+      process.exitCode = await launch({
+        nprocPerNode: optionalInteger('--nproc-per-node', flags.nprocPerNode, 1) as number,
+        nnodes: 1,
+        nodeRank: 0,
+        masterAddr: flags.masterAddr ?? '127.0.0.1',
+        masterPort: optionalInteger('--master-port', flags.masterPort, 29500) as number,
+        threads: optionalInteger('--threads', flags.threads, 0) as number,
+        argv: selfCommand(),
+      });
+      return;
     }
-    await resolveWeights(flags.checkpoint); // downloads a weights name that is not cached yet
-    const opened = await openEngine(flags.checkpoint, {
-      engine: engineName,
-      arch: flags.arch,
-      dim,
-      precision,
-      threads,
-      log: (line) => console.error(line),
-    });
-    const { engine, description, config, input } = opened;
-    console.error(`model: ${description}`);
-    const pipeline = pipelineOf(config);
-    let vectors: Float32Array;
+    // A rank of a data-parallel job when torchrun's variables say so: rank 0 alone speaks and writes.
+    const timeout = optionalInteger('--dist-timeout', flags.distTimeout, DEFAULT_DIST_TIMEOUT_SECONDS) as number;
+    const job = await joinJobFromEnv(timeout);
     try {
-      vectors = await embedSamplesWith(engine, input, dataset, samples, { batchSize, label: 'embedding', pipeline });
+      await embedCommand(flags, job);
+    } catch (e) {
+      throw job ? tagWithRank(e, job.env.rank) : e;
     } finally {
-      engine.dispose();
+      job?.pg.destroy();
     }
-    const embeddings = tensor(vectors, { shape: [samples.length, engine.dim] });
-    saveNpy(flags.out, embeddings);
-    const sidecar = sidecarPath(flags.out);
-    writeFileAtomic(
-      sidecar,
-      `${JSON.stringify({ paths: samples.map((s) => s.path), labels: samples.map((s) => s.label) })}\n`,
-    );
-    console.log(
-      `${embeddings.size(0)} x ${embeddings.size(1)} embeddings -> ${flags.out} (paths and labels: ${sidecar})`,
-    );
-    embeddings.dispose();
   });
+}
+
+type Job = Awaited<ReturnType<typeof joinJobFromEnv>>;
+
+async function embedCommand(flags: EmbedFlags, job: Job): Promise<void> {
+  const main = job === null || job.env.rank === 0;
+  const log = (line: string) => {
+    if (main) console.error(line);
+  };
+  if (!/\.npy$/i.test(flags.out)) throw new UsageError(`--out ${flags.out}: expected a .npy file name`);
+  if (!flags.images === !flags.dataset) throw new UsageError('give either --images DIR or --dataset NAME --root DIR');
+  const dim = optionalInteger('--dim', flags.dim, undefined);
+  const batchSize = optionalInteger('--batch-size', flags.batchSize, 64);
+  const { engine: engineName, precision, threads } = engineFromFlags(flags, { value: flags.precision }, log);
+  let dataset: Dataset;
+  let samples: Sample[];
+  if (flags.images) {
+    samples = folderSamples(flags.images);
+    dataset = { name: 'images', root: resolve(flags.images), splits: { test: samples } };
+  } else {
+    dataset = openDataset({ dataset: flags.dataset as string, root: flags.root, splitFile: flags.splitFile });
+    samples = selectSplit(
+      dataset as Parameters<typeof selectSplit>[0],
+      flags.split,
+      dataset.splits.test ? 'test' : 'query',
+    );
+  }
+  // In a job, rank 0 downloads the weights and fills the ONNX cache before the others read them.
+  if (job && !main) await job.parallel.barrier();
+  await resolveWeights(flags.checkpoint); // downloads a weights name that is not cached yet
+  const opened = await openEngine(flags.checkpoint, {
+    engine: engineName,
+    arch: flags.arch,
+    dim,
+    precision,
+    threads,
+    log,
+  });
+  if (job && main) await job.parallel.barrier();
+  const { engine, description, config, input } = opened;
+  log(`model: ${description}`);
+  const pipeline = pipelineOf(config);
+  const slice = job ? embeddingSlice(samples.length, job.env.rank, job.env.worldSize) : null;
+  const mine = slice ? samples.slice(slice.start, slice.end) : samples;
+  let vectors: Float32Array;
+  try {
+    vectors =
+      mine.length === 0
+        ? new Float32Array(0)
+        : await embedSamplesWith(engine, input, dataset, mine, {
+            batchSize,
+            label: 'embedding',
+            pipeline,
+            silent: !main,
+          });
+  } finally {
+    engine.dispose();
+  }
+  if (job && slice) {
+    const all = await gatherEmbeddings(job.parallel, vectors, slice, samples.length, engine.dim);
+    if (all === null) return;
+    vectors = all;
+  }
+  const embeddings = tensor(vectors, { shape: [samples.length, engine.dim] });
+  saveNpy(flags.out, embeddings);
+  const sidecar = sidecarPath(flags.out);
+  writeFileAtomic(
+    sidecar,
+    `${JSON.stringify({ paths: samples.map((s) => s.path), labels: samples.map((s) => s.label) })}\n`,
+  );
+  console.log(
+    `${embeddings.size(0)} x ${embeddings.size(1)} embeddings -> ${flags.out} (paths and labels: ${sidecar})`,
+  );
+  embeddings.dispose();
 }
