@@ -26,6 +26,11 @@ fi
 if [ -e /usr/include/torch/csrc/distributed/c10d/ProcessGroupGloo.hpp ] && [ ! -e /usr/include/gloo/algorithm.h ]; then
   apt_install libgloo-dev || echo "[install] libgloo-dev not installed: distributed training will be unavailable" >&2
 fi
+# JPEG decoding: the addon decodes JPEGs with the system's libjpeg-turbo (native/src/jpeg.cpp, dlopen'd)
+# when its headers are there at build time; without them it builds and decodes through sharp instead
+if [ ! -e /usr/include/jpeglib.h ]; then
+  apt_install libjpeg62-turbo-dev || echo "[install] libjpeg62-turbo-dev not installed: JPEGs decode through sharp (slower)" >&2
+fi
 if [ -n "${CI:-}" ] || [ "${1:-}" = "--with-reference" ]; then
   if ! /usr/bin/python3 -c "import torch, torchvision, faiss, sklearn, PIL" >/dev/null 2>&1; then
     echo "[install] installing the PyTorch/faiss/sklearn reference (Debian packages)"
