@@ -59,6 +59,23 @@ export function transformForInput(spec: InputSpec): TransformConfig {
   };
 }
 
+/**
+ * The transform the image pipeline applies for a model with this input spec and a run's resize and crop
+ * (0 = none): larger inputs get that resize and crop; small ones (size <= 32) are resized to the input
+ * size whatever the run recorded (a no-op for images already that size), so that an item embedded by
+ * `index build` and the same image as a query go through the same transform. Flip as transformForInput
+ * (used in train mode only).
+ */
+export function pipelineTransform(spec: InputSpec, resize: number, crop: number): TransformConfig {
+  const base = transformForInput(spec);
+  if (base.resize === null) return { ...base, resize: square(spec.size) };
+  return {
+    ...base,
+    resize: resize > 0 ? square(resize) : null,
+    crop: crop > 0 ? square(crop) : null,
+  };
+}
+
 function checkSize(what: string, s: Size | null): void {
   if (s === null) return;
   for (const v of [s.width, s.height]) {

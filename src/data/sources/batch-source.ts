@@ -4,7 +4,7 @@
 
 import type { InputSpec } from '../../nn/input-spec.js';
 import { InputError } from '../../util/errors.js';
-import { transformForInput } from '../image/transform-config.js';
+import { pipelineTransform } from '../image/transform-config.js';
 import { BatchLoader } from '../loader/index.js';
 import type { Dataset, Sample } from '../types.js';
 import { InMemoryImages } from './memory.js';
@@ -41,15 +41,7 @@ function createFileSource(
   c: PipelineOptions,
   mode: 'train' | 'eval',
 ): DisposableSource {
-  const base = transformForInput(input);
-  const transform =
-    base.resize === null
-      ? base
-      : {
-          ...base,
-          resize: c.resize > 0 ? { width: c.resize, height: c.resize } : null,
-          crop: c.crop > 0 ? { width: c.crop, height: c.crop } : null,
-        };
+  const transform = pipelineTransform(input, c.resize, c.crop);
   const loader = new BatchLoader({
     dataset,
     samples,
