@@ -4,18 +4,21 @@ Reads one JSON request per line on stdin and answers each with one JSON line on 
   {"cmd": "setup", "threads": N}
       -> torch / torchvision / PIL versions and the thread count
   {"cmd": "embed", "files": [...], "arch": "resnet50", "resize": R, "crop": C, "dim": D, "batch": B,
-   "workers": W, "precision": "fp32", "out": "X.npy"}
+   "workers": W, "precision": "fp32"|"bf16", "seed": S, "out": "X.npy"}
       -> {"imagesPerSecond", "seconds", "cpuSeconds", "images"}: a DataLoader (W worker processes, in
          order) with PIL decode (convert('RGB')), Resize((R, R)), CenterCrop(C), ToTensor, Normalize
          (ImageNet), the model in eval mode and channels_last, torch.no_grad(); the embedder is
          torchvision's backbone without fc, then LayerNorm (no affine), Linear(width, D, bias=False) and
          L2 normalisation (the work of our Embedder). Timed from creating the DataLoader to np.save done
          (worker start-up included, as ours includes its decode workers'); the model is built and warmed
-         up on one random batch first. "precision": "fp32" (other precisions are added as sides).
+         up on one random batch first; its weights come from torch.manual_seed(S), so that fp32 and bf16
+         embed with the same weights. "bf16": the forward under torch.autocast("cpu", dtype=torch.bfloat16),
+         the embeddings cast to float32.
   {"cmd": "pipeline", "files": [...], "resize": R, "crop": C, "batch": B, "workers": W}
       -> {"imagesPerSecond", "images", "cpuMsPerImage"}: the same DataLoader alone, rate from the first
          batch to the last (as bench/data counts it); CPU time of the whole pass (workers included) per image.
 """
+import contextlib
 import json
 import platform
 import resource
@@ -81,18 +84,28 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def autocast(precision):
+    if precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    raise ValueError(f"precision {precision}: expected fp32 or bf16")
+
+
 def embed(req):
-    if req.get("precision", "fp32") != "fp32":
-        raise ValueError(f"precision {req['precision']} is not a side of this script yet")
+    precision = req.get("precision", "fp32")
+    torch.manual_seed(req.get("seed", 0))
     model = Embedder(req["arch"], req["dim"]).eval().to(memory_format=torch.channels_last)
-    with torch.no_grad():
+    with torch.no_grad(), autocast(precision):
         model(torch.randn(req["batch"], 3, req["crop"], req["crop"]).to(memory_format=torch.channels_last))
     cpu0 = cpu_seconds()
     start = time.perf_counter()
     parts = []
     with torch.no_grad():
         for images in loader(req):
-            parts.append(model(images.to(memory_format=torch.channels_last)))
+            with autocast(precision):
+                out = model(images.to(memory_format=torch.channels_last))
+            parts.append(out.float())
     np.save(req["out"], torch.cat(parts).numpy())
     seconds = time.perf_counter() - start
     n = sum(p.shape[0] for p in parts)

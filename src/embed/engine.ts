@@ -8,8 +8,9 @@ export type EngineName = (typeof ENGINES)[number];
 
 /**
  * The engine used when --engine is not given (and the forward is fp32: bf16 is libtorch's autocast).
- * onnxruntime: bench/embed/onnxruntime.ts measured onnxruntime-node 1.30 2.0x (ResNet-50@224) and 3.3x
- * (ResNet-18@112) faster than our libtorch 1.13 forward on this project's 2-core Xeon (docs/onnx.md).
+ * onnxruntime: a forward-only benchmark measured onnxruntime-node 1.30 2.0x (ResNet-50@224) and 3.3x
+ * (ResNet-18@112) faster than our libtorch 1.13 forward on this project's 2-core Xeon (docs/onnx.md);
+ * bench/embed/run.ts measures both engines end to end.
  */
 export const DEFAULT_ENGINE: EngineName = 'onnxruntime';
 
