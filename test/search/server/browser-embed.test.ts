@@ -6,23 +6,19 @@
 // upload, only the vector was posted, and no request left for another host. Skips without Chromium
 // (fails under CI).
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type BrowserContext, chromium } from 'playwright-core';
 import sharp from 'sharp';
-import { CLI, describeRun, REPO_ROOT, runCli } from '../../helpers/cli.js';
+import { describeRun, runCli } from '../../helpers/cli.js';
 import { writeImageFolder } from '../../helpers/images.js';
+import { CHROMIUM, chromiumMissing, chromiumSkip, ServeProcess } from '../../helpers/serve-process.js';
 import { writeResnetWeights } from '../../helpers/weights.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM);
-const skip =
-  missing && !process.env.CI
-    ? `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
-    : false;
+const skip = chromiumSkip;
+const missing = chromiumMissing;
 
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-browser-embed-'));
 const images = join(dir, 'images');
@@ -31,29 +27,14 @@ const queryPng = join(queryDir, 'q.png');
 const queryJpg = join(queryDir, 'q.jpg');
 const idx = join(dir, 'idx');
 let weights = '';
-let server: ChildProcess | null = null;
-let serverLog = '';
+let server: ServeProcess | null = null;
 let base = '';
 let context: BrowserContext | null = null;
 
 async function startServer(): Promise<string> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--index', idx, '--port', '0'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NORMSOFTMAX_THREADS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  child.stdout?.resume();
-  child.stderr?.on('data', (d: Buffer) => {
-    serverLog += d.toString();
-  });
-  for (let i = 0; i < 1200; i++) {
-    const m = serverLog.match(/on (http:\/\/127\.0\.0\.1:\d+)/);
-    if (m) return m[1] as string;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`serve did not start: ${serverLog}`);
+  const started = await ServeProcess.start(idx);
+  server = started.serve;
+  return started.base;
 }
 
 /** A float32 .npy's values (little-endian, C order). */
@@ -109,11 +90,7 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server?.on('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -133,7 +110,7 @@ test('the page embeds the dropped image in Chromium: same vector and results as 
   assert.equal(serverVectors.length, 32);
   const serverJpg = serverVectors.subarray(0, 16);
   const serverVector = serverVectors.subarray(16, 32);
-  assert.match(serverLog, /in-browser embedding: [\d.]+ MB ONNX model at \/api\/model\.onnx/);
+  assert.match(server?.log ?? '', /in-browser embedding: [\d.]+ MB ONNX model at \/api\/model\.onnx/);
 
   context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
     executablePath: CHROMIUM,

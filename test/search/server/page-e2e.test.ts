@@ -3,50 +3,31 @@
 // query image, sees the result grid, clicks a result to search from it, switches to binary, and saves a
 // screenshot (test-artifacts/search-page.png). Skips when Chromium is missing, except under CI.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type BrowserContext, chromium } from 'playwright-core';
-import { CLI, describeRun, REPO_ROOT, runCli } from '../../helpers/cli.js';
+import { describeRun, REPO_ROOT, runCli } from '../../helpers/cli.js';
 import { writeImageFolder } from '../../helpers/images.js';
+import { CHROMIUM, chromiumMissing, chromiumSkip, ServeProcess } from '../../helpers/serve-process.js';
 import { writeResnetWeights } from '../../helpers/weights.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM);
-const skip =
-  missing && !process.env.CI
-    ? `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
-    : false;
+const skip = chromiumSkip;
+const missing = chromiumMissing;
 const ARTIFACT = join(REPO_ROOT, 'test-artifacts', 'search-page.png');
 
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-page-e2e-'));
 const images = join(dir, 'images');
 const idx = join(dir, 'idx');
-let server: ChildProcess | null = null;
-let serverLog = '';
+let server: ServeProcess | null = null;
 let base = '';
 let context: BrowserContext | null = null;
 
 async function startServer(): Promise<string> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--index', idx, '--port', '0'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NORMSOFTMAX_THREADS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server = child;
-  child.stdout?.resume();
-  child.stderr?.on('data', (d: Buffer) => {
-    serverLog += d.toString();
-  });
-  for (let i = 0; i < 1200; i++) {
-    const m = serverLog.match(/on (http:\/\/127\.0\.0\.1:\d+)/);
-    if (m) return m[1] as string;
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`serve did not start: ${serverLog}`);
+  const started = await ServeProcess.start(idx);
+  server = started.serve;
+  return started.base;
 }
 
 before(async () => {
@@ -62,11 +43,7 @@ before(async () => {
 
 after(async () => {
   await context?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server?.on('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
