@@ -10,7 +10,8 @@ import { loadModel } from '../../src/embed/load-model.js';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
 import { runSession } from '../../src/train/session.js';
 import { InputError } from '../../src/util/errors.js';
-import { syntheticDataset, type TinyResult, tinyConfig } from './fixtures/train-tiny.js';
+import { syntheticDataset } from '../helpers/synthetic-dataset.js';
+import { type TinyResult, tinyConfig } from './fixtures/train-tiny.js';
 import { parseResult, runRanks } from './helpers.js';
 
 const skip = distributedUnavailableReason() ?? false;
