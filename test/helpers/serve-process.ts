@@ -1,16 +1,11 @@
 // `normsoftmax serve` as a child process for end-to-end tests (Chromium page tests): started on a free
-// loopback port, its stderr collected, stopped with SIGTERM.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { CLI, REPO_ROOT } from './cli.js';
+// loopback port, its stderr collected, stopped with SIGTERM; and the small index those tests serve.
 
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const chromiumMissing = !existsSync(CHROMIUM);
-/** node:test's skip option for Chromium tests: skips locally without Chromium, never under CI. */
-export const chromiumSkip: string | false =
-  chromiumMissing && !process.env.CI
-    ? `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
-    : false;
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { CLI, describeRun, REPO_ROOT, runCli } from './cli.js';
+import { writeResnetWeights } from './weights.js';
 
 export class ServeProcess {
   log = '';
@@ -44,4 +39,14 @@ export class ServeProcess {
     this.child.kill('SIGTERM');
     await exited;
   }
+}
+
+/** Builds an index of the images in `images` at `idx` with seeded bare resnet18 weights at dim 16; returns the weights file. */
+export function buildTinyResnetIndex(dir: string, images: string, idx: string): string {
+  const weights = writeResnetWeights(join(dir, 'r18.safetensors'));
+  const args = ['index', 'build', '--out', idx, '--checkpoint', weights, '--arch', 'resnet18', '--dim', '16'];
+  args.push('--images', images, '--workers', '1');
+  const r = runCli(args);
+  assert.equal(r.code, 0, describeRun(args, r));
+  return weights;
 }

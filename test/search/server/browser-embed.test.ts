@@ -10,12 +10,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
+import { CHROMIUM, chromiumMissing, chromiumSkip, launchChromium } from '../../helpers/chromium.js';
 import { describeRun, runCli } from '../../helpers/cli.js';
 import { writeImageFolder } from '../../helpers/images.js';
-import { CHROMIUM, chromiumMissing, chromiumSkip, ServeProcess } from '../../helpers/serve-process.js';
-import { writeResnetWeights } from '../../helpers/weights.js';
+import { buildTinyResnetIndex, ServeProcess } from '../../helpers/serve-process.js';
 
 const skip = chromiumSkip;
 const missing = chromiumMissing;
@@ -80,11 +80,7 @@ before(async () => {
   await sharp(px, { raw: { width: w, height: h, channels: 3 } })
     .jpeg({ quality: 90 })
     .toFile(queryJpg);
-  weights = writeResnetWeights(join(dir, 'r18.safetensors'));
-  const args = ['index', 'build', '--out', idx, '--checkpoint', weights, '--arch', 'resnet18', '--dim', '16'];
-  args.push('--images', images, '--workers', '1');
-  const r = runCli(args);
-  assert.equal(r.code, 0, describeRun(args, r));
+  weights = buildTinyResnetIndex(dir, images, idx);
   base = await startServer();
 });
 
@@ -112,20 +108,7 @@ test('the page embeds the dropped image in Chromium: same vector and results as 
   const serverVector = serverVectors.subarray(16, 32);
   assert.match(server?.log ?? '', /in-browser embedding: [\d.]+ MB ONNX model at \/api\/model\.onnx/);
 
-  context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  context = await launchChromium(mkdtempSync(join(dir, 'profile-')));
   const requests: string[] = [];
   const searches: { type: string; body: string }[] = [];
   context.on('request', (req) => {

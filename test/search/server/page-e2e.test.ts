@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type BrowserContext, chromium } from 'playwright-core';
-import { describeRun, REPO_ROOT, runCli } from '../../helpers/cli.js';
+import type { BrowserContext } from 'playwright-core';
+import { CHROMIUM, chromiumMissing, chromiumSkip, launchChromium } from '../../helpers/chromium.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
 import { writeImageFolder } from '../../helpers/images.js';
-import { CHROMIUM, chromiumMissing, chromiumSkip, ServeProcess } from '../../helpers/serve-process.js';
-import { writeResnetWeights } from '../../helpers/weights.js';
+import { buildTinyResnetIndex, ServeProcess } from '../../helpers/serve-process.js';
 
 const skip = chromiumSkip;
 const missing = chromiumMissing;
@@ -33,11 +33,7 @@ async function startServer(): Promise<string> {
 before(async () => {
   if (missing) return;
   await writeImageFolder(images, 3, 3, { size: 32 });
-  const weights = writeResnetWeights(join(dir, 'r18.safetensors'));
-  const args = ['index', 'build', '--out', idx, '--checkpoint', weights, '--arch', 'resnet18', '--dim', '16'];
-  args.push('--images', images, '--workers', '1');
-  const r = runCli(args);
-  assert.equal(r.code, 0, describeRun(args, r));
+  buildTinyResnetIndex(dir, images, idx);
   base = await startServer();
 });
 
@@ -52,21 +48,7 @@ test('the search page in Chromium: upload, result grid, click to search, switch 
   timeout: 240_000,
 }, async () => {
   assert.ok(!missing, `Chromium is required under CI: not found at ${CHROMIUM}`);
-  context = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1100, height: 800 },
-  });
+  context = await launchChromium(mkdtempSync(join(dir, 'profile-')), { viewport: { width: 1100, height: 800 } });
   const page = context.pages()[0] ?? (await context.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
