@@ -11,6 +11,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include "common.h"
 
 namespace ns {
@@ -65,44 +69,184 @@ inline uint8_t clip8(int32_t v) {
   return static_cast<uint8_t>(v >> kPrecisionBits);
 }
 
+// Every output position reads exactly ksize source pixels: windows that Pillow gives fewer taps are
+// padded with zero weights (moved left at the right edge so that no read passes the row's end). A zero
+// weight adds exactly 0, so the sums stay Pillow's, and every position has the same trip count.
+// Returns false when the source is narrower than ksize (then the variable-count loop runs).
+bool padToFixedTaps(Coefficients& c, int inSize) {
+  const int k = c.ksize;
+  if (k > inSize) return false;
+  const size_t outSize = c.bounds.size() / 2;
+  for (size_t xx = 0; xx < outSize; ++xx) {
+    const int xmin = c.bounds[xx * 2];
+    const int start = std::min(xmin, inSize - k);
+    const int shift = xmin - start;
+    const int count = c.bounds[xx * 2 + 1];
+    int32_t* w = &c.weights[xx * k];
+    if (shift > 0) {
+      for (int t = count - 1; t >= 0; --t) w[t + shift] = w[t];
+      for (int t = 0; t < shift; ++t) w[t] = 0;
+    }
+    c.bounds[xx * 2] = start;
+    c.bounds[xx * 2 + 1] = k;
+  }
+  return true;
+}
+
 template <int CH>
-void horizontalPass(const uint8_t* src, int srcWidth, const Coefficients& c, int x0, int width, int rowStart,
-                    int rows, uint8_t* out) {
+void horizontalScalar(const uint8_t* srcRow, const Coefficients& c, int xx, uint8_t* o) {
+  const int xmin = c.bounds[xx * 2];
+  const int count = c.bounds[xx * 2 + 1];
+  const int32_t* k = &c.weights[static_cast<size_t>(xx) * c.ksize];
+  const uint8_t* p = srcRow + xmin * CH;
+  int32_t s[CH];
+  for (int ch = 0; ch < CH; ++ch) s[ch] = kHalf;
+  for (int t = 0; t < count; ++t, p += CH) {
+    for (int ch = 0; ch < CH; ++ch) s[ch] += p[ch] * k[t];
+  }
+  for (int ch = 0; ch < CH; ++ch) o[ch] = clip8(s[ch]);
+}
+
+template <int CH>
+void horizontalPassScalar(const uint8_t* src, int srcWidth, const Coefficients& c, int x0, int width,
+                          int rowStart, int rows, uint8_t* out) {
   for (int y = 0; y < rows; ++y) {
     const uint8_t* srcRow = src + static_cast<size_t>(y + rowStart) * srcWidth * CH;
     uint8_t* o = out + static_cast<size_t>(y) * width * CH;
-    for (int xx = x0; xx < x0 + width; ++xx) {
-      const int xmin = c.bounds[xx * 2];
-      const int count = c.bounds[xx * 2 + 1];
-      const int32_t* k = &c.weights[static_cast<size_t>(xx) * c.ksize];
-      const uint8_t* p = srcRow + xmin * CH;
-      int32_t s[CH];
-      for (int ch = 0; ch < CH; ++ch) s[ch] = kHalf;
-      for (int t = 0; t < count; ++t, p += CH) {
-        for (int ch = 0; ch < CH; ++ch) s[ch] += p[ch] * k[t];
-      }
-      for (int ch = 0; ch < CH; ++ch) *o++ = clip8(s[ch]);
-    }
+    for (int xx = x0; xx < x0 + width; ++xx, o += CH) horizontalScalar<CH>(srcRow, c, xx, o);
   }
 }
 
-void verticalPass(const uint8_t* src, int rowLen, const Coefficients& c, int y0, int height, int rowStart,
-                  uint8_t* out) {
-  std::vector<int32_t> acc(rowLen);
+void verticalRowScalar(const uint8_t* src, int rowLen, const int32_t* k, int ymin, int count, int from,
+                       uint8_t* o) {
+  for (int i = from; i < rowLen; ++i) {
+    int32_t acc = kHalf;
+    for (int t = 0; t < count; ++t) acc += src[static_cast<size_t>(ymin + t) * rowLen + i] * k[t];
+    o[i] = clip8(acc);
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NS_HAVE_AVX2_KERNELS 1
+
+bool cpuHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
+// Pillow's clip8 on 8 sums: clamp(v >> 22, 0, 255), which is the same function.
+__attribute__((target("avx2"))) inline __m256i clip8x8(__m256i v) {
+  v = _mm256_srai_epi32(v, kPrecisionBits);
+  return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_setzero_si256()), _mm256_set1_epi32(255));
+}
+
+// RGB, two output pixels at a time: lanes 0-3 hold pixel A's R, G, B (and a byte of the next pixel,
+// weighted but never stored), lanes 4-7 pixel B's. Same integer products and sums as the scalar loop.
+// Each tap reads 4 bytes where 3 belong to it, so the image's last row goes through the scalar loop.
+__attribute__((target("avx2"))) void horizontalPass3Avx2(const uint8_t* src, int srcWidth, int srcHeight,
+                                                          const Coefficients& c, int x0, int width,
+                                                          int rowStart, int rows, uint8_t* out) {
+  const int k = c.ksize;
+  const int pairs = width / 2;
+  std::vector<int32_t> wpair(static_cast<size_t>(pairs) * k * 8);
+  for (int j = 0; j < pairs; ++j) {
+    const int32_t* ka = &c.weights[static_cast<size_t>(x0 + 2 * j) * k];
+    const int32_t* kb = &c.weights[static_cast<size_t>(x0 + 2 * j + 1) * k];
+    for (int t = 0; t < k; ++t) {
+      int32_t* w = &wpair[(static_cast<size_t>(j) * k + t) * 8];
+      for (int l = 0; l < 4; ++l) {
+        w[l] = ka[t];
+        w[4 + l] = kb[t];
+      }
+    }
+  }
+  const __m256i half = _mm256_set1_epi32(kHalf);
+  for (int y = 0; y < rows; ++y) {
+    const int sy = y + rowStart;
+    const uint8_t* srcRow = src + static_cast<size_t>(sy) * srcWidth * 3;
+    uint8_t* o = out + static_cast<size_t>(y) * width * 3;
+    if (sy == srcHeight - 1) {
+      for (int xx = x0; xx < x0 + width; ++xx, o += 3) horizontalScalar<3>(srcRow, c, xx, o);
+      continue;
+    }
+    for (int j = 0; j < pairs; ++j, o += 6) {
+      const uint8_t* pa = srcRow + c.bounds[(x0 + 2 * j) * 2] * 3;
+      const uint8_t* pb = srcRow + c.bounds[(x0 + 2 * j + 1) * 2] * 3;
+      const int32_t* w = &wpair[static_cast<size_t>(j) * k * 8];
+      __m256i acc = half;
+      for (int t = 0; t < k; ++t) {
+        int32_t a, b;
+        std::memcpy(&a, pa + 3 * t, 4);
+        std::memcpy(&b, pb + 3 * t, 4);
+        const __m256i px = _mm256_cvtepu8_epi32(_mm_unpacklo_epi32(_mm_cvtsi32_si128(a), _mm_cvtsi32_si128(b)));
+        const __m256i wt = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + t * 8));
+        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(px, wt));
+      }
+      const __m256i v = clip8x8(acc);
+      const __m256i packed = _mm256_packus_epi16(_mm256_packs_epi32(v, v), _mm256_setzero_si256());
+      const int32_t ra = _mm_cvtsi128_si32(_mm256_castsi256_si128(packed));
+      const int32_t rb = _mm_cvtsi128_si32(_mm256_extracti128_si256(packed, 1));
+      std::memcpy(o, &ra, 3);
+      std::memcpy(o + 3, &rb, 3);
+    }
+    if (width % 2 == 1) horizontalScalar<3>(srcRow, c, x0 + width - 1, o);
+  }
+}
+
+// 16 columns at a time; the rest of the row in the scalar loop.
+__attribute__((target("avx2"))) void verticalPassAvx2(const uint8_t* src, int rowLen, const Coefficients& c,
+                                                       int y0, int height, int rowStart, uint8_t* out) {
+  const __m256i half = _mm256_set1_epi32(kHalf);
   for (int yy = y0; yy < y0 + height; ++yy) {
     const int ymin = c.bounds[yy * 2] - rowStart;
     const int count = c.bounds[yy * 2 + 1];
     const int32_t* k = &c.weights[static_cast<size_t>(yy) * c.ksize];
-    std::fill(acc.begin(), acc.end(), kHalf);
-    for (int t = 0; t < count; ++t) {
-      const int32_t w = k[t];
-      if (w == 0) continue;
-      const uint8_t* p = src + static_cast<size_t>(ymin + t) * rowLen;
-      int32_t* a = acc.data();
-      for (int i = 0; i < rowLen; ++i) a[i] += p[i] * w;
-    }
     uint8_t* o = out + static_cast<size_t>(yy - y0) * rowLen;
-    for (int i = 0; i < rowLen; ++i) o[i] = clip8(acc[i]);
+    int i = 0;
+    for (; i + 16 <= rowLen; i += 16) {
+      __m256i lo = half;
+      __m256i hi = half;
+      for (int t = 0; t < count; ++t) {
+        const __m256i w = _mm256_set1_epi32(k[t]);
+        const __m128i p =
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + static_cast<size_t>(ymin + t) * rowLen + i));
+        lo = _mm256_add_epi32(lo, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(p), w));
+        hi = _mm256_add_epi32(hi, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_srli_si128(p, 8)), w));
+      }
+      // packs/packus work within 128-bit halves: put the 16 results back in order before storing.
+      const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(clip8x8(lo), clip8x8(hi)), 0xd8);
+      const __m128i bytes =
+          _mm_packus_epi16(_mm256_castsi256_si128(words), _mm256_extracti128_si256(words, 1));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + i), bytes);
+    }
+    verticalRowScalar(src, rowLen, k, ymin, count, i, o);
+  }
+}
+#endif
+
+void horizontalPass(int ch, const uint8_t* src, int srcWidth, int srcHeight, Coefficients& c, int x0, int width,
+                    int rowStart, int rows, uint8_t* out) {
+#ifdef NS_HAVE_AVX2_KERNELS
+  if (ch == 3 && cpuHasAvx2() && padToFixedTaps(c, srcWidth)) {
+    horizontalPass3Avx2(src, srcWidth, srcHeight, c, x0, width, rowStart, rows, out);
+    return;
+  }
+#endif
+  if (ch == 3) horizontalPassScalar<3>(src, srcWidth, c, x0, width, rowStart, rows, out);
+  else horizontalPassScalar<1>(src, srcWidth, c, x0, width, rowStart, rows, out);
+}
+
+void verticalPass(const uint8_t* src, int rowLen, const Coefficients& c, int y0, int height, int rowStart,
+                  uint8_t* out) {
+#ifdef NS_HAVE_AVX2_KERNELS
+  if (cpuHasAvx2()) {
+    verticalPassAvx2(src, rowLen, c, y0, height, rowStart, out);
+    return;
+  }
+#endif
+  for (int yy = y0; yy < y0 + height; ++yy) {
+    verticalRowScalar(src, rowLen, &c.weights[static_cast<size_t>(yy) * c.ksize], c.bounds[yy * 2] - rowStart,
+                      c.bounds[yy * 2 + 1], 0, out + static_cast<size_t>(yy - y0) * rowLen);
   }
 }
 
@@ -165,8 +309,7 @@ NS_FN_VALUE(imageResizeBilinear, {
   std::vector<uint8_t> tmp(static_cast<size_t>(rowEnd - rowStart) * w * ch);
   if (outW != width) {
     auto ch_ = bilinearCoefficients(width, outW);
-    if (ch == 3) horizontalPass<3>(s, width, ch_, x, w, rowStart, rowEnd - rowStart, tmp.data());
-    else horizontalPass<1>(s, width, ch_, x, w, rowStart, rowEnd - rowStart, tmp.data());
+    horizontalPass(ch, s, width, height, ch_, x, w, rowStart, rowEnd - rowStart, tmp.data());
   } else {
     copyRect(s, width, ch, x, rowStart, w, rowEnd - rowStart, tmp.data());
   }
@@ -214,20 +357,24 @@ NS_FN_VALUE(imageToChw, {
     throw Napi::RangeError::New(info.Env(), "imageToChw: out is too small for the image at this offset");
 
   // Data() of a typed array works for SharedArrayBuffer-backed arrays too.
+  // Each output value depends only on the byte and the channel: a 256-entry table per channel, filled
+  // with the same float32 operations (divide, subtract, divide), gives the same bits for a lookup.
   const uint8_t* s = src.Data();
   float* o = out.Data() + offset;
+  float table[256];
   for (int c = 0; c < outCh; ++c) {
     const int sc = srcCh == 1 ? 0 : (bgr ? 2 - c : c);
     const float m = static_cast<float>(meanArr[c]);
     const float sd = static_cast<float>(stdArr[c]);
+    for (int b = 0; b < 256; ++b) table[b] = (static_cast<float>(b) / divisor - m) / sd;
     float* oc = o + plane * c;
     for (int r = 0; r < h; ++r) {
       const uint8_t* row = s + (static_cast<size_t>(y + r) * width + x) * srcCh + sc;
       float* orow = oc + static_cast<size_t>(r) * w;
-      for (int col = 0; col < w; ++col) {
-        const int from = flip ? w - 1 - col : col;
-        const float v = static_cast<float>(row[static_cast<size_t>(from) * srcCh]) / divisor;
-        orow[col] = (v - m) / sd;
+      if (flip) {
+        for (int col = 0; col < w; ++col) orow[col] = table[row[static_cast<size_t>(w - 1 - col) * srcCh]];
+      } else {
+        for (int col = 0; col < w; ++col) orow[col] = table[row[static_cast<size_t>(col) * srcCh]];
       }
     }
   }

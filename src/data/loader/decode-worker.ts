@@ -12,7 +12,7 @@ if (port === null) throw new Error('decode-worker.ts must run in a worker thread
 
 async function handle(req: WorkerRequest): Promise<void> {
   try {
-    const pixels = await loadPixels({ path: req.path, label: 0 }, undefined, outChannelsOf(req.config));
+    const pixels = await loadPixels({ path: req.path, label: 0 }, undefined, outChannelsOf(req.config), { sync: true });
     const result = processPixels(req.path, pixels, req);
     const transfer: ArrayBuffer[] = [result.chw.buffer as ArrayBuffer];
     let resized = result.resized;
