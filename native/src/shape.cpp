@@ -12,6 +12,10 @@ NS_FN_VALUE(shape, {
 NS_FN_VALUE(dtype, { return Napi::Number::New(info.Env(), static_cast<int>(NS_T(0).scalar_type())); })
 NS_FN_VALUE(device, { return Napi::String::New(info.Env(), NS_T(0).device().str()); })
 NS_FN_VALUE(isContiguous, { return Napi::Boolean::New(info.Env(), NS_T(0).is_contiguous()); })
+// For 4-d tensors: whether the memory is NHWC (channels_last), what oneDNN's convolutions run fastest on.
+NS_FN_VALUE(isChannelsLast, {
+  return Napi::Boolean::New(info.Env(), NS_T(0).is_contiguous(at::MemoryFormat::ChannelsLast));
+})
 NS_FN_VALUE(sameStorage, {
   auto& a = NS_T(0);
   auto& b = NS_T(1);
@@ -23,6 +27,13 @@ NS_FN(view, { return NS_T(0).view(NS_INTS(1)); })
 NS_FN(permute, { return NS_T(0).permute(NS_INTS(1)); })
 NS_FN(transpose, { return NS_T(0).transpose(NS_INT(1), NS_INT(2)); })
 NS_FN(contiguous, { return NS_T(0).contiguous(); })
+NS_FN(contiguousChannelsLast, { return NS_T(0).contiguous(at::MemoryFormat::ChannelsLast); })
+// setData(t, src): t now holds src's storage (same shape, dtype and device; checked in TS), as
+// PyTorch's `param.data = src`: a parameter keeps its identity (handles, optimiser state) with new memory.
+NS_FN_VALUE(setData, {
+  NS_T(0).set_data(NS_T(1));
+  return info.Env().Undefined();
+})
 // slice(t, dim, start, end, step)
 NS_FN(slice, { return NS_T(0).slice(NS_INT(1), NS_INT(2), NS_INT(3), NS_INT(4)); })
 NS_FN(select, { return NS_T(0).select(NS_INT(1), NS_INT(2)); })
@@ -81,6 +92,8 @@ NS_FN(clone, { return NS_T(0).clone(); })
 
 void registerShape(Registry& r) {
   r.insert(r.end(), {{"shape", shape}, {"dtype", dtype}, {"device", device}, {"isContiguous", isContiguous},
+                     {"isChannelsLast", isChannelsLast}, {"contiguousChannelsLast", contiguousChannelsLast},
+                     {"setData", setData},
                      {"sameStorage", sameStorage}, {"reshape", reshape}, {"view", view}, {"permute", permute},
                      {"transpose", transpose}, {"contiguous", contiguous}, {"slice", slice}, {"select", select},
                      {"narrow", narrow}, {"unsqueeze", unsqueeze}, {"squeeze", squeeze}, {"flatten", flatten},

@@ -31,7 +31,11 @@ export async function embedSamples(
   const source = createBatchSource(dataset, samples, model.input, o.pipeline ?? DEFAULT_PIPELINE, 'eval');
   const progress = createProgress({ label: o.label ?? 'embedding', total: samples.length, silent: o.silent });
   const wasTraining = model.training;
+  const wasFormat = model.memoryFormat;
   model.eval();
+  // channels_last for the forward passes (see libtorch-engine.ts), back as it was afterwards: a model
+  // in training keeps the memory its optimiser state matches.
+  model.toMemoryFormat('channels_last');
   const parts: Tensor[] = [];
   const device = model.parameters()[0]?.device ?? 'cpu';
   try {
@@ -54,6 +58,7 @@ export async function embedSamples(
     for (const p of parts) p.dispose();
     await source.dispose?.();
     model.train(wasTraining);
+    model.toMemoryFormat(wasFormat);
   }
 }
 

@@ -5,9 +5,17 @@ import type { Precision } from '../tensor/precision.js';
 import { embedBatch } from './embed-batch.js';
 import { checkBatch, type EmbeddingEngine } from './engine.js';
 
-/** Takes ownership of the model (dispose() frees it). */
-export function libtorchEngine(model: Embedder, o: { precision?: Precision } = {}): EmbeddingEngine {
+/**
+ * Takes ownership of the model (dispose() frees it). Its weights go to channels_last memory unless
+ * memoryFormat says otherwise: oneDNN's convolutions then skip their reorders (1.2x fp32, 1.7x bf16 on
+ * ResNet-50 here).
+ */
+export function libtorchEngine(
+  model: Embedder,
+  o: { precision?: Precision; memoryFormat?: 'contiguous' | 'channels_last' } = {},
+): EmbeddingEngine {
   model.eval();
+  model.toMemoryFormat(o.memoryFormat ?? 'channels_last');
   const device: Device = model.parameters()[0]?.device ?? 'cpu';
   return {
     name: 'libtorch',

@@ -118,6 +118,7 @@ export interface NativeAddon {
   clampInplace(t: T, min?: number, max?: number): void;
   clone(t: T): T;
   contiguous(t: T): T;
+  contiguousChannelsLast(t: T): T;
   conv2d(x: T, weight: T, bias: Optional, stride: Ints, padding: Ints, dilation: Ints, groups: number): T;
   copyInplace(t: T, src: T): void;
   cos(t: T): T;
@@ -226,6 +227,7 @@ export interface NativeAddon {
   indexCopyInplace(t: T, dim: number, index: T, source: T): void;
   indexSelect(t: T, dim: number, index: T): T;
   isContiguous(t: T): boolean;
+  isChannelsLast(t: T): boolean;
   isDisposed(t: T): boolean;
   isGradEnabled(): boolean;
   isLeaf(t: T): boolean;
@@ -316,6 +318,7 @@ export interface NativeAddon {
   rsqrt(t: T): T;
   rsub(t: T, value: number): T;
   sameStorage(a: T, b: T): boolean;
+  setData(t: T, src: T): void;
   scatter(t: T, dim: number, index: T, src: TensorOrNumber): T;
   scatterAdd(t: T, dim: number, index: T, src: T): T;
   select(t: T, dim: number, index: number): T;

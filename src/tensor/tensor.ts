@@ -105,6 +105,10 @@ export class Tensor implements Disposable {
   isContiguous(): boolean {
     return native.isContiguous(this.handle);
   }
+  /** Whether a 4-d tensor's memory is NHWC (channels_last); false for other ranks. */
+  isChannelsLast(): boolean {
+    return this.rank === 4 && native.isChannelsLast(this.handle);
+  }
   toString(): string {
     return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
   }
@@ -174,8 +178,27 @@ export class Tensor implements Disposable {
   get T(): Tensor {
     return this.transpose(0, 1);
   }
-  contiguous(): Tensor {
-    return new Tensor(native.contiguous(this.handle));
+  /**
+   * The same values in row-major memory, or for 'channels_last' (4-d only) in NHWC memory with the
+   * NCHW shape kept, as PyTorch's `contiguous(memory_format=torch.channels_last)`.
+   */
+  contiguous(format: 'contiguous' | 'channels_last' = 'contiguous'): Tensor {
+    if (format === 'contiguous') return new Tensor(native.contiguous(this.handle));
+    if (this.rank !== 4) throw new RangeError(`contiguous('channels_last') needs a 4-d tensor, got ${this.rank}-d`);
+    return new Tensor(native.contiguousChannelsLast(this.handle));
+  }
+  /**
+   * Makes this tensor hold src's memory (PyTorch's `t.data = src`): same shape, dtype and device; the
+   * tensor keeps its identity (a parameter stays the module's and the optimiser's).
+   */
+  setData(src: Tensor): void {
+    const same = this.shape.join() === src.shape.join() && this.dtype === src.dtype && this.device === src.device;
+    if (!same) {
+      throw new RangeError(
+        `setData: expected ${this.dtype} [${this.shape.join(', ')}] on ${this.device}, got ${src.dtype} [${src.shape.join(', ')}] on ${src.device}`,
+      );
+    }
+    native.setData(this.handle, src.handle);
   }
   slice(dim: number, start: number, end?: number, step = 1): Tensor {
     return new Tensor(native.slice(this.handle, dim, start, end ?? this.size(dim), step));
