@@ -29,12 +29,19 @@ export function createDataParallel(pg: ProcessGroup, o: { bucketBytes?: number }
   const broadcastInPlace = (what: string, tensors: readonly Tensor[]) =>
     guard(what, async () => {
       if (tensors.length === 0) return;
-      // Parameters are autograd leaves: the broadcast writes them through detached aliases.
+      // Parameters are autograd leaves: the broadcast writes them through detached aliases. Gloo needs
+      // row-major memory: a channels_last weight (bf16 training) travels as a row-major copy.
       const aliases = noGrad(() => tensors.map((t) => t.detach()));
+      const staged = aliases.map((a) => (a.isContiguous() ? a : a.contiguous()));
+      const copies = staged.flatMap((s, i) => (s === aliases[i] ? [] : [[aliases[i] as Tensor, s] as const]));
       try {
-        await pg.broadcast(aliases, 0);
+        await pg.broadcast(staged, 0);
+        noGrad(() => {
+          for (const [alias, copy] of copies) alias.copy_(copy);
+        });
       } finally {
         for (const a of aliases) a.dispose();
+        for (const [, copy] of copies) copy.dispose();
       }
     });
   return {

@@ -137,10 +137,13 @@ export abstract class Module {
     });
   }
 
-  /** 'channels_last' when the first 4-d parameter is in NHWC memory (see toMemoryFormat). */
+  /**
+   * 'channels_last' when the 4-d parameters are in NHWC memory (see toMemoryFormat). Judged on the first
+   * one whose layouts differ: a [C, 1, k, k] weight (one input channel) is both at once.
+   */
   get memoryFormat(): 'contiguous' | 'channels_last' {
-    const first = this.parameters().find((p) => p.rank === 4);
-    return first?.isChannelsLast() ? 'channels_last' : 'contiguous';
+    const telling = this.parameters().find((p) => p.rank === 4 && p.isChannelsLast() !== p.isContiguous());
+    return telling?.isChannelsLast() ? 'channels_last' : 'contiguous';
   }
 
   /** Number of parameter values (elements). */

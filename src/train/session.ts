@@ -185,6 +185,9 @@ export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promis
 
   const { precision, line: precisionLine } = resolvePrecision(c.precision, c.device);
   if (c.precision !== 'fp32' && !o.silent) (o.log ?? ((line: string) => console.error(line)))(precisionLine);
+  // Under bf16 autocast, oneDNN's convolutions train 1.3-1.45x faster on NHWC weights and activations
+  // (ResNet-50@224 here); in fp32 the gain is within noise, so fp32 keeps row-major memory.
+  if (precision === 'bf16') model.toMemoryFormat('channels_last');
   const source = createBatchSource(dataset, train, model.input, c, 'train');
   // On a validation fold, also MAP@R and R-Precision: the Reality Check picks hyper-parameters by them.
   const evalOptions = { silent: o.silent, testSamples, nmi: c.nmi, mapR: folds !== undefined, precision };

@@ -25,6 +25,19 @@ test('two ranks agree on allreduce (sum), broadcast from rank 0, allgather and a
   }
 });
 
+test("the start broadcast gives rank 1 rank 0's channels_last weights, still channels_last", { skip }, async () => {
+  const exits = await runRanks(2, ['start-channels-last']);
+  for (const exit of exits) {
+    const r = parseResult<{ weight: number[]; channelsLast: boolean; bias: number[] }>(exit);
+    assert.deepEqual(
+      r.weight,
+      Array.from({ length: 24 }, (_, i) => i),
+    );
+    assert.equal(r.channelsLast, true);
+    assert.deepEqual(r.bias, [5, 6]);
+  }
+});
+
 test('two ranks average to the gradients of one process on the global batch', { skip }, async () => {
   const single = await gradientStep();
   const exits = await runRanks(2, ['grad']);

@@ -78,3 +78,17 @@ test('the libtorch engine runs channels_last and agrees with a row-major forward
     engine.dispose();
   }
 });
+
+test('memoryFormat is judged past weights that are both layouts at once (one input channel)', () => {
+  const model = createEmbedder({ arch: 'smallcnn', dim: 8, generator: new Generator(1) });
+  try {
+    const first = model.parameters().find((p) => p.rank === 4);
+    assert.equal(first?.shape[1], 1, 'the first convolution has one input channel');
+    assert.equal(first?.isChannelsLast() && first.isContiguous(), true);
+    assert.equal(model.memoryFormat, 'contiguous');
+    model.toMemoryFormat('channels_last');
+    assert.equal(model.memoryFormat, 'channels_last');
+  } finally {
+    model.dispose();
+  }
+});

@@ -1,0 +1,72 @@
+// bf16 training runs the model in channels_last memory (fp32 training stays row-major); its checkpoint
+// is ordinary row-major safetensors, and resuming a bf16 run is exact as for fp32.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadModel } from '../../src/embed/load-model.js';
+import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
+import { runSession } from '../../src/train/session.js';
+import { syntheticDataset } from '../helpers/synthetic-dataset.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function config(numSteps: number, precision: 'fp32' | 'bf16', out?: string): TrainConfig {
+  const dir = out ?? mkdtempSync(join(tmpdir(), 'normsoftmax-bf16-cl-'));
+  if (!out) dirs.push(dir);
+  return resolveConfig({
+    flags: {
+      dataset: 'fashion-mnist',
+      arch: 'smallcnn',
+      dim: 16,
+      batchSize: 8,
+      imagesPerClass: 4,
+      lr: 0.05,
+      warmupEpochs: 0,
+      epochsPerStep: 1,
+      numSteps,
+      maxBatchesPerEpoch: 3,
+      evalEvery: 100,
+      k: [1],
+      seed: 5,
+      precision,
+      out: dir,
+    },
+  });
+}
+
+async function run(c: TrainConfig, resume?: string) {
+  const result = await runSession(c, { dataset: syntheticDataset(), silent: true, log: () => {}, resume });
+  const format = result.model.memoryFormat;
+  const weights = Object.fromEntries(Object.entries(result.model.stateDict()).map(([k, t]) => [k, t.toArray()]));
+  result.model.dispose();
+  return { format, weights };
+}
+
+test('bf16 training is channels_last, fp32 training row-major; both checkpoints load as written', async () => {
+  const bf16 = config(1, 'bf16');
+  const fp32 = config(1, 'fp32');
+  const a = await run(bf16);
+  const b = await run(fp32);
+  assert.equal(a.format, 'channels_last');
+  assert.equal(b.format, 'contiguous');
+  const loaded = loadModel(join(bf16.out, 'last.safetensors'));
+  try {
+    assert.equal(loaded.model.memoryFormat, 'contiguous');
+    for (const [k, t] of Object.entries(loaded.model.stateDict())) assert.deepEqual(t.toArray(), a.weights[k], k);
+  } finally {
+    loaded.model.dispose();
+  }
+});
+
+test('a bf16 run resumed from its checkpoint ends where the straight run ends', async () => {
+  const straight = await run(config(2, 'bf16'));
+  const split = config(1, 'bf16');
+  await run(split);
+  const resumed = await run(config(2, 'bf16', split.out), join(split.out, 'last.safetensors'));
+  for (const [k, v] of Object.entries(straight.weights)) assert.deepEqual(resumed.weights[k], v, `${k} differs`);
+});
