@@ -13,6 +13,7 @@ import {
 } from '../eval/reality-check-format.js';
 import { readCheckpointMeta } from '../io/checkpoint-file.js';
 import type { Tensor } from '../tensor/index.js';
+import type { Precision } from '../tensor/precision.js';
 import { UsageError } from '../util/errors.js';
 import { openDataset } from './dataset-options.js';
 import { loadSet } from './eval-files.js';
@@ -27,6 +28,8 @@ export interface RealityCheckInputs {
   root?: string;
   tileSize?: number;
   silent: boolean;
+  /** The forwards' precision (checkpoints only). */
+  precision?: Precision;
 }
 
 /** What a checkpoint's training config says about its fold (read from the header, no tensors loaded). */
@@ -57,7 +60,14 @@ async function fromCheckpoints(o: RealityCheckInputs): Promise<RealityCheckDocum
   const embedded: Tensor[] = [];
   try {
     for (const checkpoint of o.checkpoints) {
-      const { query } = await embedForEval({ checkpoint, arch: o.arch, dim: o.dim, dataset, silent: o.silent });
+      const { query } = await embedForEval({
+        checkpoint,
+        arch: o.arch,
+        dim: o.dim,
+        dataset,
+        silent: o.silent,
+        precision: o.precision,
+      });
       embedded.push(query.embeddings);
     }
     const labels = Int32Array.from(test, (s) => s.label);

@@ -175,6 +175,25 @@ test('eval --checkpoint embeds the test split of a data set and evaluates it (se
   const rows = rowsOf(query.embeddings.toTypedArray() as Float32Array, 16);
   query.embeddings.dispose();
   assert.deepEqual(out.float.recall, bruteForceRecall(rows, query.labels, [1, 7]));
+
+  // --precision bf16: the forwards under autocast, the same evaluation of their embeddings
+  const bf16 = JSON.parse((await run({ ...opts, precision: 'bf16' }))[0] as string);
+  const { query: q16 } = await embedForEval({
+    checkpoint: weights,
+    arch: 'smallcnn',
+    dim: 16,
+    dataset: loadDataset('fashion-mnist', root),
+    silent: true,
+    precision: 'bf16',
+  });
+  const rows16 = rowsOf(q16.embeddings.toTypedArray() as Float32Array, 16);
+  q16.embeddings.dispose();
+  assert.deepEqual(bf16.float.recall, bruteForceRecall(rows16, q16.labels, [1, 7]));
+  await assert.rejects(run({ ...opts, precision: 'fp16' }), /--precision: expected fp32, bf16 or auto, got "fp16"/);
+  await assert.rejects(
+    run({ embeddings: join(dir, 'x.npy'), labels: join(dir, 'labels.npy'), precision: 'bf16' }),
+    /--precision: applies to --checkpoint/,
+  );
 });
 
 test('the eval command prints a usage error as one line with exit 2 and writes nothing', () => {

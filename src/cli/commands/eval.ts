@@ -19,6 +19,7 @@ import { InputError, UsageError } from '../../util/errors.js';
 import { openDataset } from '../dataset-options.js';
 import { checkSameDimension, type LoadedSet, loadSet } from '../eval-files.js';
 import { optionalInteger, parseInteger, parseKList } from '../parse-flags.js';
+import { precisionFromFlag } from '../precision-flag.js';
 import { runRealityCheck } from '../reality-check-eval.js';
 
 export interface EvalOptions {
@@ -51,6 +52,8 @@ export interface EvalOptions {
   protocol?: string;
   /** Also write the --json object to this file. */
   out?: string;
+  /** fp32, bf16 or auto: the forwards of --checkpoint. */
+  precision?: string;
 }
 
 export const PROTOCOLS = ['standard', 'reality-check'] as const;
@@ -177,6 +180,7 @@ function checkpointList(o: EvalOptions, protocol: string): string[] {
 
 async function embedCheckpoint(o: EvalOptions, silent: boolean): Promise<Inputs> {
   const dim = optionalInteger('--dim', o.dim, undefined);
+  const precision = precisionFromFlag(o.precision);
   const dataset = openDataset({ dataset: o.dataset as string, root: o.root });
   const { query, gallery } = await embedForEval({
     checkpoint: checkpointList(o, 'standard')[0] as string,
@@ -184,6 +188,7 @@ async function embedCheckpoint(o: EvalOptions, silent: boolean): Promise<Inputs>
     dim,
     dataset,
     silent,
+    precision,
   });
   const source = `--checkpoint ${o.checkpoint} on --dataset ${o.dataset}`;
   if (!gallery) {
@@ -289,6 +294,7 @@ async function runRealityCheckEval(o: EvalOptions, mode: Mode, log: (line: strin
     root: o.root,
     tileSize: o.tileSize === undefined ? undefined : parseInteger('--tile-size', o.tileSize),
     silent: o.json === true,
+    precision: mode === 'checkpoint' ? precisionFromFlag(o.precision) : undefined,
   });
   for (const w of doc.warnings) console.error(`warning: ${w}`);
   if (o.out !== undefined) writeJson(o.out, doc);
@@ -303,6 +309,9 @@ export async function runEval(o: EvalOptions, log: (line: string) => void = cons
     throw new UsageError(`--protocol: expected ${PROTOCOLS.join(' or ')}, got "${protocol}"`);
   }
   const mode = modeOf(o);
+  if (o.precision !== undefined && mode !== 'checkpoint') {
+    throw new UsageError('--precision: applies to --checkpoint (the forwards that embed the test split)');
+  }
   if (protocol === 'reality-check') return runRealityCheckEval(o, mode, log);
   checkpointList(o, protocol);
   const ks = o.k !== undefined ? parseKList(o.k) : recallKs(o.dataset);
@@ -350,6 +359,10 @@ export function register(program: Command): void {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('--arch <name>', `architecture of bare --checkpoint weights: ${ARCHS.join(', ')}`)
+    .option(
+      '--precision <p>',
+      'forwards of --checkpoint: fp32 (default), bf16 (autocast; float32 embeddings) or auto (bf16 where the CPU has AVX-512 BF16 or AMX)',
+    )
     .option('--dim <n>', 'embedding size, when --checkpoint is bare backbone weights')
     .option('--dataset <name>', "data set of --checkpoint; also picks the data set's benchmark K list")
     .option('--root <dir>', 'data set root directory')
