@@ -3,12 +3,16 @@
 Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
   {"cmd": "setup", "threads": N}                                   -> torch version, threads, python
   {"cmd": "prepare", "arch": A, "size": S, "batch": B, "classes": C, "temperature": T,
-   "lr": LR, "lrMult": M, "momentum": MO, "weightDecay": WD}       -> {"dim": D}
+   "lr": LR, "lrMult": M, "momentum": MO, "weightDecay": WD,
+   "precision": "fp32" | "bf16"}                                   -> {"dim": D}
   {"cmd": "step", "iterations": K}                                 -> {"nsPerIteration", "cpuNsPerIteration"}
 A step mirrors run.ts op for op: embedding = normalize(layer_norm(avgpool(backbone(x)))) with BatchNorm
 in train mode (no remap: dim = backbone width), loss = cross_entropy(embedding @ normalize(W)^T / T, y),
 backward, SGD(momentum, weight decay) over two groups (backbone at lr, W at lr * lrMult), zero_grad.
 The CPU time is the whole process's (all threads), as run.ts measures it.
+bf16: the embedding under torch.autocast("cpu", dtype=torch.bfloat16) with the backbone and input in
+channels_last memory (what a PyTorch user does for bf16 on CPU), cast to float32 and normalised again
+before the loss, which runs in float32 (as run.ts's embedBatch).
 Random init (torchvision's, seeded), random input: no pretrained weights, no data loading.
 """
 import json
@@ -45,7 +49,11 @@ def prepare(req):
     )
     x = torch.randn(batch, 3, size, size)
     y = torch.arange(batch) % classes
-    state.update(backbone=backbone, weight=weight, opt=opt, x=x, y=y, dim=dim, t=req["temperature"])
+    bf16 = req.get("precision", "fp32") == "bf16"
+    if bf16:
+        backbone = backbone.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    state.update(backbone=backbone, weight=weight, opt=opt, x=x, y=y, dim=dim, t=req["temperature"], bf16=bf16)
     return {"dim": dim}
 
 
@@ -55,7 +63,10 @@ def step(req):
     n = req["iterations"]
     start, cpu_start = time.perf_counter_ns(), time.process_time_ns()
     for _ in range(n):
-        embedding = F.normalize(F.layer_norm(backbone(x), (dim,), eps=1e-5), p=2, dim=1, eps=1e-12)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=state["bf16"]):
+            embedding = F.normalize(F.layer_norm(backbone(x), (dim,), eps=1e-5), p=2, dim=1, eps=1e-12)
+        if state["bf16"]:
+            embedding = F.normalize(embedding.float(), p=2, dim=1, eps=1e-12)
         loss = F.cross_entropy(embedding @ F.normalize(weight).t() / t, y)
         loss.backward()
         opt.step()

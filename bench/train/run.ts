@@ -2,10 +2,13 @@
 // BatchNorm in train mode + NormSoftmax loss + backward + SGD step with two parameter groups) for
 // ResNet-50 at 224x224, batch 8, and ResNet-18 at 112x112, batch 32: ours vs PyTorch eager
 // (bench/train/reference.py, run as a child process) with the same threads, random init and input.
-// Usage: node --import tsx bench/train/run.ts [--threads N] [--quick]   (prints one JSON object)
+// Usage: node --import tsx bench/train/run.ts [--threads N] [--quick] [--precision fp32|bf16]   (one JSON object)
+// --precision bf16: both sides train as `train --precision bf16` does: the embedder's forward under CPU
+// autocast (bfloat16) with weights and input in channels_last memory, the loss in float32.
 // --quick halves the input size and the batch and takes fewer samples: a smoke run, not figures.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { embedBatch } from '../../src/embed/embed-batch.js';
 import { NormSoftmaxLoss } from '../../src/loss/normsoftmax.js';
 import { type Arch, createEmbedder } from '../../src/nn/index.js';
 import {
@@ -19,8 +22,9 @@ import {
   type Tensor,
   tensor,
 } from '../../src/tensor/index.js';
+import type { Precision } from '../../src/tensor/precision.js';
 import { SGD } from '../../src/train/optim/sgd.js';
-import { parseBenchArgs, runBenchMain } from '../common/args.js';
+import { BenchArgsError, parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
 import { findTorchPython, PythonWorker } from '../common/python.js';
 import { median, round } from '../common/timing.js';
@@ -51,8 +55,9 @@ function progress(message: string): void {
 }
 
 /** Our step for a case: the same model, loss and optimiser setup as the reference. */
-function prepareStep(c: StepCase): { run: (iterations: number) => void; dispose: () => void } {
+function prepareStep(c: StepCase, precision: Precision): { run: (iterations: number) => void; dispose: () => void } {
   const model = createEmbedder({ arch: c.arch, generator: new Generator(0) });
+  if (precision === 'bf16') model.toMemoryFormat('channels_last');
   const loss = new NormSoftmaxLoss({
     numClasses: RECIPE.classes,
     dim: model.dim,
@@ -72,7 +77,7 @@ function prepareStep(c: StepCase): { run: (iterations: number) => void; dispose:
   const run = (iterations: number) => {
     for (let i = 0; i < iterations; i++) {
       scope(() => {
-        loss.forward(model.forward(x), y).backward();
+        loss.forward(embedBatch(model, x, precision), y).backward();
         opt.step();
         opt.zeroGrad();
       });
@@ -142,8 +147,18 @@ function sideReport(batch: number, s: ReturnType<typeof summarise>) {
   };
 }
 
+/** --precision fp32|bf16, taken out of argv before the shared flags are parsed. */
+function precisionArg(argv: string[]): { precision: Precision; rest: string[] } {
+  const at = argv.indexOf('--precision');
+  if (at < 0) return { precision: 'fp32', rest: argv };
+  const value = argv[at + 1];
+  if (value !== 'fp32' && value !== 'bf16') throw new BenchArgsError('--precision: expected fp32 or bf16');
+  return { precision: value, rest: [...argv.slice(0, at), ...argv.slice(at + 2)] };
+}
+
 async function main(): Promise<void> {
-  const args = parseBenchArgs(process.argv.slice(2));
+  const { precision, rest } = precisionArg(process.argv.slice(2));
+  const args = parseBenchArgs(rest);
   const python = findTorchPython();
   if (python === null) {
     throw new Error('no python3 with torch found (tried python3, /usr/bin/python3): apt install python3-torch');
@@ -167,8 +182,8 @@ async function main(): Promise<void> {
     const results = [];
     for (const c of cases) {
       progress(`${c.arch}@${c.size} batch ${c.batch}: warm-up`);
-      await worker.request({ cmd: 'prepare', arch: c.arch, size: c.size, batch: c.batch, ...RECIPE });
-      const ours = prepareStep(c);
+      await worker.request({ cmd: 'prepare', arch: c.arch, size: c.size, batch: c.batch, precision, ...RECIPE });
+      const ours = prepareStep(c, precision);
       try {
         ours.run(warmup);
         for (let i = 0; i < warmup; i++) await askStep();
@@ -192,12 +207,17 @@ async function main(): Promise<void> {
     }
     const result = {
       benchmark: 'train-step',
-      command: `node --import tsx bench/train/run.ts --threads ${args.threads}${args.quick ? ' --quick' : ''}`,
+      command: `node --import tsx bench/train/run.ts --threads ${args.threads}${args.quick ? ' --quick' : ''} --precision ${precision}`,
+      precision,
       quick: args.quick,
       threads: args.threads,
       machine,
       setting: {
         step: 'embedder forward (BatchNorm in train mode, dim = backbone width) + NormSoftmax + backward + SGD step + zero grad',
+        forward:
+          precision === 'bf16'
+            ? 'CPU autocast bfloat16, weights and input channels_last; loss in float32'
+            : 'float32, row-major',
         ...RECIPE,
         init: 'random (seeded), no pretrained weights; fixed random input, no data loading',
         warmupSteps: warmup,
