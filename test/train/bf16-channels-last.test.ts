@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadModel } from '../../src/embed/load-model.js';
-import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
+import type { TrainConfig } from '../../src/train/config.js';
 import { runSession } from '../../src/train/session.js';
 import { syntheticDataset } from '../helpers/synthetic-dataset.js';
+import { tinyTrainConfig } from '../helpers/tiny-train-config.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -18,24 +19,14 @@ after(() => {
 function config(numSteps: number, precision: 'fp32' | 'bf16', out?: string): TrainConfig {
   const dir = out ?? mkdtempSync(join(tmpdir(), 'normsoftmax-bf16-cl-'));
   if (!out) dirs.push(dir);
-  return resolveConfig({
-    flags: {
-      dataset: 'fashion-mnist',
-      arch: 'smallcnn',
-      dim: 16,
-      batchSize: 8,
-      imagesPerClass: 4,
-      lr: 0.05,
-      warmupEpochs: 0,
-      epochsPerStep: 1,
-      numSteps,
-      maxBatchesPerEpoch: 3,
-      evalEvery: 100,
-      k: [1],
-      seed: 5,
-      precision,
-      out: dir,
-    },
+  return tinyTrainConfig({
+    warmupEpochs: 0,
+    numSteps,
+    maxBatchesPerEpoch: 3,
+    k: [1],
+    seed: 5,
+    precision,
+    out: dir,
   });
 }
 

@@ -4,10 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { resolveConfig, type TrainConfig } from '../../src/train/config.js';
+import type { TrainConfig } from '../../src/train/config.js';
 import { readMetrics } from '../../src/train/metrics.js';
 import { runSession } from '../../src/train/session.js';
 import { syntheticDataset } from '../helpers/synthetic-dataset.js';
+import { tinyTrainConfig } from '../helpers/tiny-train-config.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -15,24 +16,14 @@ after(() => {
 });
 
 function config(out: string, numSteps: number): TrainConfig {
-  return resolveConfig({
-    flags: {
-      dataset: 'fashion-mnist',
-      arch: 'smallcnn',
-      dim: 16,
-      batchSize: 8,
-      imagesPerClass: 4,
-      lr: 0.05,
-      warmupEpochs: 1,
-      epochsPerStep: 1,
-      numSteps,
-      gamma: 0.5,
-      evalEvery: 100,
-      k: [1, 2],
-      seed: 3,
-      classFraction: 0.75,
-      out,
-    },
+  return tinyTrainConfig({
+    warmupEpochs: 1,
+    numSteps,
+    gamma: 0.5,
+    k: [1, 2],
+    seed: 3,
+    classFraction: 0.75,
+    out,
   });
 }
 
