@@ -3,10 +3,11 @@
 Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
   {"cmd": "setup", "threads": N}
       -> torch / torchvision / PIL versions
-  {"cmd": "pipeline", "files": [...], "batch": B, "workers": W, "seed": S}
+  {"cmd": "pipeline", "files": [...], "batch": B, "workers": W, "seed": S, "draft": false}
       -> {"imagesPerSecond": ..., "images": N, "cpuMsPerImage": ...}: one pass of a DataLoader (W workers, shuffled) with the
          paper's train transform: pil_loader convert('RGB'), Resize((256, 256)), RandomCrop(224),
-         RandomHorizontalFlip(), ToTensor(), Normalize(ImageNet). Rate = images after the first batch
+         RandomHorizontalFlip(), ToTensor(), Normalize(ImageNet); "draft": Image.draft('RGB', (256, 256))
+         before convert('RGB'). Rate = images after the first batch
          / time from the first batch to the last, so worker start-up is not counted (same as ours).
   {"cmd": "step", "batch": B, "steps": K}
       -> {"imagesPerSecond": ...}: torchvision resnet50 forward + backward at 224x224 (train mode).
@@ -28,8 +29,9 @@ STD = [0.229, 0.224, 0.225]
 
 
 class Files(torch.utils.data.Dataset):
-    def __init__(self, files):
+    def __init__(self, files, draft=False):
         self.files = files
+        self.draft = draft
         self.transform = T.Compose(
             [
                 T.Resize((256, 256)),
@@ -45,7 +47,10 @@ class Files(torch.utils.data.Dataset):
 
     def __getitem__(self, i):
         with open(self.files[i], "rb") as f:
-            img = Image.open(f).convert("RGB")
+            img = Image.open(f)
+            if self.draft:
+                img.draft("RGB", (256, 256))
+            img = img.convert("RGB")
         return self.transform(img), 0
 
 
@@ -59,7 +64,7 @@ def pipeline(req):
     torch.manual_seed(req.get("seed", 0))
     cpu0 = cpu_seconds()
     loader = torch.utils.data.DataLoader(
-        Files(req["files"]), batch_size=req["batch"], shuffle=True, num_workers=req["workers"]
+        Files(req["files"], req.get("draft", False)), batch_size=req["batch"], shuffle=True, num_workers=req["workers"]
     )
     first = None
     count = 0

@@ -3,7 +3,9 @@
 // (BatchLoader) vs torchvision (PIL + DataLoader with 2 workers, bench/data/reference.py) in the same
 // invocation, and what a resnet50@224 training step (forward + backward, batch 8) consumes, measured
 // with our engine (and PyTorch's, for reference). Rounds alternate which side goes first.
-// Usage: node --import tsx bench/data/run.ts [--threads N] [--quick] [--images N] [--size WxH]
+// Usage: node --import tsx bench/data/run.ts [--threads N] [--quick] [--images N] [--size WxH] [--draft]
+// --draft: both sides decode JPEGs at reduced size where that still covers the 256x256 resize (ours:
+// transform.jpegDraft; torchvision: Image.draft('RGB', (256, 256)) before convert), for large photos.
 //        (prints one JSON object)
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -67,8 +69,14 @@ async function oursPass(loader: BatchLoader, n: number, epoch: number): Promise<
 }
 
 /** --images N and --size WxH, taken out of argv before the shared flags are parsed. */
-function ownArgs(argv: string[]): { images: number | null; width: number; height: number; rest: string[] } {
-  const out = { images: null as number | null, width: 500, height: 375, rest: [] as string[] };
+function ownArgs(argv: string[]): {
+  images: number | null;
+  width: number;
+  height: number;
+  draft: boolean;
+  rest: string[];
+} {
+  const out = { images: null as number | null, width: 500, height: 375, draft: false, rest: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     if (flag === '--images') {
@@ -76,6 +84,8 @@ function ownArgs(argv: string[]): { images: number | null; width: number; height
       if (!Number.isInteger(n) || n < 2 * BATCH)
         throw new BenchArgsError(`--images: expected an integer >= ${2 * BATCH}`);
       out.images = n;
+    } else if (flag === '--draft') {
+      out.draft = true;
     } else if (flag === '--size') {
       const m = /^(\d+)x(\d+)$/.exec(argv[++i] ?? '');
       if (!m || Number(m[1]) < 256 || Number(m[2]) < 256) throw new BenchArgsError('--size: expected WxH, both >= 256');
@@ -142,7 +152,13 @@ async function main(): Promise<void> {
     for (const f of files) bytes += (await stat(f)).size;
     const reference = await worker.request<Record<string, string | number>>({ cmd: 'setup', threads: args.threads });
     const samples: Sample[] = files.map((path) => ({ path, label: 0 }));
-    const loader = new BatchLoader({ dataset: {}, samples, transform: IMAGENET_TRANSFORM, mode: 'train', seed: 1 });
+    const loader = new BatchLoader({
+      dataset: {},
+      samples,
+      transform: { ...IMAGENET_TRANSFORM, jpegDraft: own.draft },
+      mode: 'train',
+      seed: 1,
+    });
     const ours: number[] = [];
     const oursCpu: number[] = [];
     const torchvision: number[] = [];
@@ -156,6 +172,7 @@ async function main(): Promise<void> {
     const torchRound = async (r: number) => {
       const reply = await worker.request<{ imagesPerSecond: number; cpuMsPerImage: number }>({
         cmd: 'pipeline',
+        draft: own.draft,
         files,
         batch: BATCH,
         workers: TORCH_WORKERS,
@@ -194,7 +211,8 @@ async function main(): Promise<void> {
       libtorch: libtorchVersion().torch,
       reference,
       images: { count, width: WIDTH, height: HEIGHT, meanKiB: round(bytes / count / 1024, 1) },
-      transform: 'resize 256x256 (Pillow bilinear), random crop 224, flip p=0.5, ImageNet normalise, float32 CHW',
+      transform: `${own.draft ? "JPEG draft decode (Pillow's draft to 256x256), " : ''}resize 256x256 (Pillow bilinear), random crop 224, flip p=0.5, ImageNet normalise, float32 CHW`,
+      draft: own.draft,
       batch: BATCH,
       rounds,
       ours: {

@@ -60,6 +60,7 @@ export async function createQueryEmbedder(
     dim: identity.dim,
     resize: identity.resize,
     crop: identity.crop,
+    ...(identity.jpegDraft ? { jpegDraft: true } : {}),
     ...(o.precision ? { precision: o.precision } : {}),
     // An index embedded by an .onnx model: only onnxruntime runs it.
     ...(o.engine || isOnnxFile(checkpoint) ? { engine: o.engine ?? 'onnxruntime' } : {}),

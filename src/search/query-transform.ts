@@ -4,6 +4,6 @@
 import { pipelineTransform, type TransformConfig } from '../data/image/transform-config.js';
 import type { InputSpec } from '../nn/input-spec.js';
 
-export function queryTransform(input: InputSpec, resize: number, crop: number): TransformConfig {
-  return { ...pipelineTransform(input, resize, crop), flipProbability: 0 };
+export function queryTransform(input: InputSpec, resize: number, crop: number, jpegDraft = false): TransformConfig {
+  return { ...pipelineTransform(input, resize, crop, jpegDraft), flipProbability: 0 };
 }

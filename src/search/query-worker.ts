@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BadImageError } from '../data/image/bad-image-error.js';
 import { toPipelinePixels } from '../data/image/colour.js';
 import { decodeImage } from '../data/image/decode.js';
+import { draftTarget } from '../data/image/transform-config.js';
 import { outChannelsOf, processPixels } from '../data/loader/process-image.js';
 import type { EmbeddingEngine, EngineName } from '../embed/engine.js';
 import { openEngine } from '../embed/open-engine.js';
@@ -17,6 +18,8 @@ export interface QueryWorkerData {
   dim?: number;
   resize: number;
   crop: number;
+  /** JPEG queries decoded at reduced size, as the index's items were (EmbedderIdentity.jpegDraft). */
+  jpegDraft?: boolean;
   /** bf16: forwards under autocast (set in this thread: autocast state is per thread). Default fp32. */
   precision?: Precision;
   /** Default libtorch; onnxruntime runs the exported model (cached next to the checkpoint). */
@@ -45,7 +48,7 @@ try {
     threads: data.threads,
   });
   engine = opened.engine;
-  config = queryTransform(opened.input, data.resize, data.crop);
+  config = queryTransform(opened.input, data.resize, data.crop, data.jpegDraft === true);
   port.postMessage({ id: 0, ready: true, dim: engine.dim } satisfies QueryWorkerReply);
 } catch (e) {
   port.postMessage({ id: 0, failed: firstLine(e), kind: (e as Error).name } satisfies QueryWorkerReply);
@@ -54,7 +57,8 @@ try {
 
 async function prepare(bytes: Uint8Array, name: string) {
   if (bytes.length === 0) throw new BadImageError(name, 'empty upload');
-  const pixels = toPipelinePixels(await decodeImage(bytes, name), outChannelsOf(config));
+  const decoded = await decodeImage(bytes, name, { draftTo: draftTarget(config) });
+  const pixels = toPipelinePixels(decoded, outChannelsOf(config));
   return processPixels(name, pixels, { config, mode: 'eval', draws: [0.5, 0.5, 1], keepResized: false });
 }
 

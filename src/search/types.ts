@@ -18,6 +18,11 @@ export interface EmbedderIdentity {
   /** The eval pipeline: resize then centre crop (0 = none). */
   resize: number;
   crop: number;
+  /**
+   * JPEGs decoded at reduced size where that still covers the resize (Pillow's draft; `index build
+   * --jpeg-draft`); queries are decoded the same way. Absent: whole (indexes before it, and the default).
+   */
+  jpegDraft?: true;
 }
 
 export interface ItemMeta {

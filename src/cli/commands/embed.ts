@@ -54,6 +54,7 @@ interface EmbedFlags {
   out: string;
   batchSize?: string;
   precision?: string;
+  jpegDraft?: boolean;
   engine?: string;
   threads?: string;
   nprocPerNode?: string;
@@ -75,6 +76,10 @@ export function register(program: Command): void {
     .option('--images <dir>', 'embed every image under this folder (sorted by path)')
     .requiredOption('--out <X.npy>', 'output .npy; X.json next to it gets the image paths and labels')
     .option('--batch-size <n>', 'images per batch (default 64)')
+    .option(
+      '--jpeg-draft',
+      "decode JPEGs at 1/2, 1/4 or 1/8 size where that still covers the resize (Pillow's Image.draft): several times faster on large photos, pixels as Pillow's draft",
+    )
     .option(
       '--precision <p>',
       'fp32 (default), bf16 (autocast: bfloat16 convolutions and matmuls, float32 embeddings), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
@@ -158,7 +163,9 @@ async function embedCommand(flags: EmbedFlags, job: Job): Promise<void> {
   if (job && main) await job.parallel.barrier();
   const { engine, description, config, input } = opened;
   log(`model: ${description}`);
-  const pipeline = pipelineOf(config);
+  const pipeline = { ...pipelineOf(config), jpegDraft: flags.jpegDraft === true };
+  if (pipeline.jpegDraft)
+    log("jpeg draft: JPEGs decoded at reduced size where that still covers the resize (Pillow's draft)");
   const slice = job ? embeddingSlice(samples.length, job.env.rank, job.env.worldSize) : null;
   const mine = slice ? samples.slice(slice.start, slice.end) : samples;
   let vectors: Float32Array;

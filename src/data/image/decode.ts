@@ -5,7 +5,9 @@ import type { Sharp, SharpOptions } from 'sharp';
 import { jpegDecode } from '../../tensor/kernels/jpeg.js';
 import { BadImageError, firstLine } from './bad-image-error.js';
 import type { DecodedPixels } from './colour.js';
-import { type SniffedSpace, sniffColourSpace } from './sniff.js';
+import { draftScale } from './draft.js';
+import { jpegFrame, type SniffedSpace, sniffColourSpace } from './sniff.js';
+import type { Size } from './transform-config.js';
 
 type SharpFactory = (input: Uint8Array, options: SharpOptions) => Sharp;
 let sharpModule: Promise<SharpFactory> | null = null;
@@ -35,13 +37,25 @@ function isJpeg(bytes: Uint8Array): boolean {
   return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
 }
 
+export interface DecodeOptions {
+  /**
+   * Decode JPEGs at 1/2, 1/4 or 1/8 of their size where the result stays at least this big (Pillow's
+   * Image.draft('RGB', size)); other formats, and JPEGs libjpeg-turbo does not decode here (CMYK), are
+   * decoded whole.
+   */
+  draftTo?: Size;
+}
+
 /** Decodes an encoded image (JPEG, PNG, WebP, and whatever else sharp reads); `path` names it in errors. */
-export async function decodeImage(bytes: Uint8Array, path: string): Promise<DecodedPixels> {
+export async function decodeImage(bytes: Uint8Array, path: string, o: DecodeOptions = {}): Promise<DecodedPixels> {
   // Gray and colour JPEGs: libjpeg-turbo on this thread, as Pillow decodes them (half sharp's CPU time
   // on small photos); anything it does not decode cleanly goes to sharp below, errors included.
   let fast: ReturnType<typeof jpegDecode> = null;
   try {
-    fast = isJpeg(bytes) ? jpegDecode(bytes) : null;
+    if (isJpeg(bytes)) {
+      const frame = o.draftTo ? jpegFrame(bytes) : null;
+      fast = jpegDecode(bytes, frame && o.draftTo ? draftScale(frame, o.draftTo) : 1);
+    }
   } catch {
     // e.g. out of memory for the pixels: sharp below decides, as it always did
   }

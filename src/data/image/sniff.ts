@@ -5,7 +5,9 @@ export type SniffedSpace = 'cmyk' | 'gray' | 'colour';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-function jpegSpace(b: Uint8Array): SniffedSpace | null {
+/** A JPEG's frame header (SOF): component count and size, or null when none comes before the scan. */
+export function jpegFrame(b: Uint8Array): { components: number; width: number; height: number } | null {
+  if (!(b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff)) return null;
   let p = 2;
   while (p + 9 < b.length) {
     if (b[p] !== 0xff) return null;
@@ -18,17 +20,22 @@ function jpegSpace(b: Uint8Array): SniffedSpace | null {
       p += 2; // markers without a length
       continue;
     }
-    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): P, Y, X, then Nf at offset 9.
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): P, Y (height), X (width), then Nf at offset 9.
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      const components = b[p + 9];
-      if (components === 1) return 'gray';
-      if (components === 3) return 'colour';
-      if (components === 4) return 'cmyk';
-      return null;
+      const u16 = (at: number) => ((b[at] as number) << 8) | (b[at + 1] as number);
+      return { components: b[p + 9] as number, height: u16(p + 5), width: u16(p + 7) };
     }
     if (marker === 0xda || marker === 0xd9) return null; // scan data or end before any frame header
     p += 2 + (((b[p + 2] as number) << 8) | (b[p + 3] as number));
   }
+  return null;
+}
+
+function jpegSpace(b: Uint8Array): SniffedSpace | null {
+  const components = jpegFrame(b)?.components;
+  if (components === 1) return 'gray';
+  if (components === 3) return 'colour';
+  if (components === 4) return 'cmyk';
   return null;
 }
 

@@ -6,6 +6,7 @@ import { BadImageError, firstLine } from './bad-image-error.js';
 import { type DecodedPixels, toPipelinePixels } from './colour.js';
 import { decodeImage } from './decode.js';
 import type { Pixels } from './pixels.js';
+import type { Size } from './transform-config.js';
 
 export interface ReadOptions {
   /**
@@ -14,6 +15,8 @@ export interface ReadOptions {
    * decodes cannot fill.
    */
   sync?: boolean;
+  /** JPEGs decoded at reduced size, at least this big (Pillow's draft; see decode.ts). */
+  draftTo?: Size;
 }
 
 export async function readImageFile(path: string, options: ReadOptions = {}): Promise<DecodedPixels> {
@@ -28,7 +31,7 @@ export async function readImageFile(path: string, options: ReadOptions = {}): Pr
     );
   }
   if (bytes.length === 0) throw new BadImageError(path, 'image file is empty');
-  return decodeImage(bytes, path);
+  return decodeImage(bytes, path, { draftTo: options.draftTo });
 }
 
 export function rawToDecoded(raw: RawImage, path: string): DecodedPixels {

@@ -8,7 +8,7 @@ import { type Tensor, tensor } from '../../tensor/index.js';
 import { type AugmentDraws, augmentDraws } from '../image/augment.js';
 import { BadImageError } from '../image/bad-image-error.js';
 import { loadPixels } from '../image/source.js';
-import { type TransformConfig, type TransformMode, validateTransform } from '../image/transform-config.js';
+import { draftTarget, type TransformConfig, type TransformMode, validateTransform } from '../image/transform-config.js';
 import type { Dataset, Sample } from '../types.js';
 import { Limiter } from './limiter.js';
 import { PixelCache } from './pixel-cache.js';
@@ -223,7 +223,7 @@ export class BatchLoader {
     const keepResized = this.cache !== null;
     let result: ImageResult;
     if (dataset.readRaw || this.workers === 0) {
-      const pixels = await loadPixels(sample, dataset.readRaw, outChannelsOf(config));
+      const pixels = await loadPixels(sample, dataset.readRaw, outChannelsOf(config), { draftTo: draftTarget(config) });
       result = processPixels(sample.path, pixels, { config, mode, draws, keepResized });
     } else {
       this.pool ??= new DecodePool(this.workers, Math.ceil((this.#concurrency as number) / this.workers));

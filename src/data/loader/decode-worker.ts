@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { BadImageError, firstLine } from '../image/bad-image-error.js';
 import { loadPixels } from '../image/source.js';
+import { draftTarget } from '../image/transform-config.js';
 import { outChannelsOf, processPixels } from './process-image.js';
 import type { WorkerReply, WorkerRequest } from './worker-protocol.js';
 
@@ -12,7 +13,10 @@ if (port === null) throw new Error('decode-worker.ts must run in a worker thread
 
 async function handle(req: WorkerRequest): Promise<void> {
   try {
-    const pixels = await loadPixels({ path: req.path, label: 0 }, undefined, outChannelsOf(req.config), { sync: true });
+    const pixels = await loadPixels({ path: req.path, label: 0 }, undefined, outChannelsOf(req.config), {
+      sync: true,
+      draftTo: draftTarget(req.config),
+    });
     const result = processPixels(req.path, pixels, req);
     const transfer: ArrayBuffer[] = [result.chw.buffer as ArrayBuffer];
     let resized = result.resized;

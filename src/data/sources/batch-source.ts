@@ -41,7 +41,7 @@ function createFileSource(
   c: PipelineOptions,
   mode: 'train' | 'eval',
 ): DisposableSource {
-  const transform = pipelineTransform(input, c.resize, c.crop);
+  const transform = pipelineTransform(input, c.resize, c.crop, c.jpegDraft === true);
   const loader = new BatchLoader({
     dataset,
     samples,

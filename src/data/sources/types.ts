@@ -28,6 +28,8 @@ export interface PipelineOptions {
   skipBadImages: boolean;
   /** In-memory training images: random translation by up to this many pixels (0 = none). */
   shift?: number;
+  /** Decode JPEGs at reduced size where it still covers the resize (Pillow's draft; default false). */
+  jpegDraft?: boolean;
 }
 
 /** The paper's pipeline (resize 256, crop 224) with evaluation settings. */

@@ -59,6 +59,8 @@ function compatible(m: Manifest, e: EmbedderIdentity, precision: VectorPrecision
   if (m.embedder.checkpointSha256 === null || m.embedder.checkpointSha256 !== e.checkpointSha256)
     return 'another embedder';
   if (m.dim !== e.dim || m.embedder.resize !== e.resize || m.embedder.crop !== e.crop) return 'another pipeline';
+  if ((m.embedder.jpegDraft ?? false) !== (e.jpegDraft ?? false))
+    return m.embedder.jpegDraft ? 'draft JPEG decoding (--jpeg-draft)' : 'full-size JPEG decoding (no --jpeg-draft)';
   if (m.precision !== precision) return `precision ${m.precision}`;
   return null;
 }
@@ -161,6 +163,7 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
     dim,
     resize: identity.resize,
     crop: identity.crop,
+    ...(identity.jpegDraft ? { jpegDraft: true } : {}),
   });
 
   const n = metas.length;

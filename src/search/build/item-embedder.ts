@@ -33,6 +33,8 @@ export interface ModelEmbedderOptions {
   /** Default libtorch; onnxruntime runs the exported (cached) model with `threads` intra-op threads. */
   engine?: EngineName;
   threads?: number;
+  /** Decode JPEGs at reduced size where that still covers the resize (Pillow's draft). */
+  jpegDraft?: boolean;
   log?: (line: string) => void;
 }
 
@@ -47,7 +49,11 @@ export async function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions 
     threads: o.threads,
     log: o.log,
   });
-  const pipeline = { ...pipelineOf(config), ...(o.workers === undefined ? {} : { workers: o.workers }) };
+  const pipeline = {
+    ...pipelineOf(config),
+    ...(o.workers === undefined ? {} : { workers: o.workers }),
+    jpegDraft: o.jpegDraft === true,
+  };
   const identity: EmbedderIdentity = {
     checkpointSha256,
     checkpointPath: resolve(checkpoint),
@@ -56,6 +62,7 @@ export async function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions 
     input: { ...input, mean: [...input.mean], std: [...input.std] },
     resize: pipeline.resize,
     crop: pipeline.crop,
+    ...(pipeline.jpegDraft ? { jpegDraft: true as const } : {}),
   };
   return {
     identity,

@@ -12,6 +12,7 @@ export interface PartialKey {
   dim: number;
   resize: number;
   crop: number;
+  jpegDraft?: boolean;
 }
 
 export class PartialEmbeddings {

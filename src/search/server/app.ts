@@ -170,6 +170,7 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
       input: index.embedder.input,
       resize: index.embedder.resize,
       crop: index.embedder.crop,
+      jpegDraft: index.embedder.jpegDraft === true,
     },
   }));
 
