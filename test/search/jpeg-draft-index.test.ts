@@ -44,24 +44,10 @@ const cli = (args: string[]) => {
   assert.equal(r.code, 0, describeRun(args, r));
   return r;
 };
+/** The model and the photos, as both commands take them. */
+const MODEL_AND_IMAGES = () => ['--checkpoint', weights, '--arch', 'smallcnn', '--dim', '16', '--images', images];
 const build = (...extra: string[]) =>
-  cli([
-    'index',
-    'build',
-    '--checkpoint',
-    weights,
-    '--arch',
-    'smallcnn',
-    '--dim',
-    '16',
-    '--images',
-    images,
-    '--out',
-    idx,
-    '--workers',
-    '1',
-    ...extra,
-  ]);
+  cli(['index', 'build', ...MODEL_AND_IMAGES(), '--out', idx, '--workers', '1', ...extra]);
 const manifest = () => JSON.parse(readFileSync(join(idx, 'manifest.json'), 'utf8'));
 
 before(async () => {
@@ -96,20 +82,7 @@ test('a --jpeg-draft index records it, and a JPEG query decoded the same way fin
 test('embed --jpeg-draft gives the draft vectors: close to, but not, the full-decode ones', () => {
   const vectors = (name: string, ...extra: string[]) => {
     const out = join(dir, name);
-    cli([
-      'embed',
-      '--checkpoint',
-      weights,
-      '--arch',
-      'smallcnn',
-      '--dim',
-      '16',
-      '--images',
-      images,
-      '--out',
-      out,
-      ...extra,
-    ]);
+    cli(['embed', ...MODEL_AND_IMAGES(), '--out', out, ...extra]);
     const t = loadNpy(out);
     const data = t.toTypedArray() as Float32Array;
     t.dispose();
