@@ -78,7 +78,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'images per batch (default 64)')
     .option(
       '--jpeg-draft',
-      "decode JPEGs at 1/2, 1/4 or 1/8 size where that still covers the resize (Pillow's Image.draft): several times faster on large photos, pixels as Pillow's draft",
+      "decode JPEGs at 1/2, 1/4 or 1/8 size where that still covers the resize (Pillow's Image.draft): less decoding on large photos (1.5x on 2000x1500 here), pixels as Pillow's draft",
     )
     .option(
       '--precision <p>',
