@@ -12,17 +12,19 @@ Reads one JSON request per line on stdin and answers each with one JSON line on 
   {"cmd": "step", "batch": B, "steps": K}
       -> {"imagesPerSecond": ...}: torchvision resnet50 forward + backward at 224x224 (train mode).
 """
-import json
-import platform
+import os
 import resource
 import sys
 import time
 
-import PIL
 import torch
 import torchvision
 import torchvision.transforms as T
 from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from jsonl_worker import dispatch, serve  # noqa: E402
+from torch_setup import torch_setup  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -92,27 +94,7 @@ def step(req):
 
 
 def main():
-    for line in sys.stdin:
-        req = json.loads(line)
-        try:
-            if req["cmd"] == "setup":
-                torch.set_num_threads(req["threads"])
-                reply = {
-                    "torch": torch.__version__,
-                    "torchvision": torchvision.__version__,
-                    "pil": PIL.__version__,
-                    "python": platform.python_version(),
-                    "threads": torch.get_num_threads(),
-                }
-            elif req["cmd"] == "pipeline":
-                reply = pipeline(req)
-            elif req["cmd"] == "step":
-                reply = step(req)
-            else:
-                reply = {"error": f"unknown cmd {req['cmd']}"}
-        except Exception as e:  # reported to the caller as one line
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        print(json.dumps(reply), flush=True)
+    serve(dispatch({"setup": torch_setup, "pipeline": pipeline, "step": step}))
 
 
 if __name__ == "__main__":

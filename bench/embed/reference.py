@@ -19,19 +19,21 @@ Reads one JSON request per line on stdin and answers each with one JSON line on 
          batch to the last (as bench/data counts it); CPU time of the whole pass (workers included) per image.
 """
 import contextlib
-import json
-import platform
+import os
 import resource
 import sys
 import time
 
 import numpy as np
-import PIL
 import torch
 import torch.nn.functional as F
 import torchvision
 import torchvision.transforms as T
 from PIL import Image
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from jsonl_worker import dispatch, serve  # noqa: E402
+from torch_setup import torch_setup  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -129,27 +131,7 @@ def pipeline(req):
 
 
 def main():
-    for line in sys.stdin:
-        req = json.loads(line)
-        try:
-            if req["cmd"] == "setup":
-                torch.set_num_threads(req["threads"])
-                reply = {
-                    "torch": torch.__version__,
-                    "torchvision": torchvision.__version__,
-                    "pil": PIL.__version__,
-                    "python": platform.python_version(),
-                    "threads": torch.get_num_threads(),
-                }
-            elif req["cmd"] == "embed":
-                reply = embed(req)
-            elif req["cmd"] == "pipeline":
-                reply = pipeline(req)
-            else:
-                reply = {"error": f"unknown cmd {req['cmd']}"}
-        except Exception as e:  # reported to the caller as one line
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        print(json.dumps(reply), flush=True)
+    serve(dispatch({"setup": torch_setup, "embed": embed, "pipeline": pipeline}))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Reads one JSON request per line on stdin and answers each with one JSON line on 
   {"cmd": "faults", "iterations": K}              -> page faults per block step (getrusage, this process)
 The cases mirror dispatch-cases.ts and block.ts op for op.
 """
-import json
+import os
 import platform
 import resource
 import sys
@@ -15,6 +15,9 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from jsonl_worker import serve  # noqa: E402
 
 SMALL = (4,)
 MEDIUM = (64, 64)
@@ -152,15 +155,7 @@ def handle(request):
 
 
 def main():
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            reply = handle(json.loads(line))
-        except Exception as e:  # reported to the TS side, which prints it as one line
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+    serve(handle)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,16 @@ Requests (one JSON object per line on stdin; one JSON line answers each):
 Search answers {"seconds", "ids": [[...] per query]} (wall time of the search call only); builds answer
 {"seconds", "indexBytes"}; every answer carries "peakRssMiB" and "faiss" (the version).
 """
-import json
+import os
 import resource
 import sys
 import time
 
 import faiss
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from jsonl_worker import serve  # noqa: E402
 
 state = {}
 
@@ -66,16 +69,12 @@ def handle(req):
     raise ValueError(f"unknown op {op}")
 
 
+def handle_with_memory(req):
+    return {**handle(req), "peakRssMiB": peak_mib(), "faiss": faiss.__version__}
+
+
 def main():
-    for line in sys.stdin:
-        try:
-            reply = handle(json.loads(line))
-            reply["peakRssMiB"] = peak_mib()
-            reply["faiss"] = faiss.__version__
-        except Exception as e:  # noqa: BLE001 - the driver reports it
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
+    serve(handle_with_memory)
 
 
 if __name__ == "__main__":

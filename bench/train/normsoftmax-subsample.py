@@ -6,14 +6,17 @@ Reads one JSON request per line on stdin and answers each with one JSON line on 
 A step: logits = x . normalize(W)^T / T, mean cross entropy, backward (into x and W),
 SGD(momentum 0.9, weight decay 1e-4) step, zero_grad. Mirrors the TypeScript side op for op.
 """
-import json
 import math
+import os
 import platform
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from jsonl_worker import dispatch, serve  # noqa: E402
 
 state = {}
 
@@ -43,10 +46,4 @@ def step(req):
     return {"nsPerIteration": (time.perf_counter_ns() - start) / n}
 
 
-for line in sys.stdin:
-    try:
-        req = json.loads(line)
-        reply = setup(req) if req["cmd"] == "setup" else step(req)
-    except Exception as e:  # reported to the TypeScript side as one line
-        reply = {"error": f"{type(e).__name__}: {e}"}
-    print(json.dumps(reply), flush=True)
+serve(dispatch({"setup": setup, "step": step}))

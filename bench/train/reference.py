@@ -15,8 +15,8 @@ channels_last memory (what a PyTorch user does for bf16 on CPU), cast to float32
 before the loss, which runs in float32 (as run.ts's embedBatch).
 Random init (torchvision's, seeded), random input: no pretrained weights, no data loading.
 """
-import json
 import math
+import os
 import platform
 import sys
 import time
@@ -25,6 +25,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from jsonl_worker import dispatch, serve  # noqa: E402
 
 state = {}
 
@@ -75,12 +78,4 @@ def step(req):
     return {"nsPerIteration": wall / n, "cpuNsPerIteration": cpu / n}
 
 
-HANDLERS = {"setup": setup, "prepare": prepare, "step": step}
-
-for line in sys.stdin:
-    try:
-        req = json.loads(line)
-        reply = HANDLERS[req["cmd"]](req)
-    except Exception as e:  # reported to the TypeScript side as one line
-        reply = {"error": f"{type(e).__name__}: {e}"}
-    print(json.dumps(reply), flush=True)
+serve(dispatch({"setup": setup, "prepare": prepare, "step": step}))
