@@ -3,6 +3,8 @@
 // with fields id, path and label; strings in single quotes ('' is a quote); LIKE's % is any run of
 // characters and _ any one character. A null field (no label, no path) matches only !=.
 import { UsageError } from '../util/errors.js';
+import { excerpt } from '../util/excerpt.js';
+import { likeMatcher } from './like.js';
 import type { ItemMeta } from './types.js';
 
 type Field = 'id' | 'path' | 'label';
@@ -11,10 +13,12 @@ export type WhereField = Field;
 export type WhereTest =
   | { op: '=' | '!='; field: Field; value: string }
   | { op: 'in'; field: Field; values: string[] }
-  | { op: 'like'; field: Field; pattern: RegExp; like: string };
+  | { op: 'like'; field: Field; matches: (value: string) => boolean; like: string };
 type Test = WhereTest;
 
-export type ItemPredicate = (item: ItemMeta) => boolean;
+/** The fields a filter tests. */
+export type FilterFields = Pick<ItemMeta, 'id' | 'path' | 'label'>;
+export type ItemPredicate = (item: FilterFields) => boolean;
 
 type Token = { kind: 'word' | 'string' | 'punct'; text: string };
 
@@ -57,14 +61,7 @@ function tokenize(expr: string): Token[] {
 }
 
 function bad(expr: string, problem: string): UsageError {
-  return new UsageError(`--where "${expr}": ${problem} (expected e.g. label = 'x' AND path LIKE 'shoes/%')`);
-}
-
-function likeToRegExp(pattern: string): RegExp {
-  const body = [...pattern].map((ch) =>
-    ch === '%' ? '.*' : ch === '_' ? '.' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
-  );
-  return new RegExp(`^${body.join('')}$`, 's');
+  return new UsageError(`where ${excerpt(expr)}: ${problem} (expected e.g. label = 'x' AND path LIKE 'shoes/%')`);
 }
 
 export function parseWhere(expr: string): Test[] {
@@ -76,7 +73,7 @@ export function parseWhere(expr: string): Test[] {
   for (;;) {
     const f = next();
     if (f?.kind !== 'word' || !['id', 'path', 'label'].includes(f.text.toLowerCase())) {
-      throw bad(expr, `expected a field (id, path, label), got ${f ? `"${f.text}"` : 'the end'}`);
+      throw bad(expr, `expected a field (id, path, label), got ${f ? excerpt(f.text, 40) : 'the end'}`);
     }
     const field = f.text.toLowerCase() as Field;
     const op = next();
@@ -88,7 +85,7 @@ export function parseWhere(expr: string): Test[] {
     } else if (opText === 'LIKE') {
       const v = next();
       if (v?.kind !== 'string') throw bad(expr, 'expected a quoted pattern after LIKE');
-      tests.push({ op: 'like', field, pattern: likeToRegExp(v.text), like: v.text });
+      tests.push({ op: 'like', field, matches: likeMatcher(v.text), like: v.text });
     } else if (opText === 'IN') {
       if (next()?.text !== '(') throw bad(expr, 'expected ( after IN');
       const values: string[] = [];
@@ -104,7 +101,8 @@ export function parseWhere(expr: string): Test[] {
     } else throw bad(expr, `expected =, !=, IN or LIKE after ${field}`);
     const t = next();
     if (t === undefined) return tests;
-    if (t.kind !== 'word' || t.text.toUpperCase() !== 'AND') throw bad(expr, `expected AND, got "${t.text}"`);
+    if (t.kind !== 'word' || t.text.toUpperCase() !== 'AND')
+      throw bad(expr, `expected AND, got ${excerpt(t.text, 40)}`);
   }
 }
 
@@ -118,7 +116,7 @@ export function compileWhere(expr: string): ItemPredicate {
       if (t.op === '=') return v === t.value;
       if (t.op === '!=') return v !== t.value;
       if (t.op === 'in') return t.values.includes(v);
-      if (t.op === 'like') return t.pattern.test(v);
+      if (t.op === 'like') return t.matches(v);
       return false;
     });
 }
