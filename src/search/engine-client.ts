@@ -1,75 +1,74 @@
-// The main-thread side of an engine worker: one request at a time per message id, replies by promise.
-// The worker keeps the process alive only while a request is pending.
+// The main-thread side of an engine worker: calls by message id, answers by promise. The worker is
+// supervised (util/supervised-worker.ts): when it dies, the searches in flight fail, and a new thread opens
+// the same index again, so the service recovers by itself; health() says how it stands.
 import { Worker } from 'node:worker_threads';
-import { FailureError, InputError, UsageError } from '../util/errors.js';
+import { InputError, UsageError } from '../util/errors.js';
+import { withoutFaults } from '../util/fault.js';
+import { type PartHealth, type Settled, SupervisedWorker } from '../util/supervised-worker.js';
 import type { EngineData, EngineQuery } from './engine.js';
-import type { EngineReply, EngineRequest } from './engine-worker.js';
+import type { EngineReply } from './engine-worker.js';
 import type { RowHits } from './exact-search.js';
 import type { HnswBuildRequest, HnswBuildResult } from './hnsw-build.js';
+import { SearchTimeoutError } from './search-timeout.js';
 
 const BOOT = new URL('./engine-worker-boot.mjs', import.meta.url);
 
-type Payload<T> = T extends { id: number } ? Omit<T, 'id'> : never;
+const ERRORS: Record<string, new (message: string) => Error> = {
+  UsageError,
+  InputError,
+  FormatError: InputError,
+  SearchTimeoutError,
+};
+
+function settle(m: unknown): Settled | undefined {
+  const reply = m as EngineReply;
+  if (typeof reply?.id !== 'number') return undefined;
+  if (reply.ok) return { id: reply.id, value: reply.result };
+  const E = ERRORS[reply.kind] ?? Error;
+  return { id: reply.id, error: new E(reply.message) };
+}
+
+export interface EngineClientOptions {
+  /** Where restarts of the worker are reported (default stderr). */
+  log?: (line: string) => void;
+}
 
 export class EngineClient {
-  readonly #worker: Worker;
-  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  #next = 1;
-  #dead: Error | null = null;
+  readonly #worker: SupervisedWorker;
+  #data: EngineData | null = null;
 
-  constructor() {
-    this.#worker = new Worker(BOOT);
-    this.#worker.unref();
-    this.#worker.on('message', (reply: EngineReply) => {
-      const p = this.#pending.get(reply.id);
-      if (!p) return;
-      this.#pending.delete(reply.id);
-      if (this.#pending.size === 0) this.#worker.unref();
-      if (reply.ok) p.resolve(reply.result);
-      else {
-        const E =
-          reply.kind === 'UsageError'
-            ? UsageError
-            : reply.kind === 'InputError' || reply.kind === 'FormatError'
-              ? InputError
-              : Error;
-        p.reject(new E(reply.message));
-      }
-    });
-    const fail = (e: Error) => {
-      this.#dead ??= e;
-      for (const p of this.#pending.values()) p.reject(e);
-      this.#pending.clear();
-    };
-    this.#worker.on('error', (e) => fail(new FailureError(`search engine worker failed: ${e.message}`)));
-    this.#worker.on('exit', (code) => fail(new FailureError(`search engine worker exited (code ${code})`)));
-  }
-
-  #call<T>(req: Payload<EngineRequest>, transfer: ArrayBuffer[] = []): Promise<T> {
-    if (this.#dead) return Promise.reject(this.#dead);
-    const id = this.#next++;
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.ref();
-      this.#worker.postMessage({ ...req, id }, transfer);
+  constructor(o: EngineClientOptions = {}) {
+    this.#worker = new SupervisedWorker({
+      name: 'search worker',
+      // A restarted thread runs without injected faults, so that a crash test can watch it recover.
+      create: (restart) => new Worker(BOOT, restart ? { env: withoutFaults() } : {}),
+      settle,
+      init: async (call) => {
+        if (this.#data) await call({ op: 'open', data: this.#data });
+      },
+      log: o.log ?? ((line) => console.error(`normsoftmax: ${line}`)),
     });
   }
 
-  open(data: EngineData): Promise<void> {
-    return this.#call({ op: 'open', data });
+  health(): PartHealth {
+    return this.#worker.health();
+  }
+
+  async open(data: EngineData): Promise<void> {
+    await this.#worker.call({ op: 'open', data });
+    this.#data = data;
   }
 
   search(queries: Float32Array, nq: number, query: EngineQuery): Promise<RowHits[]> {
-    return this.#call({ op: 'search', queries, nq, query });
+    return this.#worker.call({ op: 'search', queries, nq, query }) as Promise<RowHits[]>;
   }
 
   buildHnsw(request: HnswBuildRequest): Promise<HnswBuildResult> {
-    return this.#call({ op: 'build-hnsw', request });
+    return this.#worker.call({ op: 'build-hnsw', request }) as Promise<HnswBuildResult>;
   }
 
   async close(): Promise<void> {
-    if (!this.#dead) await this.#call({ op: 'close' }).catch(() => undefined);
-    this.#dead ??= new Error('engine closed');
-    await this.#worker.terminate();
+    if (this.health().state === 'ok') await this.#worker.call({ op: 'close' }).catch(() => undefined);
+    await this.#worker.close();
   }
 }

@@ -1,7 +1,9 @@
 // The engine worker thread: owns the search engine of one index (tensors and usearch indexes) and builds
-// HNSW files, so that usearch's synchronous calls and exact search never block the main event loop.
+// HNSW files, so that usearch's synchronous calls, exact search and filter scans never block the main event
+// loop. Fault point (tests): search-worker:search ends this thread when a search arrives.
 import { parentPort } from 'node:worker_threads';
 import { firstLine, NormsoftmaxError } from '../util/errors.js';
+import { faultPoint } from '../util/fault.js';
 import { type EngineData, type EngineQuery, SearchEngine } from './engine.js';
 import type { RowHits } from './exact-search.js';
 import { buildHnswFile, type HnswBuildRequest } from './hnsw-build.js';
@@ -27,6 +29,7 @@ function handle(req: EngineRequest): unknown {
       engine = new SearchEngine(req.data);
       return null;
     case 'search': {
+      faultPoint('search-worker:search');
       if (!engine) throw new Error('engine worker: search before open');
       const hits: RowHits[] = engine.search(req.queries, req.nq, req.query);
       return hits;

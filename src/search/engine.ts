@@ -1,10 +1,18 @@
 // The search engine over one index's arrays: exact float / binary search with the eval kernels, HNSW
-// search with usearch, rerank, and a row subset for filters. Synchronous: it runs inside the engine
-// worker (engine-worker.ts) so that the caller's event loop never waits on it.
+// search with usearch, rerank, and `where` filters over the items' metadata (a filter's matching rows are
+// searched exactly). Synchronous: it runs inside the engine worker (engine-worker.ts) so that the caller's
+// event loop never waits on it, and a filter's scan stops at the query's deadline.
 import { type Tensor, tensor } from '../tensor/index.js';
 import { exactBinary, exactFloat, packCodes, type RowHits, rescore, unpackCodes } from './exact-search.js';
+import { compileWhere, type FilterFields } from './filter.js';
 import { type HnswSpec, loadHnsw, searchHnsw } from './hnsw.js';
+import { SearchTimeoutError } from './search-timeout.js';
 import type { SearchMode } from './types.js';
+
+/** Filters whose matching rows are kept (the most recently used), so that a repeated filter is not rescanned. */
+const FILTER_CACHE_ENTRIES = 16;
+/** Items between two looks at the clock during a filter's scan. */
+const DEADLINE_EVERY = 64;
 
 export interface EngineData {
   n: number;
@@ -15,6 +23,8 @@ export interface EngineData {
   codes: Uint8Array;
   hnswFloat: HnswData | null;
   hnswBinary: HnswData | null;
+  /** The fields filters test, by row. */
+  items: readonly FilterFields[];
 }
 
 export interface HnswData {
@@ -29,9 +39,14 @@ export interface EngineQuery {
   k: number;
   exact: boolean;
   oversample: number;
-  /** Search only these rows (ascending), e.g. a filter's matches; null: every row. */
-  rows: Int32Array | null;
+  /** Search only the items this filter (filter.ts) matches; null: every item. */
+  where: string | null;
+  /** Date.now() after which the search stops with a SearchTimeoutError; null: no limit. */
+  deadline: number | null;
 }
+
+/** What the search itself uses: the rows to search (ascending), or null for every row. */
+type RowQuery = Omit<EngineQuery, 'where' | 'deadline'> & { rows: Int32Array | null };
 
 function byScoreThenRow(hits: { rows: Int32Array; scores: Float32Array }): RowHits {
   const order = Array.from(hits.rows.keys()).sort(
@@ -77,6 +92,7 @@ export class SearchEngine {
   readonly #hnswFloat: any;
   // biome-ignore lint/suspicious/noExplicitAny: as above.
   readonly #hnswBinary: any;
+  readonly #filtered = new Map<string, Int32Array>();
 
   constructor(d: EngineData) {
     this.#d = d;
@@ -90,7 +106,9 @@ export class SearchEngine {
   }
 
   /** queries: nq x dim row-major, unit length. */
-  search(queries: Float32Array, nq: number, q: EngineQuery): RowHits[] {
+  search(queries: Float32Array, nq: number, query: EngineQuery): RowHits[] {
+    const { where, deadline, ...rest } = query;
+    const q: RowQuery = { ...rest, rows: where === null ? null : this.#rowsMatching(where, deadline) };
     const { dim } = this.#d;
     if (q.mode === 'float') {
       if (this.#hnswFloat && !q.exact && q.rows === null) {
@@ -107,7 +125,30 @@ export class SearchEngine {
     return binary.map((h, i) => rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), h.rows, q.k));
   }
 
-  #binary(codes: Uint8Array, nq: number, k: number, q: EngineQuery): RowHits[] {
+  /** The rows a filter matches, ascending; a scan that passes the deadline stops with a SearchTimeoutError. */
+  #rowsMatching(where: string, deadline: number | null): Int32Array {
+    const cached = this.#filtered.get(where);
+    if (cached) {
+      this.#filtered.delete(where);
+      this.#filtered.set(where, cached);
+      return cached;
+    }
+    const pass = compileWhere(where);
+    const items = this.#d.items;
+    const rows: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      if (deadline !== null && i % DEADLINE_EVERY === 0 && Date.now() > deadline) {
+        throw new SearchTimeoutError(`the filter was still running at the time limit (${i} of ${items.length} items)`);
+      }
+      if (pass(items[i] as FilterFields)) rows.push(i);
+    }
+    const matched = Int32Array.from(rows);
+    this.#filtered.set(where, matched);
+    if (this.#filtered.size > FILTER_CACHE_ENTRIES) this.#filtered.delete(this.#filtered.keys().next().value as string);
+    return matched;
+  }
+
+  #binary(codes: Uint8Array, nq: number, k: number, q: RowQuery): RowHits[] {
     const { dim } = this.#d;
     if (this.#hnswBinary && !q.exact && q.rows === null) {
       const orphans = this.#d.hnswBinary?.orphans ?? new Int32Array(0);

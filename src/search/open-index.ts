@@ -1,11 +1,11 @@
 // Opens an index folder as a VisualSearchIndex: verifies every file against the manifest, loads the
-// metadata and vectors, and hands search to an engine worker thread.
+// metadata and vectors, and hands search (filters included) to a supervised engine worker thread.
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { FormatError, InputError, UsageError } from '../util/errors.js';
 import type { EngineData } from './engine.js';
 import { EngineClient } from './engine-client.js';
-import { compileWhere } from './filter.js';
+import { parseWhere } from './filter.js';
 import type { HnswSpec } from './hnsw.js';
 import { parseItems } from './items-file.js';
 import { isLanceIndex } from './lancedb/layout.js';
@@ -69,7 +69,12 @@ function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): E
   return { spec, path: join(dir, file.name), orphans: Int32Array.from(info.orphans ?? []) };
 }
 
-export async function openIndex(dirIn: string): Promise<VisualSearchIndex> {
+export interface OpenIndexOptions {
+  /** Where a restart of the search worker is reported (default stderr). */
+  log?: (line: string) => void;
+}
+
+export async function openIndex(dirIn: string, o: OpenIndexOptions = {}): Promise<VisualSearchIndex> {
   const dir = resolve(dirIn);
   if (isLanceIndex(dir)) return openLanceIndex(dir);
   const a = readIndexArrays(dir);
@@ -79,7 +84,7 @@ export async function openIndex(dirIn: string): Promise<VisualSearchIndex> {
   const shared = new Float32Array(new SharedArrayBuffer(Math.max(4, n * dim * 4)), 0, n * dim);
   dequantize(a.vectorBytes, a.scales, n, dim, m.precision, { renormalise: true, into: shared });
   const rowOf = new Map(a.items.map((it, i) => [it.id, i]));
-  const engine = new EngineClient();
+  const engine = new EngineClient({ log: o.log });
   try {
     await engine.open({
       n,
@@ -88,6 +93,7 @@ export async function openIndex(dirIn: string): Promise<VisualSearchIndex> {
       codes: a.codes,
       hnswFloat: hnswOf(dir, m, 'hnsw-float'),
       hnswBinary: hnswOf(dir, m, 'hnsw-binary'),
+      items: a.items.map(({ id, path, label }) => ({ id, path, label })),
     });
   } catch (e) {
     await engine.close();
@@ -117,6 +123,7 @@ export async function openIndex(dirIn: string): Promise<VisualSearchIndex> {
         dim,
         precision: m.precision,
         backend: 'usearch',
+        generation: m.generation,
         hnsw: {
           float: m.hnsw.some((h) => h.role === 'hnsw-float'),
           binary: m.hnsw.some((h) => h.role === 'hnsw-binary'),
@@ -145,22 +152,17 @@ export async function openIndex(dirIn: string): Promise<VisualSearchIndex> {
         const inv = 1 / Math.sqrt(ss);
         for (let j = 0; j < dim; j++) flat[i * dim + j] = (q[j] as number) * inv;
       });
-      let rows: Int32Array | null = null;
-      if (request.where !== undefined && request.where.trim() !== '') {
-        const pass = compileWhere(request.where);
-        const matching: number[] = [];
-        a.items.forEach((it, i) => {
-          if (pass(it)) matching.push(i);
-        });
-        rows = Int32Array.from(matching);
-      }
+      const where = request.where !== undefined && request.where.trim() !== '' ? request.where : null;
+      // A malformed filter is refused here, before the worker is asked (the worker scans the items).
+      if (where !== null) parseWhere(where);
       if (queries.length === 0) return [];
       const hits = await engine.search(flat, queries.length, {
         mode,
         k,
         exact: request.exact === true,
         oversample,
-        rows,
+        where,
+        deadline: request.timeoutMs === undefined ? null : Date.now() + request.timeoutMs,
       });
       return hits.map((h) => Array.from(h.rows, (row, j) => hit(row, h.scores[j] as number)));
     },
@@ -176,6 +178,7 @@ export async function openIndex(dirIn: string): Promise<VisualSearchIndex> {
       if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) return null;
       return real;
     },
+    health: () => engine.health(),
     close: () => engine.close(),
   };
 }

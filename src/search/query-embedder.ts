@@ -1,5 +1,5 @@
 // QueryEmbedder: embeds encoded query images (JPEG/PNG/WebP... bytes) with an index's embedder in a worker
-// thread that loads the model once. Refuses a checkpoint whose SHA-256 differs from the one the index was
+// thread that loads the model once, supervised (a thread that dies is started again, util/supervised-worker.ts). Refuses a checkpoint whose SHA-256 differs from the one the index was
 // built with (vectors of another model are not comparable) unless `force`.
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -9,6 +9,8 @@ import type { EngineName } from '../embed/engine.js';
 import { isOnnxFile } from '../embed/open-engine.js';
 import type { Precision } from '../tensor/precision.js';
 import { FailureError, InputError, UsageError } from '../util/errors.js';
+import { withoutFaults } from '../util/fault.js';
+import { type Settled, SupervisedWorker } from '../util/supervised-worker.js';
 import type { QueryResult, QueryWorkerData, QueryWorkerReply } from './query-worker.js';
 import { sha256File } from './sha256.js';
 import type { EmbedderIdentity, QueryEmbedder } from './types.js';
@@ -25,6 +27,21 @@ export interface QueryEmbedderOptions {
   /** Default libtorch; onnxruntime runs the exported model with `threads` intra-op threads. */
   engine?: EngineName;
   threads?: number;
+  /** Where a restart of the worker is reported (default stderr). */
+  log?: (line: string) => void;
+}
+
+/** A reply of the worker as the answer to a call: the ready message is the answer to call 0. */
+function settleReply(reply: QueryWorkerReply, checkpoint: string): Settled | undefined {
+  if ('ready' in reply) return { id: 0, value: reply.dim };
+  if ('failed' in reply) {
+    const error =
+      reply.kind === 'UsageError'
+        ? new UsageError(reply.failed)
+        : new InputError(`checkpoint ${checkpoint}: ${reply.failed}`);
+    return { id: 0, error };
+  }
+  return { id: reply.id, value: reply.results };
 }
 
 /** A QueryEmbedder that can also answer per image (one bad upload does not fail a micro-batch). */
@@ -66,49 +83,19 @@ export async function createQueryEmbedder(
     ...(o.engine || isOnnxFile(checkpoint) ? { engine: o.engine ?? 'onnxruntime' } : {}),
     ...(o.threads ? { threads: o.threads } : {}),
   };
-  const worker = new Worker(BOOT, { workerData: data });
-  const pending = new Map<number, (r: QueryResult[]) => void>();
-  let dead: Error | null = null;
-  let next = 1;
-  const ready = new Promise<number>((resolve, reject) => {
-    worker.on('message', (reply: QueryWorkerReply) => {
-      if ('ready' in reply) resolve(reply.dim);
-      else if ('failed' in reply)
-        reject(
-          reply.kind === 'UsageError'
-            ? new UsageError(reply.failed)
-            : new InputError(`checkpoint ${checkpoint}: ${reply.failed}`),
-        );
-      else {
-        pending.get(reply.id)?.(reply.results);
-        pending.delete(reply.id);
-        if (pending.size === 0) worker.unref();
-      }
-    });
-    const fail = (e: Error) => {
-      dead ??= e;
-      reject(e);
-      for (const p of pending.values()) p([{ ok: false, bad: false, message: e.message }]);
-      pending.clear();
-    };
-    worker.on('error', (e) => fail(new FailureError(`query embedder failed: ${e.message}`)));
-    worker.on('exit', (code) => fail(new FailureError(`query embedder stopped (code ${code})`)));
+  const worker = new SupervisedWorker({
+    name: 'embedding worker',
+    // A restarted thread runs without injected faults, so that a crash test can watch it recover.
+    create: (restart) => new Worker(BOOT, { workerData: data, ...(restart ? { env: withoutFaults() } : {}) }),
+    settle: (m) => settleReply(m as QueryWorkerReply, checkpoint),
+    handshake: true,
+    log: o.log ?? ((line) => console.error(`normsoftmax: ${line}`)),
   });
-  const dim = await ready.catch(async (e) => {
-    await worker.terminate();
-    throw e;
-  });
-  worker.unref();
+  await worker.started;
+  const dim = worker.readyValue as number;
 
-  const run = (images: readonly Uint8Array[]): Promise<QueryResult[]> => {
-    if (dead) return Promise.reject(dead);
-    const id = next++;
-    return new Promise((resolve) => {
-      pending.set(id, resolve);
-      worker.ref();
-      worker.postMessage({ id, images: [...images] });
-    });
-  };
+  const run = (images: readonly Uint8Array[]): Promise<QueryResult[]> =>
+    worker.call({ images: [...images] }) as Promise<QueryResult[]>;
   const settle = (r: QueryResult | undefined, i: number): Float32Array | InputError => {
     if (r?.ok) return r.vector;
     if (r?.bad) return new BadImageError(`image ${i + 1}`, r.message);
@@ -130,9 +117,7 @@ export async function createQueryEmbedder(
         return v;
       });
     },
-    async close() {
-      dead ??= new Error('query embedder closed');
-      await worker.terminate();
-    },
+    health: () => worker.health(),
+    close: () => worker.close(),
   };
 }

@@ -1,5 +1,6 @@
 // The query-embedder worker thread: loads the model once, then decodes, transforms and embeds batches of
-// encoded images (bytes), one result per image (a vector, or why the image is unusable).
+// encoded images (bytes), one result per image (a vector, or why the image is unusable). Fault point (tests):
+// embed-worker:embed ends this thread when a batch arrives.
 import { parentPort, workerData } from 'node:worker_threads';
 import { BadImageError } from '../data/image/bad-image-error.js';
 import { toPipelinePixels } from '../data/image/colour.js';
@@ -10,6 +11,7 @@ import type { EmbeddingEngine, EngineName } from '../embed/engine.js';
 import { openEngine } from '../embed/open-engine.js';
 import type { Precision } from '../tensor/precision.js';
 import { firstLine } from '../util/errors.js';
+import { faultPoint } from '../util/fault.js';
 import { queryTransform } from './query-transform.js';
 
 export interface QueryWorkerData {
@@ -101,6 +103,7 @@ async function handle(id: number, images: Uint8Array[]): Promise<void> {
 }
 
 port.on('message', (req: { id: number; images: Uint8Array[] }) => {
+  faultPoint('embed-worker:embed');
   handle(req.id, req.images).catch((e: unknown) => {
     port?.postMessage({
       id: req.id,

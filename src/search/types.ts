@@ -1,6 +1,9 @@
 // The visual-search contract shared by the index (build, open, search), the search CLI and the HTTP
 // service. An index is a folder (format in docs/index-format.md); opening it gives a VisualSearchIndex.
 import type { InputSpec } from '../nn/input-spec.js';
+import type { PartHealth } from '../util/supervised-worker.js';
+
+export type { PartHealth };
 
 export type SearchMode = 'float' | 'binary' | 'rerank';
 export type VectorPrecision = 'f32' | 'f16' | 'i8';
@@ -53,6 +56,8 @@ export interface SearchRequest {
   oversample?: number;
   /** A filter on the metadata, e.g. "label = 'sandal'" (the same syntax for both backends). */
   where?: string;
+  /** Stop a search that runs longer (a filter's scan) with a SearchTimeoutError; default no limit. */
+  timeoutMs?: number;
 }
 
 export interface IndexStats {
@@ -60,6 +65,8 @@ export interface IndexStats {
   dim: number;
   precision: VectorPrecision;
   backend: IndexBackend;
+  /** The build generation of the manifest (increases with every build). */
+  generation: number;
   /** Whether an HNSW (approximate) index is used by default for float / binary search. */
   hnsw: { float: boolean; binary: boolean };
   bytesOnDisk: number;
@@ -78,6 +85,8 @@ export interface VisualSearchIndex {
   search(queries: readonly Float32Array[], request: SearchRequest): Promise<SearchHit[][]>;
   /** The absolute path of an item's image, checked to lie inside the image root; null otherwise. */
   imageFile(id: string): string | null;
+  /** How the index's search worker stands (absent: nothing that can die, e.g. LanceDB in this thread). */
+  health?(): PartHealth;
   close(): Promise<void>;
 }
 
@@ -86,5 +95,7 @@ export interface QueryEmbedder {
   readonly dim: number;
   /** One unit-length vector per image, in order; rejects with a BadImageError-like InputError per bad image. */
   embed(images: readonly Uint8Array[]): Promise<Float32Array[]>;
+  /** How the embedder's worker stands (absent: nothing that can die). */
+  health?(): PartHealth;
   close(): Promise<void>;
 }

@@ -44,13 +44,21 @@ function engine(orphans: number[]): SearchEngine {
     codes,
     hnswFloat: { ...float, orphans: o },
     hnswBinary: { ...binary, orphans: o },
+    items: [],
   });
 }
 
 function firstHits(e: SearchEngine, mode: 'float' | 'binary' | 'rerank'): number[] {
   const queries = new Float32Array(ORPHANS.length * DIM);
   for (const [i, r] of ORPHANS.entries()) queries.set(vectors.subarray(r * DIM, (r + 1) * DIM), i * DIM);
-  const hits = e.search(queries, ORPHANS.length, { mode, k: 3, exact: false, oversample: 4, rows: null });
+  const hits = e.search(queries, ORPHANS.length, {
+    mode,
+    k: 3,
+    exact: false,
+    oversample: 4,
+    where: null,
+    deadline: null,
+  });
   return hits.map((h) => h.rows[0] as number);
 }
 
@@ -86,7 +94,8 @@ test('with the orphan list, every orphan finds itself first (float, binary and r
       k: 1,
       exact: false,
       oversample: 4,
-      rows: null,
+      where: null,
+      deadline: null,
     });
     assert.ok(Math.abs((one[0]?.scores[0] as number) - 1) < 1e-5);
   } finally {

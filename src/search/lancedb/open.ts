@@ -98,6 +98,7 @@ export class LanceSearchIndex implements VisualSearchIndex {
       dim: this.#m.dim,
       precision: 'f32',
       backend: 'lancedb',
+      generation: this.#m.generation,
       hnsw: { float: this.#m.lance.index !== null, binary: false },
       bytesOnDisk: this.#bytes,
     };

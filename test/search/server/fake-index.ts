@@ -138,6 +138,7 @@ export function fakeIndex(items: readonly FakeItem[], imageRoot: string | null):
         dim: FAKE_DIM,
         precision: 'f32',
         backend: 'usearch',
+        generation: 1,
         hnsw: { float: false, binary: false },
         bytesOnDisk: 1234,
       };
