@@ -12,10 +12,14 @@ export class ServeProcess {
   private constructor(readonly child: ChildProcess) {}
 
   /** Starts `serve --index INDEX --port 0 ...extra` and resolves with its base URL once it listens. */
-  static async start(index: string, extra: readonly string[] = []): Promise<{ serve: ServeProcess; base: string }> {
+  static async start(
+    index: string,
+    extra: readonly string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<{ serve: ServeProcess; base: string }> {
     const child = spawn(process.execPath, [CLI, 'serve', '--index', index, '--port', '0', ...extra], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NORMSOFTMAX_THREADS: '1' },
+      env: { ...process.env, NORMSOFTMAX_THREADS: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const serve = new ServeProcess(child);

@@ -34,6 +34,17 @@ interface ServeFlags {
   engine?: string;
   threads?: string;
   browserEmbed: boolean;
+  rateLimit?: string;
+}
+
+/** --rate-limit N/s (or N): requests per second one client may make. */
+function parseRateLimit(v: string | undefined): number | null {
+  if (v === undefined) return null;
+  const m = /^\s*(\d+)\s*(?:\/\s*s)?\s*$/.exec(v);
+  const n = m ? Number(m[1]) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000)
+    throw new UsageError(`--rate-limit: expected requests per second per client such as 20/s, got "${v}"`);
+  return n;
 }
 
 function parseCors(v: string | undefined): string | null {
@@ -78,10 +89,12 @@ async function serve(f: ServeFlags): Promise<void> {
   const queue = optionalInteger('--queue', f.queue, DEFAULT_SERVER_OPTIONS.queue);
   const timeoutMs = optionalInteger('--timeout-ms', f.timeoutMs, DEFAULT_SERVER_OPTIONS.timeoutMs);
   const cors = parseCors(f.cors);
+  const rateLimit = parseRateLimit(f.rateLimit);
   const choice = engineFromFlags(f, { value: f.precision });
+  const log = (line: string) => console.error(`serve: ${line}`);
 
   expectBackend(f.index, f.backend);
-  const index = await openIndex(f.index);
+  const index = await openIndex(f.index, { log });
   let embedder: QueryEmbedder | null = null;
   let browserModel: Awaited<ReturnType<typeof browserModelFor>> = null;
   try {
@@ -97,6 +110,7 @@ async function serve(f: ServeFlags): Promise<void> {
         precision: choice.precision,
         engine,
         threads: choice.threads,
+        log,
       });
       await warmUp(embedder);
       // After the query embedder (which checked the checkpoint): an onnxruntime one has cached the model.
@@ -112,6 +126,7 @@ async function serve(f: ServeFlags): Promise<void> {
     options: {
       maxUploadBytes: Math.round(maxUploadMb * 1024 * 1024),
       cors,
+      rateLimit,
       queue,
       timeoutMs,
       thumbDir: writable(index.dir) ? join(index.dir, 'thumbs') : null,
@@ -178,6 +193,7 @@ export function register(program: Command): void {
     .option('--host <addr>', 'address to bind (default loopback only; 0.0.0.0 for every interface)', '127.0.0.1')
     .option('--max-upload-mb <n>', 'largest upload or request body in MB (413 above)', '10')
     .option('--cors <origin>', 'allow this browser origin to call the API (default: CORS off)')
+    .option('--rate-limit <n/s>', 'at most this many requests per second from one client (429 above; default no limit)')
     .option(
       '--queue <n>',
       `most searches queued at once; more get 503 + Retry-After (default ${DEFAULT_SERVER_OPTIONS.queue})`,

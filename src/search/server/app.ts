@@ -1,18 +1,27 @@
 // The visual-search HTTP service: a fastify app over an open index and a query embedder (both owned by
 // the caller, who closes them after the app). Tests drive it with app.inject; `normsoftmax serve` listens.
 import { fileURLToPath } from 'node:url';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { NormsoftmaxError } from '../../util/errors.js';
+import { excerpt } from '../../util/excerpt.js';
+import { WorkerExitError } from '../../util/supervised-worker.js';
+import { SearchTimeoutError } from '../search-timeout.js';
 import type { QueryEmbedder, VisualSearchIndex } from '../types.js';
 import { Admission } from './admission.js';
 import { type BrowserModel, browserModelInfo, registerBrowserModelRoutes } from './browser-model.js';
 import { type DatasetPixels, openDatasetPixels } from './dataset-pixels.js';
 import { EmbedBatcher } from './embed-batcher.js';
+import { registerHealth } from './health.js';
 import { HttpError } from './http-error.js';
+import { MAX_ID_LENGTH } from './item-files.js';
 import { registerItemRoutes } from './item-routes.js';
+import { registerJsonBody } from './json-body.js';
 import { createMetrics } from './metrics.js';
+import { registerNotFound } from './not-found.js';
 import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
 import { registerSearchRoute } from './search-route.js';
 import { ThumbCache } from './thumbs.js';
@@ -45,30 +54,57 @@ function defaultPixels(dir: string, log: (line: string) => void): DatasetPixels 
 const WEB_ROOT = fileURLToPath(new URL('../web/', import.meta.url));
 
 // 'wasm-unsafe-eval' lets onnxruntime-web compile its WebAssembly (in-browser embedding); no JS eval.
-const SECURITY_HEADERS: Record<string, string> = {
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' blob: data:; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  imgSrc: ["'self'", 'blob:', 'data:'],
+  scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+  styleSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'none'"],
 };
+
+/** Longest message an error answer carries (it quotes at most an excerpt of what the client sent). */
+const MAX_MESSAGE = 300;
+/** An id, percent-encoded (up to 9 characters per UTF-16 unit), fits in a path parameter. */
+const MAX_PARAM_LENGTH = MAX_ID_LENGTH * 9;
+/** Request line and headers: room for the longest encoded id in a URL. */
+const MAX_HEADER_BYTES = 64 * 1024;
 
 const sizeText = (bytes: number): string =>
   bytes < 1048576 ? `${bytes} bytes` : `${Math.round((bytes / 1048576) * 100) / 100} MB`;
 
 /** Status, one-line message and headers of any error a request ends with. */
-function answerOf(e: unknown, o: ServerOptions): { status: number; message: string; headers: Record<string, string> } {
-  const firstLine = (s: string) => (s.split('\n')[0] ?? s).trim();
-  if (e instanceof HttpError) return { status: e.statusCode, message: e.message, headers: e.headers };
+/** The JSON body limit: --max-upload-mb bounds every body, JSON ones further. */
+const jsonLimitOf = (o: ServerOptions): number => Math.min(o.maxJsonBytes, o.maxUploadBytes);
+
+function tooLarge(o: ServerOptions, contentType: string | undefined): string {
+  const json = jsonLimitOf(o);
+  if (contentType?.startsWith('application/json'))
+    return `JSON body too large: the limit is ${sizeText(json)}${json === o.maxUploadBytes ? ' (--max-upload-mb)' : ''}`;
+  return `upload too large: the limit is ${sizeText(o.maxUploadBytes)} (--max-upload-mb)`;
+}
+
+function answerOf(
+  e: unknown,
+  o: ServerOptions,
+  contentType: string | undefined,
+): { status: number; message: string; headers: Record<string, string> } {
+  const firstLine = (s: string) => {
+    const line = (s.split('\n')[0] ?? s).trim();
+    return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE)}...` : line;
+  };
+  if (e instanceof HttpError) return { status: e.statusCode, message: firstLine(e.message), headers: e.headers };
+  // A worker that died (restarting) or a search past its time limit: the client may retry.
+  if (e instanceof WorkerExitError || e instanceof SearchTimeoutError)
+    return { status: 503, message: firstLine(e.message), headers: { 'retry-after': String(o.retryAfterS) } };
   // UsageError (a bad parameter the index refused, e.g. a where clause) and InputError (a bad image).
   if (e instanceof NormsoftmaxError && e.exitCode !== 1)
     return { status: 400, message: firstLine(e.message), headers: {} };
   const status = (e as FastifyError).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const message =
-      status === 413
-        ? `upload too large: the limit is ${sizeText(o.maxUploadBytes)} (--max-upload-mb)`
-        : firstLine((e as Error).message);
+    const message = status === 413 ? tooLarge(o, contentType) : firstLine((e as Error).message);
     return { status, message, headers: {} };
   }
   return { status: 500, message: 'internal error (see the server log)', headers: {} };
@@ -94,9 +130,13 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
     requestTimeout: options.timeoutMs,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
   });
 
+  registerNotFound(app);
   app.removeContentTypeParser('text/plain'); // JSON, multipart or an image: anything else is 415
+  registerJsonBody(app, { maxBytes: jsonLimitOf(options), maxDepth: options.maxJsonDepth });
   app.register(fastifyMultipart, {
     limits: { fileSize: options.maxUploadBytes, files: 2, fields: 10, fieldSize: 4096, parts: 12 },
   });
@@ -105,8 +145,31 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
     done(null, body),
   );
 
+  app.register(fastifyHelmet, {
+    global: true,
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    // Thumbnails and images may be shown by the one origin CORS allows; otherwise by this page only.
+    crossOriginResourcePolicy: { policy: options.cors === null ? 'same-origin' : 'cross-origin' },
+    // Plain HTTP on a private network by default: HSTS would be ignored there, or wrong behind a proxy.
+    strictTransportSecurity: false,
+  });
+  if (options.rateLimit !== null) {
+    app.register(fastifyRateLimit, {
+      global: true,
+      max: options.rateLimit,
+      timeWindow: 1000,
+      // Health checks and metrics come from the operator's own probes, which a limit would only blind.
+      allowList: (req) => req.url === '/health' || req.url === '/metrics',
+      errorResponseBuilder: (_req, ctx) =>
+        new HttpError(429, `too many requests: at most ${ctx.max} per second from one client (--rate-limit)`, {
+          'retry-after': String(Math.max(1, Math.ceil(ctx.ttl / 1000))),
+        }),
+    });
+  }
+
   app.addHook('onRequest', async (req, reply) => {
-    reply.headers(SECURITY_HEADERS);
     if (options.cors !== null && (options.cors === '*' || req.headers.origin === options.cors)) {
       reply.header('access-control-allow-origin', options.cors).header('vary', 'Origin');
     }
@@ -126,13 +189,10 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
   });
 
   app.setErrorHandler((e, req, reply) => {
-    const a = answerOf(e, options);
+    const a = answerOf(e, options, req.headers['content-type']);
     if (a.status >= 500 && a.status !== 503)
-      log(`serve: ${req.method} ${req.url}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      log(`serve: ${req.method} ${excerpt(req.url)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     reply.code(a.status).headers(a.headers).send({ error: a.message, statusCode: a.status });
-  });
-  app.setNotFoundHandler((req, reply) => {
-    reply.code(404).send({ error: `no such route: ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 });
   });
 
   if (options.cors !== null) {
@@ -146,43 +206,47 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
     );
   }
 
-  app.get('/health', async () => ({ status: 'ok', items: stats.items, queue: admission.depth }));
-  app.get('/metrics', async (_req, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.header('content-type', metrics.registry.contentType).send(text);
-  });
-  app.get('/api/info', async () => ({
-    items: stats.items,
-    dim: stats.dim,
-    precision: stats.precision,
-    backend: stats.backend,
-    hnsw: stats.hnsw,
-    bytesOnDisk: stats.bytesOnDisk,
-    modes: ['float', 'binary', 'rerank'],
-    imageSearch: embedder !== null,
-    images: index.imageRoot !== null || pixels !== null,
-    maxUploadBytes: options.maxUploadBytes,
-    browserEmbed: browserModelInfo(setup.browserModel ?? null),
-    embedder: {
-      arch: index.embedder.arch,
-      dim: index.embedder.dim,
-      checkpointSha256: index.embedder.checkpointSha256,
-      input: index.embedder.input,
-      resize: index.embedder.resize,
-      crop: index.embedder.crop,
-      jpegDraft: index.embedder.jpegDraft === true,
-    },
-  }));
+  // The routes, in a scope registered after the plugins above, so that the rate limit's hooks reach them.
+  app.register(async (api) => {
+    registerHealth(api, { index, embedder, queueDepth: () => admission.depth });
+    api.get('/metrics', async (_req, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.header('content-type', metrics.registry.contentType).send(text);
+    });
+    api.get('/api/info', async () => ({
+      items: stats.items,
+      dim: stats.dim,
+      precision: stats.precision,
+      backend: stats.backend,
+      generation: stats.generation,
+      hnsw: stats.hnsw,
+      bytesOnDisk: stats.bytesOnDisk,
+      modes: ['float', 'binary', 'rerank'],
+      imageSearch: embedder !== null,
+      images: index.imageRoot !== null || pixels !== null,
+      maxUploadBytes: options.maxUploadBytes,
+      browserEmbed: browserModelInfo(setup.browserModel ?? null),
+      embedder: {
+        arch: index.embedder.arch,
+        dim: index.embedder.dim,
+        checkpointSha256: index.embedder.checkpointSha256,
+        input: index.embedder.input,
+        resize: index.embedder.resize,
+        crop: index.embedder.crop,
+        jpegDraft: index.embedder.jpegDraft === true,
+      },
+    }));
 
-  registerSearchRoute(app, { index, embedder, batcher, admission, metrics, options });
-  registerItemRoutes(app, index, thumbs, pixels);
-  registerBrowserModelRoutes(app, setup.browserModel ?? null);
-  app.register(fastifyStatic, {
-    root: WEB_ROOT,
-    prefix: '/',
-    wildcard: false,
-    index: ['index.html'],
-    cacheControl: false,
+    registerSearchRoute(api, { index, embedder, batcher, admission, metrics, options });
+    registerItemRoutes(api, index, thumbs, pixels);
+    registerBrowserModelRoutes(api, setup.browserModel ?? null);
+    api.register(fastifyStatic, {
+      root: WEB_ROOT,
+      prefix: '/',
+      wildcard: false,
+      index: ['index.html'],
+      cacheControl: false,
+    });
   });
   return app;
 }

@@ -1,12 +1,14 @@
 // In-browser embedding: the index's model as ONNX (GET /api/model.onnx, with an ETag) and onnxruntime-web's
 // WASM runtime from our own node_modules (GET /ort/FILE: only the three files the page loads), so that the
 // search page can embed a dropped image on the user's machine and send only the vector. No CDN.
+
 import { createReadStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Preprocessing } from '../../embed/onnx/index.js';
 import { onnxModelInfo, readOnnxMetadata } from '../../embed/onnx-metadata.js';
+import { excerpt } from '../../util/excerpt.js';
 import { notFound } from './http-error.js';
 
 export interface BrowserModel {
@@ -69,7 +71,7 @@ export function registerBrowserModelRoutes(app: FastifyInstance, model: BrowserM
   app.get<{ Params: { file: string } }>('/ort/:file', async (req, reply) => {
     const type = ORT_FILES[req.params.file];
     const path = dist && type ? join(dist, req.params.file) : null;
-    if (!path || !type || !existsSync(path)) throw notFound(`no such runtime file: ${req.params.file}`);
+    if (!path || !type || !existsSync(path)) throw notFound(`no such runtime file: ${excerpt(req.params.file)}`);
     return reply
       .header('content-type', type)
       .header('cache-control', 'public, max-age=86400')

@@ -1,9 +1,11 @@
 // The picture of an indexed item: its file inside the image root (item-files.ts), or, for items of an
 // in-memory data set, its pixels (dataset-pixels.ts) rendered by sharp. Either way the id must be an
 // indexed item's: nothing else is ever read.
+
 import sharp from 'sharp';
 import { contentTypeOfPath } from '../../data/image/image-kind.js';
 import type { RawImage } from '../../data/types.js';
+import { excerpt } from '../../util/excerpt.js';
 import type { ItemMeta, VisualSearchIndex } from '../types.js';
 import type { DatasetPixels } from './dataset-pixels.js';
 import { notFound } from './http-error.js';
@@ -23,7 +25,7 @@ export function itemImageOf(index: VisualSearchIndex, pixels: DatasetPixels | nu
     const raw = pixels.raw(item);
     if (!raw)
       throw notFound(
-        `item ${JSON.stringify(id)}: its pixels in ${pixels.description} differ from the indexed ones (rebuild the index)`,
+        `item ${excerpt(id)}: its pixels in ${pixels.description} differ from the indexed ones (rebuild the index)`,
       );
     return { kind: 'pixels', item, raw };
   }

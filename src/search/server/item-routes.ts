@@ -1,8 +1,10 @@
 // GET /api/items/:id, /api/images/:id (the original) and /api/thumbs/:id (a cached thumbnail). Ids are
 // looked up in the index; files are served only from inside its image root (item-files.ts), and items of
 // in-memory data sets as PNGs of their pixels (item-images.ts).
+
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { excerpt } from '../../util/excerpt.js';
 import type { VisualSearchIndex } from '../types.js';
 import type { DatasetPixels } from './dataset-pixels.js';
 import { HttpError } from './http-error.js';
@@ -54,7 +56,7 @@ export function registerItemRoutes(
       try {
         png = await pngOfPixels(image.raw);
       } catch (e) {
-        throw new HttpError(500, `cannot render item ${JSON.stringify(item.id)} as PNG (${firstLine(e)})`);
+        throw new HttpError(500, `cannot render item ${excerpt(item.id)} as PNG (${firstLine(e)})`);
       }
       return reply.send(png);
     }
@@ -71,7 +73,7 @@ export function registerItemRoutes(
     try {
       thumb = await thumbs.get(source);
     } catch (e) {
-      throw new HttpError(500, `cannot make a thumbnail of item ${JSON.stringify(source.id)} (${firstLine(e)})`);
+      throw new HttpError(500, `cannot make a thumbnail of item ${excerpt(source.id)} (${firstLine(e)})`);
     }
     return reply.header('content-type', thumb.contentType).send(thumb.bytes);
   });

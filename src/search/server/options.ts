@@ -1,8 +1,14 @@
 // Settings of the HTTP service (`normsoftmax serve` flags map onto these).
 
 export interface ServerOptions {
-  /** Largest accepted upload or JSON body, in bytes (413 above). */
+  /** Largest accepted upload (an image), in bytes (413 above). */
   maxUploadBytes: number;
+  /** Largest accepted JSON body, in bytes (413 above): a query vector of 2048 numbers is about 40 KB. */
+  maxJsonBytes: number;
+  /** Deepest nesting of a JSON body (400 above); a search body is 2 levels deep. */
+  maxJsonDepth: number;
+  /** Requests per second one client (IP address) may make, or null: no limit (429 above). */
+  rateLimit: number | null;
   /** The one origin allowed to call the API from a browser (CORS), or null: no CORS headers at all. */
   cors: string | null;
   /** Most searches admitted at once (running + waiting); more get 503 with Retry-After. */
@@ -25,6 +31,9 @@ export interface ServerOptions {
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxUploadBytes: 10 * 1024 * 1024,
+  maxJsonBytes: 1024 * 1024,
+  maxJsonDepth: 32,
+  rateLimit: null,
   cors: null,
   queue: 64,
   timeoutMs: 30_000,

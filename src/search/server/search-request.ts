@@ -1,5 +1,6 @@
 // Validation of a search's parameters, from a JSON body, multipart fields or the query string. Every
 // problem is a 400 naming the field and what was expected.
+import { excerpt } from '../../util/excerpt.js';
 import type { SearchMode, SearchRequest } from '../types.js';
 import { badRequest } from './http-error.js';
 import { MAX_K } from './options.js';
@@ -16,7 +17,7 @@ export const OPTION_FIELDS = ['k', 'mode', 'where', 'exact', 'oversample'] as co
 function integerField(name: string, v: unknown, min: number, max: number): number {
   const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
-    throw badRequest(`${name}: expected an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    throw badRequest(`${name}: expected an integer from ${min} to ${max}, got ${excerpt(v)}`);
   }
   return n;
 }
@@ -24,7 +25,7 @@ function integerField(name: string, v: unknown, min: number, max: number): numbe
 function booleanField(name: string, v: unknown): boolean {
   if (v === true || v === 'true' || v === '1') return true;
   if (v === false || v === 'false' || v === '0') return false;
-  throw badRequest(`${name}: expected true or false, got ${JSON.stringify(v)}`);
+  throw badRequest(`${name}: expected true or false, got ${excerpt(v)}`);
 }
 
 /** k, mode, where, exact, oversample of a search (absent fields take their defaults). */
@@ -32,7 +33,7 @@ export function parseSearchOptions(fields: Record<string, unknown>): SearchReque
   const k = fields.k === undefined || fields.k === '' ? DEFAULT_K : integerField('k', fields.k, 1, MAX_K);
   const modeIn = fields.mode === undefined || fields.mode === '' ? 'float' : fields.mode;
   if (typeof modeIn !== 'string' || !MODES.includes(modeIn as SearchMode)) {
-    throw badRequest(`mode: expected float, binary or rerank, got ${JSON.stringify(modeIn)}`);
+    throw badRequest(`mode: expected float, binary or rerank, got ${excerpt(modeIn)}`);
   }
   const request: SearchRequest = { k, mode: modeIn as SearchMode };
   if (fields.where !== undefined && fields.where !== '') {
@@ -58,7 +59,7 @@ export function parseVector(v: unknown, dim: number): Float32Array {
   for (let i = 0; i < dim; i++) {
     const x = v[i];
     if (typeof x !== 'number' || !Number.isFinite(x)) {
-      throw badRequest(`vector: element ${i} is ${JSON.stringify(x)}, expected a finite number`);
+      throw badRequest(`vector: element ${i} is ${excerpt(x)}, expected a finite number`);
     }
     out[i] = x;
     norm += x * x;
@@ -81,7 +82,7 @@ export function parseJsonQuery(body: unknown): { query: JsonQuery; request: Sear
   const unknown = Object.keys(fields).filter((f) => !allowed.has(f));
   if (unknown.length > 0) {
     throw badRequest(
-      `unknown field ${JSON.stringify(unknown[0])}: expected id or vector, and k, mode, where, exact, oversample`,
+      `unknown field ${excerpt(unknown[0])}: expected id or vector, and k, mode, where, exact, oversample`,
     );
   }
   const hasId = fields.id !== undefined;
@@ -91,7 +92,7 @@ export function parseJsonQuery(body: unknown): { query: JsonQuery; request: Sear
   const request = parseSearchOptions(fields);
   if (hasId) {
     const id = typeof fields.id === 'number' && Number.isInteger(fields.id) ? String(fields.id) : fields.id;
-    if (typeof id !== 'string') throw badRequest(`id: expected a string, got ${JSON.stringify(fields.id)}`);
+    if (typeof id !== 'string') throw badRequest(`id: expected a string, got ${excerpt(fields.id)}`);
     return { query: { kind: 'id', id }, request };
   }
   return { query: { kind: 'vector', value: fields.vector }, request };

@@ -1,10 +1,12 @@
 // POST /api/search: a query image (multipart field `image`, or a raw image/* body), an indexed item's id
 // or a vector (JSON), plus k, mode, where. Uploads are read and checked before the search is admitted to
 // the bounded queue; the embedder and the index do their work off the event loop.
+
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { sniffImage } from '../../data/image/image-kind.js';
+import { excerpt } from '../../util/excerpt.js';
 import type { QueryEmbedder, SearchHit, SearchRequest, VisualSearchIndex } from '../types.js';
 import { type Admission, withTimeout } from './admission.js';
 import type { EmbedBatcher } from './embed-batcher.js';
@@ -36,12 +38,14 @@ async function readMultipart(req: FastifyRequest): Promise<{ query: Query; reque
   for await (const part of req.parts()) {
     if (part.type === 'file') {
       if (part.fieldname !== 'image')
-        throw badRequest(`unexpected file field "${part.fieldname}": send the image as "image"`);
+        throw badRequest(`unexpected file field ${excerpt(part.fieldname)}: send the image as "image"`);
       if (bytes !== null) throw badRequest('one image per search');
       bytes = await part.toBuffer();
     } else {
       if (!(OPTION_FIELDS as readonly string[]).includes(part.fieldname)) {
-        throw badRequest(`unknown field "${part.fieldname}": expected image, and k, mode, where, exact, oversample`);
+        throw badRequest(
+          `unknown field ${excerpt(part.fieldname)}: expected image, and k, mode, where, exact, oversample`,
+        );
       }
       fields[part.fieldname] = String(part.value);
     }
@@ -94,7 +98,7 @@ export function registerSearchRoute(app: FastifyInstance, deps: SearchDeps): voi
     if (query.kind === 'id') {
       itemOf(index, query.id);
       const v = index.vectorOf(query.id);
-      if (!v) throw notFound(`no vector for item ${JSON.stringify(query.id)}`);
+      if (!v) throw notFound(`no vector for item ${excerpt(query.id)}`);
       return v;
     }
     if (!batcher) {
@@ -107,7 +111,7 @@ export function registerSearchRoute(app: FastifyInstance, deps: SearchDeps): voi
     const end = metrics.searchSeconds.startTimer({ kind: query.kind, mode: request.mode });
     try {
       const v = await vectorOf(query);
-      const [hits] = await index.search([v], request);
+      const [hits] = await index.search([v], { ...request, timeoutMs: options.timeoutMs });
       return hits ?? [];
     } finally {
       end();

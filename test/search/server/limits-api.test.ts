@@ -239,3 +239,48 @@ test('without an embedder, image queries are 400 (search by id or vector) and id
     false,
   );
 });
+
+test('--rate-limit: the N+1-th request within a second from one client is 429 with Retry-After; /health is exempt', async () => {
+  await withServer({ rateLimit: 3 }, async (f) => {
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await f.app.inject({ method: 'GET', url: '/api/info' })).statusCode);
+    assert.deepEqual(codes, [200, 200, 200, 429, 429]);
+    const r = await f.app.inject({ method: 'GET', url: '/api/info' });
+    assert.equal(r.statusCode, 429);
+    assert.equal(r.headers['retry-after'], '1');
+    assert.deepEqual(r.json(), {
+      error: 'too many requests: at most 3 per second from one client (--rate-limit)',
+      statusCode: 429,
+    });
+    for (let i = 0; i < 5; i++) assert.equal((await f.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+    // Another client has its own budget.
+    const other = await f.app.inject({ method: 'GET', url: '/api/info', remoteAddress: '10.1.2.3' });
+    assert.equal(other.statusCode, 200);
+  });
+  await withServer({}, async (f) => {
+    for (let i = 0; i < 20; i++)
+      assert.equal((await f.app.inject({ method: 'GET', url: '/api/info' })).statusCode, 200);
+  });
+});
+
+test('security headers (helmet): CSP, no framing, no referrer, nosniff; resources same-origin unless CORS is on', async () => {
+  await withServer({}, async (f) => {
+    for (const url of ['/', '/api/info', '/nope']) {
+      const h = (await f.app.inject({ method: 'GET', url })).headers;
+      assert.equal(
+        h['content-security-policy'],
+        "default-src 'self';img-src 'self' blob: data:;script-src 'self' 'wasm-unsafe-eval';style-src 'self';connect-src 'self';frame-ancestors 'none';base-uri 'none';form-action 'none'",
+        url,
+      );
+      assert.equal(h['x-frame-options'], 'DENY', url);
+      assert.equal(h['referrer-policy'], 'no-referrer', url);
+      assert.equal(h['x-content-type-options'], 'nosniff', url);
+      assert.equal(h['cross-origin-resource-policy'], 'same-origin', url);
+      assert.equal(h['strict-transport-security'], undefined, url);
+    }
+  });
+  await withServer({ cors: 'https://shop.example' }, async (f) => {
+    const h = (await f.app.inject({ method: 'GET', url: '/api/info' })).headers;
+    assert.equal(h['cross-origin-resource-policy'], 'cross-origin');
+  });
+});

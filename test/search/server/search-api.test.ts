@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { packageVersion } from '../../../src/util/version.js';
 import { colourVector, solidPng } from './fake-index.js';
 import { type Fixture, fixtureServer, multipart, type SearchAnswer } from './helpers.js';
 
@@ -206,5 +207,13 @@ test('after all the bad requests the server still answers, and /health is ok', a
   assert.equal(r.statusCode, 200);
   assert.equal((r.json() as SearchAnswer).results[0]?.id, 'blue/blue-3.png');
   const h = await f.app.inject({ method: 'GET', url: '/health' });
-  assert.deepEqual(h.json(), { status: 'ok', items: 12, queue: 0 });
+  const ok = { state: 'ok', restarts: 0, lastExit: null };
+  assert.deepEqual(h.json(), {
+    status: 'ok',
+    version: packageVersion(),
+    generation: 1,
+    items: 12,
+    queue: 0,
+    parts: { search: ok, embedder: ok },
+  });
 });
