@@ -1,4 +1,5 @@
 // What a benchmark ran on, for its JSON output.
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 
 export interface MachineInfo {
@@ -20,4 +21,16 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
+}
+
+/** The CPU's vector and matrix extensions (AVX2, AVX-512 *, AMX *) from /proc/cpuinfo: which kernels can run. */
+export function cpuFlags(): string[] {
+  let text = '';
+  try {
+    text = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return [];
+  }
+  const flags = /^flags\s*:\s*(.*)$/m.exec(text)?.[1]?.split(/\s+/) ?? [];
+  return flags.filter((f) => /^(avx2|avx512|amx|fma|f16c)/.test(f)).sort();
 }
