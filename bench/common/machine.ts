@@ -1,4 +1,5 @@
 // What a benchmark ran on, for its JSON output.
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
 
 export interface MachineInfo {
@@ -20,4 +21,17 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
   };
+}
+
+/** The CPU's vector and matrix extensions (from /proc/cpuinfo; empty elsewhere). */
+export function cpuFlags(): string[] {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags'));
+    const all = new Set((line?.split(':')[1] ?? '').trim().split(/\s+/));
+    return ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_tile'].filter((f) => all.has(f));
+  } catch {
+    return [];
+  }
 }
