@@ -128,7 +128,11 @@ export interface Answer {
 /** POSTs body as a raw image upload; the status, the error message if any, and the time to the answer. */
 export async function upload(url: string, body: Buffer, type: string): Promise<Answer> {
   const t = performance.now();
-  const r = await fetch(`${url}/api/search?k=5`, { method: 'POST', headers: { 'content-type': type }, body });
+  const r = await fetch(`${url}/api/search?k=5`, {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: new Uint8Array(body),
+  });
   const json = (await r.json()) as { error?: string };
   return { status: r.status, ...(json.error ? { error: json.error } : {}), ms: performance.now() - t };
 }
