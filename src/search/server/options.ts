@@ -3,6 +3,8 @@
 export interface ServerOptions {
   /** Largest accepted upload or JSON body, in bytes (413 above). */
   maxUploadBytes: number;
+  /** Largest query image, width x height in pixels as its header says (413 above, before any decoding). */
+  maxPixels: number;
   /** The one origin allowed to call the API from a browser (CORS), or null: no CORS headers at all. */
   cors: string | null;
   /** Most searches admitted at once (running + waiting); more get 503 with Retry-After. */
@@ -25,6 +27,7 @@ export interface ServerOptions {
 
 export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxUploadBytes: 10 * 1024 * 1024,
+  maxPixels: 50_000_000,
   cors: null,
   queue: 64,
   timeoutMs: 30_000,
@@ -35,6 +38,9 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   thumbMemoryEntries: 2000,
   retryAfterS: 1,
 });
+
+/** The most --max-pixels may allow: the decoders' own ceiling (sharp's default limitInputPixels, 0x3FFF squared). */
+export const MAX_PIXELS_CEILING = 0x3fff * 0x3fff;
 
 /** Largest k a search may ask for. */
 export const MAX_K = 1000;
