@@ -23,14 +23,15 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** The CPU's vector and matrix extensions (AVX2, AVX-512 *, AMX *) from /proc/cpuinfo: which kernels can run. */
+/** The CPU's vector and matrix extensions (from /proc/cpuinfo; empty elsewhere). */
 export function cpuFlags(): string[] {
-  let text = '';
   try {
-    text = readFileSync('/proc/cpuinfo', 'utf8');
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags'));
+    const all = new Set((line?.split(':')[1] ?? '').trim().split(/\s+/));
+    return ['avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_tile'].filter((f) => all.has(f));
   } catch {
     return [];
   }
-  const flags = /^flags\s*:\s*(.*)$/m.exec(text)?.[1]?.split(/\s+/) ?? [];
-  return flags.filter((f) => /^(avx2|avx512|amx|fma|f16c)/.test(f)).sort();
 }

@@ -1,17 +1,16 @@
 // The query-embedder worker thread: loads the model once, then decodes, transforms and embeds batches of
-// encoded images (bytes), one result per image (a vector, or why the image is unusable). Fault point (tests):
+// encoded images (bytes), one result per image (a vector, or why the image is unusable). Decoding is
+// bounded by a budget of decoded pixels shared by every batch (query-images.ts). Fault point (tests):
 // embed-worker:embed ends this thread when a batch arrives.
 import { parentPort, workerData } from 'node:worker_threads';
 import { BadImageError } from '../data/image/bad-image-error.js';
-import { toPipelinePixels } from '../data/image/colour.js';
-import { decodeImage } from '../data/image/decode.js';
-import { draftTarget } from '../data/image/transform-config.js';
-import { outChannelsOf, processPixels } from '../data/loader/process-image.js';
 import type { EmbeddingEngine, EngineName } from '../embed/engine.js';
 import { openEngine } from '../embed/open-engine.js';
 import type { Precision } from '../tensor/precision.js';
 import { firstLine } from '../util/errors.js';
 import { faultPoint } from '../util/fault.js';
+import { WeightedLimiter } from '../util/weighted-limiter.js';
+import { DECODE_BUDGET_PIXELS, prepareQueryImages } from './query-images.js';
 import { queryTransform } from './query-transform.js';
 
 export interface QueryWorkerData {
@@ -57,27 +56,19 @@ try {
   throw e;
 }
 
-async function prepare(bytes: Uint8Array, name: string) {
-  if (bytes.length === 0) throw new BadImageError(name, 'empty upload');
-  const decoded = await decodeImage(bytes, name, { draftTo: draftTarget(config) });
-  const pixels = toPipelinePixels(decoded, outChannelsOf(config));
-  return processPixels(name, pixels, { config, mode: 'eval', draws: [0.5, 0.5, 1], keepResized: false });
-}
+const limiter = new WeightedLimiter(DECODE_BUDGET_PIXELS);
 
 async function handle(id: number, images: Uint8Array[]): Promise<void> {
   const results: QueryResult[] = new Array(images.length);
-  const prepared = await Promise.all(
-    images.map((b, i) =>
-      prepare(b, `image ${i + 1}`).catch((e: unknown) => {
-        results[i] = {
-          ok: false,
-          bad: e instanceof BadImageError,
-          message: e instanceof BadImageError ? e.reason : firstLine(e),
-        };
-        return null;
-      }),
-    ),
-  );
+  const prepared = (await prepareQueryImages(images, { config, limiter })).map((p, i) => {
+    if (!(p instanceof Error)) return p;
+    results[i] = {
+      ok: false,
+      bad: p instanceof BadImageError,
+      message: p instanceof BadImageError ? p.reason : firstLine(p),
+    };
+    return null;
+  });
   // One forward pass per input shape (every shape is the same when the transform crops or resizes).
   const groups = new Map<string, number[]>();
   prepared.forEach((p, i) => {

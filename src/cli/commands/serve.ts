@@ -9,7 +9,7 @@ import { expectBackend } from '../../search/lancedb/layout.js';
 import { openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
 import { createSearchServer } from '../../search/server/app.js';
-import { DEFAULT_SERVER_OPTIONS } from '../../search/server/options.js';
+import { DEFAULT_SERVER_OPTIONS, MAX_PIXELS_CEILING } from '../../search/server/options.js';
 import type { QueryEmbedder } from '../../search/types.js';
 import { firstLine, UsageError } from '../../util/errors.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
@@ -25,6 +25,7 @@ interface ServeFlags {
   port: string;
   host: string;
   maxUploadMb: string;
+  maxPixels?: string;
   cors?: string;
   queue?: string;
   timeoutMs?: string;
@@ -86,6 +87,12 @@ async function serve(f: ServeFlags): Promise<void> {
   if (!(maxUploadMb > 0) || maxUploadMb > 1024) {
     throw new UsageError(`--max-upload-mb: expected a number above 0 and at most 1024, got "${f.maxUploadMb}"`);
   }
+  const maxPixels = optionalInteger('--max-pixels', f.maxPixels, DEFAULT_SERVER_OPTIONS.maxPixels);
+  if (maxPixels > MAX_PIXELS_CEILING) {
+    throw new UsageError(
+      `--max-pixels: expected at most ${MAX_PIXELS_CEILING} (what the decoders take), got "${f.maxPixels}"`,
+    );
+  }
   const queue = optionalInteger('--queue', f.queue, DEFAULT_SERVER_OPTIONS.queue);
   const timeoutMs = optionalInteger('--timeout-ms', f.timeoutMs, DEFAULT_SERVER_OPTIONS.timeoutMs);
   const cors = parseCors(f.cors);
@@ -125,6 +132,7 @@ async function serve(f: ServeFlags): Promise<void> {
     embedder,
     options: {
       maxUploadBytes: Math.round(maxUploadMb * 1024 * 1024),
+      maxPixels,
       cors,
       rateLimit,
       queue,
@@ -192,6 +200,10 @@ export function register(program: Command): void {
     .option('--port <n>', 'TCP port (0: any free port)', '8080')
     .option('--host <addr>', 'address to bind (default loopback only; 0.0.0.0 for every interface)', '127.0.0.1')
     .option('--max-upload-mb <n>', 'largest upload or request body in MB (413 above)', '10')
+    .option(
+      '--max-pixels <n>',
+      `largest query image, width x height from its header, refused (413) before decoding (default ${DEFAULT_SERVER_OPTIONS.maxPixels})`,
+    )
     .option('--cors <origin>', 'allow this browser origin to call the API (default: CORS off)')
     .option('--rate-limit <n/s>', 'at most this many requests per second from one client (429 above; default no limit)')
     .option(

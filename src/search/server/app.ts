@@ -225,6 +225,7 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
       imageSearch: embedder !== null,
       images: index.imageRoot !== null || pixels !== null,
       maxUploadBytes: options.maxUploadBytes,
+      maxPixels: options.maxPixels,
       browserEmbed: browserModelInfo(setup.browserModel ?? null),
       embedder: {
         arch: index.embedder.arch,

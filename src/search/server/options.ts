@@ -9,6 +9,8 @@ export interface ServerOptions {
   maxJsonDepth: number;
   /** Requests per second one client (IP address) may make, or null: no limit (429 above). */
   rateLimit: number | null;
+  /** Largest query image, width x height in pixels as its header says (413 above, before any decoding). */
+  maxPixels: number;
   /** The one origin allowed to call the API from a browser (CORS), or null: no CORS headers at all. */
   cors: string | null;
   /** Most searches admitted at once (running + waiting); more get 503 with Retry-After. */
@@ -34,6 +36,7 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   maxJsonBytes: 1024 * 1024,
   maxJsonDepth: 32,
   rateLimit: null,
+  maxPixels: 50_000_000,
   cors: null,
   queue: 64,
   timeoutMs: 30_000,
@@ -44,6 +47,9 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   thumbMemoryEntries: 2000,
   retryAfterS: 1,
 });
+
+/** The most --max-pixels may allow: the decoders' own ceiling (sharp's default limitInputPixels, 0x3FFF squared). */
+export const MAX_PIXELS_CEILING = 0x3fff * 0x3fff;
 
 /** Largest k a search may ask for. */
 export const MAX_K = 1000;

@@ -5,7 +5,9 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import sharp from 'sharp';
-import { sniffImage } from '../../data/image/image-kind.js';
+import { BadImageError } from '../../data/image/bad-image-error.js';
+import { readImageHeader } from '../../data/image/header.js';
+import { type ImageKind, sniffImage } from '../../data/image/image-kind.js';
 import { excerpt } from '../../util/excerpt.js';
 import type { QueryEmbedder, SearchHit, SearchRequest, VisualSearchIndex } from '../types.js';
 import { type Admission, withTimeout } from './admission.js';
@@ -26,9 +28,6 @@ export interface SearchDeps {
 }
 
 type Query = { kind: 'id'; id: string } | { kind: 'vector'; vector: Float32Array } | { kind: 'image'; bytes: Buffer };
-
-/** Largest decoded image accepted for a query, in pixels. */
-const MAX_QUERY_PIXELS = 50_000_000;
 
 export const thumbUrl = (id: string): string => `/api/thumbs/${encodeURIComponent(id)}`;
 
@@ -54,26 +53,37 @@ async function readMultipart(req: FastifyRequest): Promise<{ query: Query; reque
   return { query: { kind: 'image', bytes }, request: parseSearchOptions(fields) };
 }
 
-/** 415 for something that is not an image; 400 for an image that cannot be decoded or is too large. */
-async function checkImage(bytes: Buffer): Promise<void> {
+/** The first line of an error's message. */
+const whyOf = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] as string;
+
+/** The size sharp's metadata() reads from a header ours does not (AVIF, or one that is unusual); 400 when it cannot. */
+async function sizeBySharp(bytes: Buffer, kind: ImageKind): Promise<{ width: number; height: number }> {
+  try {
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    return { width: meta.width ?? 0, height: meta.height ?? 0 };
+  } catch (e) {
+    throw badRequest(`image: cannot read the header of this ${kind} file (${whyOf(e)})`);
+  }
+}
+
+/**
+ * 415 for something that is not an image; 400 for a header without a size; 413 above the pixel limit. Only
+ * the header is read: the embedder decodes the image (a corrupt body is then a 400 from its decode).
+ */
+async function checkImage(bytes: Buffer, maxPixels: number): Promise<void> {
   if (bytes.length === 0) throw badRequest('image: the upload is empty');
   const kind = sniffImage(bytes);
   if (kind === null) {
     throw new HttpError(415, 'image: not an image file (expected JPEG, PNG, WebP, GIF, TIFF or AVIF)');
   }
-  let width = 0;
-  let height = 0;
-  try {
-    const meta = await sharp(bytes, { failOn: 'error', limitInputPixels: MAX_QUERY_PIXELS }).metadata();
-    width = meta.width ?? 0;
-    height = meta.height ?? 0;
-    // metadata() reads only the header: decode a tiny version to catch truncated or corrupt data.
-    await sharp(bytes, { failOn: 'error', limitInputPixels: MAX_QUERY_PIXELS }).resize(8, 8).raw().toBuffer();
-  } catch (e) {
-    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    throw badRequest(`image: cannot decode this ${kind} file (${why})`);
-  }
+  const { width, height } = readImageHeader(bytes) ?? (await sizeBySharp(bytes, kind));
   if (width < 1 || height < 1) throw badRequest(`image: the ${kind} file has no pixels`);
+  if (width * height > maxPixels) {
+    throw new HttpError(
+      413,
+      `image: ${width} x ${height} pixels is above the limit of ${maxPixels.toLocaleString('en-US')} pixels (--max-pixels)`,
+    );
+  }
 }
 
 export function registerSearchRoute(app: FastifyInstance, deps: SearchDeps): void {
@@ -104,7 +114,12 @@ export function registerSearchRoute(app: FastifyInstance, deps: SearchDeps): voi
     if (!batcher) {
       throw badRequest('this index has no embedder for images (built from --embeddings): search by "id" or "vector"');
     }
-    return batcher.embed(query.bytes);
+    try {
+      return await batcher.embed(query.bytes);
+    } catch (e) {
+      // named after its place in the embedder's batch ("image 3: ..."): this request sent one image
+      throw e instanceof BadImageError ? badRequest(`image: ${whyOf(e.reason)}`) : e;
+    }
   }
 
   async function execute(query: Query, request: SearchRequest): Promise<SearchHit[]> {
@@ -121,7 +136,7 @@ export function registerSearchRoute(app: FastifyInstance, deps: SearchDeps): voi
   app.post('/api/search', async (req) => {
     const started = performance.now();
     const { query, request } = await readQuery(req);
-    if (query.kind === 'image') await checkImage(query.bytes);
+    if (query.kind === 'image') await checkImage(query.bytes, options.maxPixels);
     const hits = await withTimeout(
       admission.run(() => execute(query, request)),
       options.timeoutMs,

@@ -1,9 +1,10 @@
 // In-memory stand-ins for the index and the query embedder, for fast API tests of the server. The fake
 // embedder is a real (tiny) function of the image: the mean colour of its pixels, so a generated image
-// finds its own item first, and a corrupt upload is rejected like the real embedder does.
+// finds its own item first, and a corrupt upload is rejected like the real embedder does (BadImageError).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import sharp from 'sharp';
+import { BadImageError } from '../../../src/data/image/bad-image-error.js';
 import { compileWhere } from '../../../src/search/filter.js';
 import type {
   EmbedderIdentity,
@@ -14,7 +15,6 @@ import type {
   SearchRequest,
   VisualSearchIndex,
 } from '../../../src/search/types.js';
-import { InputError } from '../../../src/util/errors.js';
 
 export const FAKE_DIM = 4;
 
@@ -31,7 +31,7 @@ export async function embedImageBytes(bytes: Uint8Array): Promise<Float32Array> 
     .toColourspace('srgb')
     .stats()
     .catch((e: Error) => {
-      throw new InputError(`query image: cannot decode (${e.message.split('\n')[0]})`);
+      throw new BadImageError('image 1', `cannot decode image (${e.message.split('\n')[0]})`);
     });
   const [r, g, b] = stats.channels.map((c) => c.mean);
   return colourVector(r ?? 0, g ?? r ?? 0, b ?? r ?? 0);

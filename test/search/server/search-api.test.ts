@@ -178,9 +178,13 @@ test('bad uploads: not an image 415, undecodable or empty 400, a wrong field 400
   assert.equal(text.statusCode, 415);
   assert.match(text.json().error, /not an image file/);
   const png = await solidPng([10, 20, 30], 64);
+  // the header is whole, the pixels are cut: the embedder's decode answers (the route reads only headers)
   const truncated = await post(multipart({}, { bytes: png.subarray(0, 60) }));
   assert.equal(truncated.statusCode, 400, truncated.body);
-  assert.match(truncated.json().error, /^image: cannot decode this png file/);
+  assert.match(truncated.json().error, /^image: cannot decode image \(.+\)$/);
+  const noHeader = await post(multipart({}, { bytes: png.subarray(0, 20) }));
+  assert.equal(noHeader.statusCode, 400, noHeader.body);
+  assert.match(noHeader.json().error, /^image: cannot read the header of this png file \(.+\)$/);
   const empty = await post(multipart({}, { bytes: new Uint8Array(0) }));
   assert.equal(empty.statusCode, 400);
   const noImage = await post(multipart({ k: '3' }));
