@@ -18,6 +18,13 @@ import type { WeightedLimiter } from '../util/weighted-limiter.js';
 /** Decoded pixels in flight in a query worker (about 48 MB as RGB); a larger image decodes alone. */
 export const DECODE_BUDGET_PIXELS = 16_000_000;
 
+/**
+ * Largest image embedded at its own size, for an index built without resize and crop (--resize 0 --crop 0):
+ * the model's activations grow with the pixels (ResNet-50's first block holds 64 floats a pixel), so such a
+ * query is refused above this many pixels rather than run a forward of gigabytes.
+ */
+export const MAX_UNRESIZED_PIXELS = 4_194_304;
+
 export interface QueryImageHooks {
   /** An image's decode starts (`pixels`: what it will hold): from here its pixels may be alive... */
   onDecoding?(index: number, pixels: number): void;
@@ -56,6 +63,14 @@ async function prepareOne(bytes: Uint8Array, index: number, o: QueryImageOptions
   const draftTo = draftTarget(config);
   const decode: DecodeOptions = draftTo ? { draftTo } : {};
   const weight = decodedPixels(bytes, draftTo, limiter.capacity);
+  if (config.resize === null && config.crop === null && weight > MAX_UNRESIZED_PIXELS) {
+    const header = readImageHeader(bytes);
+    const size = header ? `${header.width} x ${header.height} pixels` : 'an image of unknown size';
+    throw new BadImageError(
+      name,
+      `${size}: this index embeds images at their own size (built with --resize 0 --crop 0), at most ${MAX_UNRESIZED_PIXELS.toLocaleString('en-US')} pixels`,
+    );
+  }
   return limiter.run(weight, async () => {
     hooks?.onDecoding?.(index, weight);
     try {

@@ -9,7 +9,13 @@ import { decodeImage } from '../../src/data/image/decode.js';
 import { draftTarget, type TransformConfig } from '../../src/data/image/transform-config.js';
 import { type ImageResult, outChannelsOf, processPixels } from '../../src/data/loader/process-image.js';
 import { IMAGENET_INPUT } from '../../src/nn/input-spec.js';
-import { decodedPixels, prepareQueryImages, type QueryImageHooks } from '../../src/search/query-images.js';
+import {
+  DECODE_BUDGET_PIXELS,
+  decodedPixels,
+  MAX_UNRESIZED_PIXELS,
+  prepareQueryImages,
+  type QueryImageHooks,
+} from '../../src/search/query-images.js';
 import { queryTransform } from '../../src/search/query-transform.js';
 import { jpegDecodeAvailable } from '../../src/tensor/kernels/jpeg.js';
 import { WeightedLimiter } from '../../src/util/weighted-limiter.js';
@@ -152,4 +158,27 @@ test('decodedPixels: whole size, a drafted JPEG at its reduced size (not CMYK), 
   const png = await noise(333, 111, 1).png().toBuffer();
   assert.equal(decodedPixels(png, to, 1e9), 333 * 111);
   assert.equal(decodedPixels(Buffer.from('not an image at all'), to, 12345), 12345);
+});
+
+test('an index without resize and crop: a query above MAX_UNRESIZED_PIXELS is refused before decoding', async () => {
+  const own = queryTransform(small, 0, 0);
+  assert.equal(own.resize, null);
+  const flat = (side: number) =>
+    sharp({ create: { width: side, height: side, channels: 3, background: { r: 9, g: 99, b: 199 } } })
+      .png()
+      .toBuffer();
+  const count = aliveCounter();
+  const [big, fits] = await prepareQueryImages([await flat(2049), await flat(2048)], {
+    config: own,
+    limiter: new WeightedLimiter(DECODE_BUDGET_PIXELS),
+    hooks: count.hooks,
+  });
+  assert.equal((big as Error).name, 'BadImageError');
+  assert.equal(
+    (big as Error).message,
+    `image 1: 2049 x 2049 pixels: this index embeds images at their own size (built with --resize 0 --crop 0), at most 4,194,304 pixels`,
+  );
+  assert.deepEqual((fits as ImageResult).shape, [3, 2048, 2048]);
+  assert.equal(count.max().images, 1, 'the refused image was never decoded');
+  assert.ok(2048 * 2048 <= MAX_UNRESIZED_PIXELS);
 });
