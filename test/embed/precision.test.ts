@@ -10,7 +10,12 @@ import { loadNpy } from '../../src/io/npy.js';
 import { createEmbedder } from '../../src/nn/embedder.js';
 import { manualSeed, noGrad, randn, scope } from '../../src/tensor/index.js';
 import { parsePrecision, resolvePrecision } from '../../src/tensor/precision.js';
-import { bf16SupportFromCpuinfo, type CpuBf16Support } from '../../src/util/cpu-bf16.js';
+import {
+  bf16SupportFromCpuinfo,
+  bf16SupportFromOverride,
+  type CpuBf16Support,
+  cpuBf16Support,
+} from '../../src/util/cpu-bf16.js';
 import { UsageError } from '../../src/util/errors.js';
 import { describeRun, runCli } from '../helpers/cli.js';
 import { writeImageFolder } from '../helpers/images.js';
@@ -34,6 +39,39 @@ describe('the CPU capability probe', () => {
     const none = bf16SupportFromCpuinfo(cpuinfo('fpu avx2 avx512f avx512_bf16x'));
     assert.equal(none.native, false, 'a flag that only starts with avx512_bf16 is not it');
     assert.equal(bf16SupportFromCpuinfo('').native, false);
+  });
+
+  test('NORMSOFTMAX_CPU_BF16=native|none overrides it (tests, diagnosis); another value is a UsageError', () => {
+    assert.equal(bf16SupportFromOverride(undefined), undefined);
+    assert.equal(bf16SupportFromOverride(''), undefined);
+    assert.deepEqual(bf16SupportFromOverride('native'), {
+      native: true,
+      flags: [],
+      description: 'NORMSOFTMAX_CPU_BF16=native',
+      overridden: true,
+    });
+    assert.deepEqual(bf16SupportFromOverride('none'), {
+      native: false,
+      flags: [],
+      description: 'no native bf16 (NORMSOFTMAX_CPU_BF16=none)',
+      overridden: true,
+    });
+    assert.throws(
+      () => bf16SupportFromOverride('yes'),
+      (e: unknown) => e instanceof UsageError && e.message === 'NORMSOFTMAX_CPU_BF16: expected native or none, got "yes"',
+    );
+    // cpuBf16Support() reads the variable at every call, after the cached probe too.
+    const old = process.env.NORMSOFTMAX_CPU_BF16;
+    try {
+      cpuBf16Support();
+      process.env.NORMSOFTMAX_CPU_BF16 = 'none';
+      assert.equal(cpuBf16Support().native, false);
+      process.env.NORMSOFTMAX_CPU_BF16 = 'native';
+      assert.equal(cpuBf16Support().native, true);
+    } finally {
+      if (old === undefined) delete process.env.NORMSOFTMAX_CPU_BF16;
+      else process.env.NORMSOFTMAX_CPU_BF16 = old;
+    }
   });
 });
 
