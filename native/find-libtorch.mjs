@@ -110,9 +110,16 @@ export function findLibtorch() {
   return { ...found, libs, gloo: findGloo(found.includeDirs) };
 }
 
+// `node native/find-libtorch.mjs`: what was found, as JSON. `--gloo`: the Gloo include dir (exit 0), or why
+// distributed training will be unavailable (exit 1); scripts/install.sh asks it, so it decides as the build does.
 if (import.meta.url === `file://${process.argv[1]}`) {
   try {
-    console.log(JSON.stringify(findLibtorch(), null, 2));
+    const found = findLibtorch();
+    if (process.argv[2] === '--gloo') {
+      console.log(found.gloo.includeDir ?? found.gloo.reason);
+      process.exit(found.gloo.includeDir ? 0 : 1);
+    }
+    console.log(JSON.stringify(found, null, 2));
   } catch (e) {
     console.error(e.message);
     process.exit(1);

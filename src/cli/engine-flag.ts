@@ -2,7 +2,7 @@
 // with --precision: bf16 is libtorch's (autocast); with onnxruntime an explicit bf16 is a UsageError and
 // auto means fp32 (onnxruntime runs the exported float32 model), said in one printed line. Without
 // --engine: the default engine (onnxruntime, measured faster) for fp32 forwards, libtorch for bf16 ones
-// (--precision bf16, or auto on a CPU with native bf16); an .onnx --checkpoint implies onnxruntime.
+// (--precision bf16 or auto, on a CPU with native bf16); an .onnx --checkpoint implies onnxruntime.
 import type { Command } from 'commander';
 import { DEFAULT_ENGINE, ENGINES, type EngineName, parseEngine } from '../embed/engine.js';
 import { isOnnxFile } from '../embed/open-engine.js';

@@ -12,6 +12,7 @@ import { saveSafetensors } from '../../src/io/safetensors.js';
 import { createEmbedder } from '../../src/nn/embedder.js';
 import { scope, type Tensor, tensor } from '../../src/tensor/index.js';
 import { describeRun, runCli } from '../helpers/cli.js';
+import { CPU_BF16, onThisCpu } from '../helpers/cpu-bf16.js';
 import { loadGoldenJson } from '../helpers/golden.js';
 import { bruteForceRecall, rowsOf } from '../helpers/recall.js';
 
@@ -143,7 +144,7 @@ test('eval refuses bad inputs with one line naming the flag and file', async () 
   assert.deepEqual(parseKList('8, 1,2,2'), [1, 2, 8]);
 });
 
-test('eval --checkpoint embeds the test split of a data set and evaluates it (self excluded)', async () => {
+test(onThisCpu('eval --checkpoint embeds the test split of a data set and evaluates it (self excluded)'), async () => {
   const model = createEmbedder({ arch: 'smallcnn', dim: 16 });
   const weights = join(dir, 'smallcnn.safetensors');
   saveSafetensors(weights, model.stateDict());
@@ -176,7 +177,8 @@ test('eval --checkpoint embeds the test split of a data set and evaluates it (se
   query.embeddings.dispose();
   assert.deepEqual(out.float.recall, bruteForceRecall(rows, query.labels, [1, 7]));
 
-  // --precision bf16: the forwards under autocast, the same evaluation of their embeddings
+  // --precision bf16: the forwards under autocast, the same evaluation of their embeddings; on a CPU without
+  // native bf16, fp32 forwards (CPU_KIND says which this is)
   const bf16 = JSON.parse((await run({ ...opts, precision: 'bf16' }))[0] as string);
   const { query: q16 } = await embedForEval({
     checkpoint: weights,
@@ -184,11 +186,12 @@ test('eval --checkpoint embeds the test split of a data set and evaluates it (se
     dim: 16,
     dataset: loadDataset('fashion-mnist', root),
     silent: true,
-    precision: 'bf16',
+    precision: CPU_BF16.native ? 'bf16' : 'fp32',
   });
   const rows16 = rowsOf(q16.embeddings.toTypedArray() as Float32Array, 16);
   q16.embeddings.dispose();
   assert.deepEqual(bf16.float.recall, bruteForceRecall(rows16, q16.labels, [1, 7]));
+  if (!CPU_BF16.native) assert.deepEqual(bf16, out);
   await assert.rejects(run({ ...opts, precision: 'fp16' }), /--precision: expected fp32, bf16 or auto, got "fp16"/);
   await assert.rejects(
     run({ embeddings: join(dir, 'x.npy'), labels: join(dir, 'labels.npy'), precision: 'bf16' }),

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadDataset } from '../../src/data/formats/index.js';
+import { cannotApplyHere } from '../helpers/skip.js';
 import { counts } from './formats-helpers.js';
 
 const REAL = process.env.NORMSOFTMAX_REAL_DATA;
@@ -22,12 +23,11 @@ const SPEC = {
 
 for (const [name, expected] of Object.entries(SPEC)) {
   const root = REAL === undefined ? undefined : join(REAL, name);
-  const skip =
+  const skip = cannotApplyHere(
     REAL === undefined
       ? 'NORMSOFTMAX_REAL_DATA is not set (a folder with the real archives)'
-      : !existsSync(root!)
-        ? `${root} does not exist`
-        : false;
+      : !existsSync(root!) && `${root} does not exist`,
+  );
   test(`${name} on the real archive has the spec's counts`, { skip }, () => {
     assert.deepEqual(counts(loadDataset(name, root!)), expected);
   });

@@ -11,13 +11,16 @@ import { decodeImage } from '../../src/data/image/decode.js';
 import { jpegDecode, jpegDecodeAvailable } from '../../src/tensor/kernels/jpeg.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
 import { referenceSkip, runReference } from '../helpers/reference-python.js';
+import { needsInstalled } from '../helpers/skip.js';
 
 const DIR = join(GOLDEN_DIR, 'pipeline');
 const file = (name: string) => new Uint8Array(readFileSync(join(DIR, name)));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 // Built without libjpeg's headers the addon has no fast path (decoding still works, through sharp).
-const HEADERS = existsSync('/usr/include/jpeglib.h') ? false : 'no /usr/include/jpeglib.h (apt install libjpeg-dev)';
+const HEADERS = needsInstalled(
+  !existsSync('/usr/include/jpeglib.h') && 'no /usr/include/jpeglib.h (Debian: apt-get install libjpeg62-turbo-dev)',
+);
 
 test('libjpeg is found where its headers are (the fast path is in use)', { skip: HEADERS }, () => {
   assert.equal(jpegDecodeAvailable(), true);

@@ -16,10 +16,13 @@ import { BatchLoader } from '../../src/data/loader/batch-loader.js';
 import { processPixels } from '../../src/data/loader/process-image.js';
 import { GOLDEN_DIR } from '../helpers/golden.js';
 import { referenceSkip, runReference } from '../helpers/reference-python.js';
+import { needsInstalled } from '../helpers/skip.js';
 
 const DIR = join(GOLDEN_DIR, 'pipeline');
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const HEADERS = existsSync('/usr/include/jpeglib.h') ? false : 'no /usr/include/jpeglib.h (apt install libjpeg-dev)';
+const HEADERS = needsInstalled(
+  !existsSync('/usr/include/jpeglib.h') && 'no /usr/include/jpeglib.h (Debian: apt-get install libjpeg62-turbo-dev)',
+);
 
 test("draftScale is Pillow's: the largest of 8, 4, 2, 1 within min(W // w, H // h)", () => {
   const size = (width: number, height: number) => ({ width, height });

@@ -10,9 +10,10 @@ import { after, test } from 'node:test';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
 import { CLI, describeRun, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { REFERENCE_PYTHON, referenceSkip } from '../helpers/reference-python.js';
+import { needsInstalled } from '../helpers/skip.js';
 import { freePort } from './helpers.js';
 
-const skip = distributedUnavailableReason() ?? false;
+const skip = needsInstalled(distributedUnavailableReason());
 const ROOT = join(REPO_ROOT, 'test', 'fixtures', 'datasets', 'fashion-mnist-package');
 const dirs: string[] = [];
 after(() => {

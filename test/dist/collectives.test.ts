@@ -3,10 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
+import { needsInstalled } from '../helpers/skip.js';
 import { gradientStep, type StepResult } from './fixtures/grad-step.js';
 import { parseResult, runRanks } from './helpers.js';
 
-const skip = distributedUnavailableReason() ?? false;
+const skip = needsInstalled(distributedUnavailableReason());
 
 test('two ranks agree on allreduce (sum), broadcast from rank 0, allgather and a barrier; the rendezvous does not block the event loop', {
   skip,

@@ -11,10 +11,11 @@ import { loadNpy } from '../../src/io/npy.js';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
 import { describeRun, runCli } from '../helpers/cli.js';
 import { writeImageFolder } from '../helpers/images.js';
+import { needsInstalled } from '../helpers/skip.js';
 import { writeResnetWeights } from '../helpers/weights.js';
 import { freePort } from './helpers.js';
 
-const skip = distributedUnavailableReason() ?? false;
+const skip = needsInstalled(distributedUnavailableReason());
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-dist-embed-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

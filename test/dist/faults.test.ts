@@ -5,9 +5,10 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
+import { needsInstalled } from '../helpers/skip.js';
 import { freePort, RANK_SCRIPT, rankEnv, runRanks, waitExit } from './helpers.js';
 
-const skip = distributedUnavailableReason() ?? false;
+const skip = needsInstalled(distributedUnavailableReason());
 
 test('a rank that dies makes the other exit non-zero at once, naming it', { skip }, async () => {
   const [r0, r1] = await runRanks(2, ['die'], { TEST_DIST_TIMEOUT: '30' });

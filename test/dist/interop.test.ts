@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
 import { REFERENCE_PYTHON, referenceSkip } from '../helpers/reference-python.js';
+import { needsInstalled } from '../helpers/skip.js';
 import { freePort, parseResult, RANK_SCRIPT, rankEnv, waitExit } from './helpers.js';
 
 const PYTHON_RANK = join(import.meta.dirname, 'fixtures', 'python_rank.py');
-const skip = distributedUnavailableReason() ?? referenceSkip(['torch.distributed'], 'the c10d interop test');
+const skip =
+  needsInstalled(distributedUnavailableReason()) || referenceSkip(['torch.distributed'], 'the c10d interop test');
 
 for (const pythonRank of [1, 0]) {
   test(`a PyTorch rank ${pythonRank} and a normsoftmax rank ${1 - pythonRank} agree on allreduce and broadcast`, {

@@ -7,9 +7,10 @@ import { test } from 'node:test';
 import { commandSettings, describeJobMismatch, jobView } from '../../src/dist/agreement.js';
 import { checkTorchrunRelease } from '../../src/dist/torch-release.js';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
+import { needsInstalled } from '../helpers/skip.js';
 import { freePort, RANK_SCRIPT, rankEnv, waitExit } from './helpers.js';
 
-const skip = distributedUnavailableReason() ?? false;
+const skip = needsInstalled(distributedUnavailableReason());
 
 test('a view lists WORLD_SIZE first and the set values, without separators inside values', () => {
   assert.equal(

@@ -10,11 +10,12 @@ import { loadModel } from '../../src/embed/load-model.js';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
 import { runSession } from '../../src/train/session.js';
 import { InputError } from '../../src/util/errors.js';
+import { needsInstalled } from '../helpers/skip.js';
 import { syntheticDataset } from '../helpers/synthetic-dataset.js';
 import { type TinyResult, tinyConfig } from './fixtures/train-tiny.js';
 import { parseResult, runRanks } from './helpers.js';
 
-const skip = distributedUnavailableReason() ?? false;
+const skip = needsInstalled(distributedUnavailableReason());
 const dirs: string[] = [];
 after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });

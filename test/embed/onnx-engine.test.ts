@@ -3,7 +3,20 @@
 // checkpoint, the ONNX cache next to the checkpoint is reused when nothing changed and re-exported when the
 // checkpoint, the asked-for dim or the cached file changed, and wrong flags are one-line UsageErrors.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -13,8 +26,9 @@ import { saveSafetensors } from '../../src/io/safetensors.js';
 import { createEmbedder } from '../../src/nn/embedder.js';
 import { Generator } from '../../src/tensor/index.js';
 import { UsageError } from '../../src/util/errors.js';
-import { describeRun, runCli } from '../helpers/cli.js';
+import { describeRun, REPO_ROOT, runCli } from '../helpers/cli.js';
 import { writeImageFolder } from '../helpers/images.js';
+import { cannotApplyHere } from '../helpers/skip.js';
 import { writeResnetWeights } from '../helpers/weights.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-onnx-engine-'));
@@ -181,25 +195,54 @@ test('the cache: reused when unchanged; re-exported for a changed checkpoint, an
   assert.notEqual(other.sha256, r18dim.sha256);
 });
 
-test('the cache goes to $NORMSOFTMAX_HOME/onnx when the checkpoint folder is read-only', {
-  skip: process.getuid?.() === 0 ? 'root can write a read-only folder' : false,
-}, async () => {
-  const { chmodSync, mkdirSync } = await import('node:fs');
-  const ro = join(dir, 'ro');
-  mkdirSync(ro);
-  const w = join(ro, 'cnn.safetensors');
-  copyFileSync(smallcnnWeights(join(dir, 'cnn-ro.safetensors'), 3), w);
-  chmodSync(ro, 0o555);
-  const home = join(dir, 'home');
-  const old = process.env.NORMSOFTMAX_HOME;
-  process.env.NORMSOFTMAX_HOME = home;
+// Root writes into a read-only folder: under root the check runs in a child as nobody (uid and gid 65534),
+// elsewhere in a child as the user running the tests, so it applies everywhere.
+const AS_ROOT = process.getuid?.() === 0;
+const NOBODY = 65534;
+const unprivileged = AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {};
+const dropFails = AS_ROOT
+  ? spawnSync(process.execPath, ['-e', ''], { ...unprivileged, stdio: 'ignore' })
+  : { status: 0, error: undefined };
+const readOnlySkip = cannotApplyHere(
+  dropFails.status !== 0 &&
+    `the tests run as root, and uid ${NOBODY} cannot run ${process.execPath} here (${dropFails.error?.message ?? `exit ${dropFails.status}`})`,
+);
+
+test(`the cache goes to $NORMSOFTMAX_HOME/onnx when the checkpoint folder is read-only${AS_ROOT ? ' (as nobody)' : ''}`, {
+  skip: readOnlySkip,
+}, () => {
+  // A folder of its own that the unprivileged user can enter (mkdtemp's are 0700).
+  const base = mkdtempSync(join(tmpdir(), 'normsoftmax-onnx-ro-'));
   try {
-    const got = cachedOnnx(w, { arch: 'smallcnn', dim: 8 });
+    chmodSync(base, 0o755);
+    const ro = join(base, 'ro');
+    mkdirSync(ro);
+    const w = join(ro, 'cnn.safetensors');
+    copyFileSync(smallcnnWeights(join(dir, 'cnn-ro.safetensors'), 3), w);
+    chmodSync(w, 0o644);
+    chmodSync(ro, 0o555);
+    const home = join(base, 'home');
+    mkdirSync(home);
+    if (AS_ROOT) chownSync(home, NOBODY, NOBODY);
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, 'child', 'onnx-cache-readonly.ts'), w],
+      {
+        ...unprivileged,
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, NORMSOFTMAX_HOME: home, HOME: home },
+      },
+    );
+    assert.equal(r.status, 0, `the child exited with ${r.status ?? r.signal}:\n${r.stderr}`);
+    const got = JSON.parse(r.stdout) as { path: string; exported: boolean[] };
     assert.ok(got.path.startsWith(join(home, 'onnx', 'cnn.safetensors-')), got.path);
-    assert.equal(cachedOnnx(w, { arch: 'smallcnn', dim: 8 }).exported, false);
+    assert.deepEqual(got.exported, [true, false]);
+    assert.deepEqual(readdirSync(ro), ['cnn.safetensors'], 'nothing was written next to the checkpoint');
   } finally {
-    process.env.NORMSOFTMAX_HOME = old;
-    chmodSync(ro, 0o755);
+    if (existsSync(join(base, 'ro'))) chmodSync(join(base, 'ro'), 0o755);
+    rmSync(base, { recursive: true, force: true });
   }
 });
 

@@ -15,6 +15,7 @@ import { cat, Generator, manualSeed, randn, scope, type Tensor, tensor } from '.
 import { disposeCheckpoint, loadCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveConfig } from '../../src/train/config.js';
 import { runTraining, type TrainableLoss } from '../../src/train/trainer.js';
+import { onThisCpu } from '../helpers/cpu-bf16.js';
 
 const CLASSES = 4;
 const BATCH = 8;
@@ -24,7 +25,13 @@ const EPOCHS = 3;
 const out = mkdtempSync(join(tmpdir(), 'normsoftmax-precision-train-'));
 after(() => rmSync(out, { recursive: true, force: true }));
 
-test('bf16 training of smallcnn: forward under autocast, loss in fp32, fp32 parameters and state, loss goes down', async () => {
+// runTraining is given bf16 directly, so it trains in bf16 on every CPU (emulated where bf16 is not native).
+// Loss, first epoch -> last (2026-12-07): 4.15 -> 0.43 native (AVX-512 BF16), 4.38 -> 0.10 emulated
+// (scripts/as-avx2-cpu.sh).
+const NAME = onThisCpu(
+  'bf16 training of smallcnn: forward under autocast, loss in fp32, fp32 parameters and state, loss goes down',
+);
+test(NAME, async () => {
   manualSeed(7);
   const config = resolveConfig({
     flags: {

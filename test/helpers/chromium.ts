@@ -1,14 +1,14 @@
 // Headless Debian Chromium for page tests (playwright-core), with the flags this closed network needs.
 import { existsSync } from 'node:fs';
 import { type BrowserContext, chromium } from 'playwright-core';
+import { needsInstalled } from './skip.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const chromiumMissing = !existsSync(CHROMIUM);
-/** node:test's skip option for Chromium tests: skips locally without Chromium, never under CI. */
-export const chromiumSkip: string | false =
-  chromiumMissing && !process.env.CI
-    ? `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
-    : false;
+/** node:test's skip option for Chromium tests: skips locally without Chromium; under CI, an Error. */
+export const chromiumSkip: string | false = needsInstalled(
+  chromiumMissing && `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+);
 
 /** A persistent headless context in `profileDir`; background networking off (connections outside are refused here). */
 export function launchChromium(

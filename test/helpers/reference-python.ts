@@ -1,8 +1,9 @@
 // The one way tests find the reference Python (PyTorch, torchvision, faiss, scikit-learn) that makes or
 // checks golden fixtures: $NORMSOFTMAX_PYTHON, else Debian's /usr/bin/python3 (what scripts/install.sh
 // --with-reference installs into). A parity test without it is skipped, saying why; with CI set it fails
-// instead, so that a green CI means every parity test ran.
+// instead, so that a green CI means every parity test ran (a 'must-install' skip of ./skip.ts).
 import { spawnSync } from 'node:child_process';
+import { needsInstalled } from './skip.js';
 
 export const REFERENCE_PYTHON = process.env.NORMSOFTMAX_PYTHON ?? '/usr/bin/python3';
 
@@ -24,9 +25,9 @@ function hasModule(name: string): boolean {
 export function referenceSkip(modules: readonly string[], purpose: string): string | false {
   const missing = modules.filter((m) => !hasModule(m));
   if (missing.length === 0) return false;
-  const reason = `${REFERENCE_PYTHON} lacks ${missing.join(', ')} (bash scripts/install.sh --with-reference installs it), so ${purpose} cannot run`;
-  if (process.env.CI) throw new Error(`CI is set but ${reason}`);
-  return reason;
+  return needsInstalled(
+    `${REFERENCE_PYTHON} lacks ${missing.join(', ')} (bash scripts/install.sh --with-reference installs it), so ${purpose} cannot run`,
+  );
 }
 
 /** Runs a reference script; throws with its stderr when it fails. Returns stdout. */

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AllocatorPolicy } from '../../src/tensor/allocator.js';
 import { mmapThreshold } from '../../src/tensor/allocator.js';
+import { cannotApplyHere } from '../helpers/skip.js';
 import { runChild } from './run-child.js';
 
 interface Faults {
@@ -23,7 +24,9 @@ const CLEAN = {
 // Node's diagnostic report names the glibc it runs on (absent with musl, macOS, Windows).
 const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
 
-describe('malloc policy', { skip: glibc ? false : 'the policy is for glibc' }, () => {
+describe('malloc policy', {
+  skip: cannotApplyHere(!glibc && 'the malloc policy is for glibc, and this libc is not glibc'),
+}, () => {
   test('every mallopt call is checked and reported; the mmap threshold in effect is the one asked for', () => {
     const { policy } = runChild<Faults>('malloc-faults.ts', [], [], CLEAN);
     assert.equal(policy.active, true, policy.note);

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { autocastState, withAutocast } from '../../src/tensor/autocast.js';
 import { F, manualSeed, randn, scope } from '../../src/tensor/index.js';
 import { native } from '../../src/tensor/native.js';
+import { onThisCpu } from '../helpers/cpu-bf16.js';
 
 test('withAutocast switches CPU autocast on inside and restores the previous state after', () => {
   assert.deepEqual(autocastState('cpu'), { enabled: false, dtype: 'bfloat16' });
@@ -57,7 +58,7 @@ test('bad arguments are refused before reaching libtorch', () => {
   }
 });
 
-test('a convolution under bf16 autocast yields bf16 from float32 operands; outside, float32', () => {
+test(onThisCpu('a convolution under bf16 autocast yields bf16 from float32 operands; outside, float32'), () => {
   manualSeed(0);
   scope(() => {
     const x = randn([2, 3, 8, 8]);
@@ -67,7 +68,8 @@ test('a convolution under bf16 autocast yields bf16 from float32 operands; outsi
     assert.equal(w.dtype, 'float32', 'the weight itself is not cast');
     const outside = F.conv2d(x, w, null, { padding: 1 });
     assert.equal(outside.dtype, 'float32');
-    // bf16 keeps 8 bits of mantissa: relative error of a 27-term dot product well under 2%.
+    // bf16 keeps 8 bits of mantissa: relative error of a 27-term dot product well under 2%. Measured
+    // (2026-12-07): 0.0030 in oneDNN's native bf16, 0.0084 in ATen's emulation (scripts/as-avx2-cpu.sh).
     const err = inside.float().sub(outside).abs().max().item();
     const scale = outside.abs().max().item();
     assert.ok(err / scale < 0.02, `relative error ${err / scale}`);
@@ -75,7 +77,7 @@ test('a convolution under bf16 autocast yields bf16 from float32 operands; outsi
   });
 });
 
-test('gradients flow through a bf16 forward to float32 parameters', () => {
+test(onThisCpu('gradients flow through a bf16 forward to float32 parameters'), () => {
   manualSeed(1);
   scope(() => {
     const x = randn([4, 3, 6, 6]);
@@ -88,7 +90,8 @@ test('gradients flow through a bf16 forward to float32 parameters', () => {
     const g = w.grad;
     assert.ok(g);
     assert.equal(g.dtype, 'float32');
-    // Same gradient as the float32 forward to bf16 accuracy.
+    // Same gradient as the float32 forward to bf16 accuracy. Measured cosine (2026-12-07): 0.999995 native,
+    // 0.99998 emulated.
     const w32 = w.detach().clone();
     w32.requiresGrad = true;
     F.relu(F.conv2d(x, w32, null, { padding: 1 }))

@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { cuda, getNumThreads, libtorchVersion, scope, setNumThreads, tensor, zeros } from '../../src/tensor/index.js';
+import { cannotApplyHere } from '../helpers/skip.js';
 
 const hasCuda = cuda.isAvailable();
 
-describe('without CUDA', { skip: hasCuda && 'CUDA is available here' }, () => {
+describe('without CUDA', { skip: cannotApplyHere(hasCuda && 'CUDA is available here') }, () => {
   test('deviceCount() is 0 and tensors live on the CPU', () => {
     assert.equal(cuda.deviceCount(), 0);
     scope(() => assert.equal(zeros([2]).device, 'cpu'));
@@ -22,7 +23,7 @@ describe('without CUDA', { skip: hasCuda && 'CUDA is available here' }, () => {
   });
 });
 
-describe('with CUDA', { skip: !hasCuda && 'CUDA is not available here' }, () => {
+describe('with CUDA', { skip: cannotApplyHere(!hasCuda && 'CUDA is not available here (a CPU machine)') }, () => {
   test('a round trip through cuda:0 keeps the values, and ops run there', () => {
     scope(() => {
       const a = tensor([

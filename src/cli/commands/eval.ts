@@ -361,7 +361,7 @@ export function register(program: Command): void {
     .option('--arch <name>', `architecture of bare --checkpoint weights: ${ARCHS.join(', ')}`)
     .option(
       '--precision <p>',
-      'forwards of --checkpoint: fp32 (default), bf16 (autocast; float32 embeddings) or auto (bf16 where the CPU has AVX-512 BF16 or AMX)',
+      'forwards of --checkpoint: fp32 (default), bf16 (autocast; float32 embeddings; fp32 on a CPU without AVX-512 BF16 or AMX, saying why) or auto (bf16 where the CPU has AVX-512 BF16 or AMX)',
     )
     .option('--dim <n>', 'embedding size, when --checkpoint is bare backbone weights')
     .option('--dataset <name>', "data set of --checkpoint; also picks the data set's benchmark K list")

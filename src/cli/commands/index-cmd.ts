@@ -258,7 +258,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'images per batch (default 64)')
     .option(
       '--compute-precision <p>',
-      'fp32 (default), bf16 (autocast: bfloat16 convolutions and matmuls, float32 embeddings), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
+      'fp32 (default), bf16 (autocast: bfloat16 convolutions and matmuls, float32 embeddings; fp32 on a CPU without AVX-512 BF16 or AMX, saying why), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
     )
     .option('--workers <n>', 'image decode worker threads (default 4)')
     .option(

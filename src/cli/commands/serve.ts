@@ -215,7 +215,7 @@ export function register(program: Command): void {
     .option('--force', 'accept a checkpoint that is not the one the index was built with')
     .option(
       '--precision <p>',
-      'query image forwards: fp32 (default), bf16 (autocast), or auto (bf16 where the CPU has AVX-512 BF16 or AMX)',
+      'query image forwards: fp32 (default), bf16 (autocast; fp32 on a CPU without AVX-512 BF16 or AMX, saying why), or auto (bf16 where the CPU has AVX-512 BF16 or AMX)',
     )
     .option('--no-browser-embed', 'do not offer the model to the page for embedding query images in the browser');
   addEngineOptions(cmd).action(serve);

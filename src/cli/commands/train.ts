@@ -134,7 +134,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'CPU threads (default: all cores)')
     .option(
       '--precision <p>',
-      'fp32 (default), bf16 (forward under autocast; loss, class weights and optimiser in fp32), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
+      'fp32 (default), bf16 (forward under autocast; loss, class weights and optimiser in fp32; fp32 on a CPU without AVX-512 BF16 or AMX, saying why), or auto (bf16 where the CPU has AVX-512 BF16 or AMX, or on CUDA)',
     )
     .option('--folds <n>', 'split the training classes into n class-disjoint folds (Reality Check; default: none)')
     .option('--fold <i>', "with --folds: train without fold i's classes (0-based) and validate on them")
