@@ -15,6 +15,7 @@ import { openIndex } from '../../../src/search/open-index.js';
 import { createQueryEmbedder } from '../../../src/search/query-embedder.js';
 import { createSearchServer } from '../../../src/search/server/app.js';
 import type { QueryEmbedder, VisualSearchIndex } from '../../../src/search/types.js';
+import { cannotApplyHere } from '../../helpers/skip.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-real-decode-'));
 let index: VisualSearchIndex;
@@ -82,9 +83,9 @@ function clearRefsWritable(): boolean {
     return false;
   }
 }
-const NO_PEAK_RESET = clearRefsWritable()
-  ? false
-  : 'needs a writable /proc/self/clear_refs (Linux) to reset the peak resident memory (VmHWM)';
+const NO_PEAK_RESET = cannotApplyHere(
+  !clearRefsWritable() && 'no writable /proc/self/clear_refs (Linux) to reset the peak resident memory (VmHWM)',
+);
 
 const statusMiB = (field: string) =>
   Number(readFileSync('/proc/self/status', 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1]) / 1024;
