@@ -36,7 +36,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FailureError } from '../util/errors.js';
+import { FailureError, InputError } from '../util/errors.js';
 import { asDiskFull } from './disk-full.js';
 
 export const LOCK_NAME = '.lock';
@@ -328,6 +328,10 @@ export function acquireWriterLock(dirIn: string, command: string): WriterLock {
     writeDurable(tmp, `${JSON.stringify(me)}\n`);
     result = claim(join(dir, LOCK_NAME), tmp, me.token, 0);
   } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new InputError(`${dir}: not a folder`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      throw new FailureError(`${dir}: cannot create ${LOCK_NAME} there (${code}): the folder is not writable`);
     throw asDiskFull(e, join(dir, LOCK_NAME));
   } finally {
     rmSync(tmp, { force: true });

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { transformForInput } from '../../data/image/transform-config.js';
 import { resolveWeights } from '../../data/weights/index.js';
+import { acquireWriterLock } from '../../io/writer-lock.js';
 import { buildIndex } from '../../search/build/build-index.js';
 import { type ItemEmbedder, modelEmbedder } from '../../search/build/item-embedder.js';
 import {
@@ -101,25 +102,27 @@ async function build(f: BuildFlags): Promise<void> {
     value: f.computePrecision,
     flag: '--compute-precision',
   });
-  const source = listSource(f);
+  // One writer per folder: a second build is refused before it lists, loads or embeds anything.
+  const lock = acquireWriterLock(resolve(f.out), 'index build');
   let embedder: ItemEmbedder | null = null;
-  if (!source.vectors) {
-    const named = await resolveWeights(f.checkpoint as string); // a weights name: its cached file
-    embedder = await modelEmbedder(named.path, {
-      arch: f.arch ?? named.arch,
-      dim,
-      batchSize,
-      workers,
-      precision: compute,
-      engine,
-      threads,
-      jpegDraft: f.jpegDraft === true,
-      log: (line) => console.error(line),
-    });
-    console.error(`model: ${embedder.description}`);
-  }
-  const log = (line: string) => console.error(line);
   try {
+    const source = listSource(f);
+    if (!source.vectors) {
+      const named = await resolveWeights(f.checkpoint as string); // a weights name: its cached file
+      embedder = await modelEmbedder(named.path, {
+        arch: f.arch ?? named.arch,
+        dim,
+        batchSize,
+        workers,
+        precision: compute,
+        engine,
+        threads,
+        jpegDraft: f.jpegDraft === true,
+        log: (line) => console.error(line),
+      });
+      console.error(`model: ${embedder.description}`);
+    }
+    const log = (line: string) => console.error(line);
     const r = await buildIndex(source, {
       out: resolve(f.out),
       precision,
@@ -128,6 +131,7 @@ async function build(f: BuildFlags): Promise<void> {
       skipBadImages: f.skipBadImages === true,
       embedder,
       log,
+      lock,
     });
     const m = r.manifest;
     const parts = [`${r.items} items`, `${r.embedded} embedded`, `${r.reused} unchanged`];
@@ -148,7 +152,8 @@ async function build(f: BuildFlags): Promise<void> {
       for (const p of r.skipped) console.log(`  ${p}`);
     }
   } finally {
-    embedder?.close();
+    (embedder as ItemEmbedder | null)?.close();
+    lock.release();
   }
 }
 
