@@ -16,6 +16,7 @@ import {
   type ListedSource,
 } from '../../search/build/sources.js';
 import { LANCE_DIR, type LanceManifest, parseBackend } from '../../search/lancedb/layout.js';
+import { verifyLanceIndex } from '../../search/lancedb/verify.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
 import { verifyFiles } from '../../search/verify.js';
@@ -179,9 +180,12 @@ function pipelineText(e: EmbedderIdentity): string {
   return `resize ${e.resize}, crop ${e.crop}`;
 }
 
-function info(dir: string, o: { json?: boolean; verify?: boolean }): void {
+async function info(dir: string, o: { json?: boolean; verify?: boolean }): Promise<void> {
   const m = readManifest(dir);
-  if (o.verify) verifyFiles(dir, m);
+  if (o.verify) {
+    verifyFiles(dir, m);
+    if (m.backend === 'lancedb') await verifyLanceIndex(dir, m as LanceManifest);
+  }
   const manifestBytes = statSync(join(dir, MANIFEST_NAME)).size;
   const total = m.files.reduce((s, f) => s + f.bytes, 0) + manifestBytes + folderBytes(join(dir, LANCE_DIR));
   if (o.json) {
@@ -276,6 +280,9 @@ export function register(program: Command): void {
     .description('print an index: manifest, counts, sizes on disk and the embedder')
     .argument('<dir>', 'the index folder')
     .option('--json', 'print the manifest as one JSON object')
-    .option('--verify', "check every file's SHA-256 against the manifest")
+    .option(
+      '--verify',
+      "check every file's SHA-256 against the manifest (lancedb: the table's version and item count at it)",
+    )
     .action(info);
 }
