@@ -11,7 +11,7 @@
 import { UsageError } from './errors.js';
 
 export const FAULT_POINTS = [
-  /** index build: half of a chunk's .partial records appended. */
+  /** index build: a chunk's .partial records appended up to halfway through its middle record (a torn record). */
   'index-build:mid-append',
   /** index build: a chunk's .partial records appended, before the next chunk is embedded. */
   'index-build:after-append',

@@ -36,26 +36,31 @@ export interface PartialItem {
   hash: string | null;
 }
 
+/** One record: header and body. */
+function encodeRecord(it: PartialItem, vector: Float32Array): Buffer {
+  const id = Buffer.from(it.id, 'utf8');
+  const hash = Buffer.from(it.hash ?? '', 'utf8');
+  const body = Buffer.alloc(12 + id.length + hash.length + 4 * vector.length);
+  let o = body.writeUInt32LE(id.length, 0);
+  o += id.copy(body, o);
+  o = body.writeUInt32LE(hash.length, o);
+  o += hash.copy(body, o);
+  o = body.writeUInt32LE(vector.length, o);
+  Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(body, o);
+  const header = Buffer.alloc(HEADER);
+  header.writeUInt32LE(MAGIC, 0);
+  header.writeUInt32LE(body.length, 4);
+  header.writeUInt32LE(crc32(body), 8);
+  return Buffer.concat([header, body]);
+}
+
+function encodeEach(items: readonly PartialItem[], vectors: Float32Array, dim: number): Buffer[] {
+  return items.map((it, i) => encodeRecord(it, vectors.subarray(i * dim, (i + 1) * dim)));
+}
+
 /** The records of `items` (vectors: n x dim), back to back. */
 export function encodeRecords(items: readonly PartialItem[], vectors: Float32Array, dim: number): Buffer {
-  const parts: Buffer[] = [];
-  items.forEach((it, i) => {
-    const id = Buffer.from(it.id, 'utf8');
-    const hash = Buffer.from(it.hash ?? '', 'utf8');
-    const body = Buffer.alloc(12 + id.length + hash.length + 4 * dim);
-    let o = body.writeUInt32LE(id.length, 0);
-    o += id.copy(body, o);
-    o = body.writeUInt32LE(hash.length, o);
-    o += hash.copy(body, o);
-    o = body.writeUInt32LE(dim, o);
-    Buffer.from(vectors.buffer, vectors.byteOffset + i * dim * 4, dim * 4).copy(body, o);
-    const header = Buffer.alloc(HEADER);
-    header.writeUInt32LE(MAGIC, 0);
-    header.writeUInt32LE(body.length, 4);
-    header.writeUInt32LE(crc32(body), 8);
-    parts.push(header, body);
-  });
-  return Buffer.concat(parts);
+  return Buffer.concat(encodeEach(items, vectors, dim));
 }
 
 export interface DecodedRecords {
@@ -136,11 +141,15 @@ export class PartialEmbeddings {
 
   append(items: readonly PartialItem[], vectors: Float32Array): void {
     const file = join(this.#dir, PARTIAL_RECORDS);
-    const bytes = encodeRecords(items, vectors, this.#dim);
+    const records = encodeEach(items, vectors, this.#dim);
+    const bytes = Buffer.concat(records);
+    // Where the fault point tears the append: halfway through the chunk's middle record.
+    const mid = records.length >> 1;
+    const torn = records.slice(0, mid).reduce((n, r) => n + r.length, 0) + ((records[mid]?.length ?? 0) >> 1);
     try {
-      appendFileSync(file, bytes.subarray(0, bytes.length >> 1));
+      appendFileSync(file, bytes.subarray(0, torn));
       faultPoint('index-build:mid-append');
-      appendFileSync(file, bytes.subarray(bytes.length >> 1));
+      appendFileSync(file, bytes.subarray(torn));
     } catch (e) {
       throw asDiskFull(e, file);
     }
