@@ -35,8 +35,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { FailureError, InputError } from '../util/errors.js';
+import { fsyncDir } from './atomic.js';
 import { asDiskFull } from './disk-full.js';
 
 export const LOCK_NAME = '.lock';
@@ -325,6 +326,8 @@ export function acquireWriterLock(dirIn: string, command: string): WriterLock {
   let result: Claim;
   try {
     mkdirSync(dir, { recursive: true });
+    // A folder created here must not vanish in a crash after its writer finishes: its name made durable.
+    if (createdDir) fsyncDir(dirname(dir));
     writeDurable(tmp, `${JSON.stringify(me)}\n`);
     result = claim(join(dir, LOCK_NAME), tmp, me.token, 0);
   } catch (e) {
