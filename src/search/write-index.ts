@@ -1,10 +1,13 @@
 // Writes an index folder (docs/index-format.md). Data files carry the build's generation in their names
-// (g3-vectors.f32, ...) and are each written to a temporary name and renamed; the manifest is written last,
-// atomically, so a reader sees either the previous complete index or the new one, never a mix. Files of
-// older generations are removed after the manifest names the new ones.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+// (g3-vectors.f32, ...) and are each written to a temporary name, fsynced, renamed and the folder fsynced;
+// the manifest is written last, the same way, so a reader (or a crash) sees either the previous complete
+// index or the new one, never a mix. Files of older generations are removed after the manifest names the
+// new ones. The caller holds the folder's writer lock.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { renameDurable, writeFileAtomic } from '../io/atomic.js';
+import { asDiskFull } from '../io/disk-full.js';
+import { faultPoint } from '../util/fault.js';
 import { EngineClient } from './engine-client.js';
 import { packCodes } from './exact-search.js';
 import { DEFAULT_HNSW, type HnswParams, type HnswSpec } from './hnsw.js';
@@ -55,6 +58,12 @@ function previousManifest(dir: string): Manifest | null {
   }
 }
 
+/** Temp files of manifests whose writer was killed (no one else writes here: the caller holds the lock). */
+export function removeManifestTemps(dir: string): void {
+  for (const name of readdirSync(dir))
+    if (name.startsWith(`${MANIFEST_NAME}.tmp-`)) rmSync(join(dir, name), { force: true });
+}
+
 export async function writeIndex(dir: string, content: IndexContent, o: WriteOptions): Promise<Manifest> {
   const { items, dim, vectors } = content;
   const n = items.length;
@@ -65,7 +74,7 @@ export async function writeIndex(dir: string, content: IndexContent, o: WriteOpt
   const files: DataFile[] = [];
   const put = (role: DataRole, suffix: string, bytes: Uint8Array) => {
     const name = `g${generation}-${suffix}`;
-    writeFileAtomic(join(dir, name), bytes);
+    writeFileAtomic(join(dir, name), bytes, { fault: 'index-build:write-data' });
     files.push({ role, name, bytes: bytes.length, sha256: sha256Hex(bytes) });
   };
   const encoded = quantize(vectors, dim, o.precision);
@@ -93,17 +102,23 @@ export async function writeIndex(dir: string, content: IndexContent, o: WriteOpt
         o.onStatus?.(`building the ${kind} HNSW index (${n} items)`);
         const name = `g${generation}-${role}.usearch`;
         const tmp = join(dir, `${name}.tmp`);
-        const result = await engine.buildHnsw({
-          kind,
-          spec,
-          n,
-          dim,
-          vectors: stored,
-          codes,
-          path: tmp,
-          recallQueries: RECALL_QUERIES,
-        });
-        renameSync(tmp, join(dir, name));
+        let result: Awaited<ReturnType<EngineClient['buildHnsw']>>;
+        try {
+          result = await engine.buildHnsw({
+            kind,
+            spec,
+            n,
+            dim,
+            vectors: stored,
+            codes,
+            path: tmp,
+            recallQueries: RECALL_QUERIES,
+          });
+          renameDurable(tmp, join(dir, name));
+        } catch (e) {
+          rmSync(tmp, { force: true });
+          throw asDiskFull(e, join(dir, name));
+        }
         files.push({ role, name, bytes: statSync(join(dir, name)).size, sha256: sha256File(join(dir, name)) });
         const info: HnswInfo = {
           role,
@@ -149,10 +164,15 @@ export async function writeIndex(dir: string, content: IndexContent, o: WriteOpt
     files,
     hnsw,
   };
-  writeFileAtomic(join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
+  faultPoint('index-build:before-manifest');
+  writeFileAtomic(join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`, {
+    fault: 'index-build:write-manifest',
+  });
+  faultPoint('index-build:after-manifest');
   const keep = new Set(files.map((f) => f.name));
   for (const name of readdirSync(dir)) {
     if (/^g\d+-/.test(name) && !keep.has(name)) rmSync(join(dir, name), { force: true });
   }
+  removeManifestTemps(dir);
   return manifest;
 }

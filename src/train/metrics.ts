@@ -1,5 +1,9 @@
-// The records a training run appends to OUT/metrics.jsonl (one JSON object a line).
+// The records a training run appends to OUT/metrics.jsonl (one JSON object a line). A run killed while
+// appending leaves a torn last line: readers drop it (a resumed run rewrites the file without it).
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { asDiskFull } from '../io/disk-full.js';
+import { FormatError } from '../util/errors.js';
+import { faultPoint } from '../util/fault.js';
 
 export interface RecallSet {
   recall: Record<string, number>;
@@ -40,13 +44,29 @@ export interface EpochRecord {
 export type MetricsRecord = StepRecord | EpochRecord;
 
 export function appendMetrics(path: string, record: MetricsRecord): void {
-  appendFileSync(path, `${JSON.stringify(record)}\n`);
+  const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+  try {
+    appendFileSync(path, line.subarray(0, line.length >> 1));
+    faultPoint('train:mid-metrics');
+    appendFileSync(path, line.subarray(line.length >> 1));
+  } catch (e) {
+    throw asDiskFull(e, path);
+  }
 }
 
+/** The records of a metrics file; a torn last line (no newline, not JSON) is dropped, any other bad line refused. */
 export function readMetrics(path: string): MetricsRecord[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as MetricsRecord);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const records: MetricsRecord[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    try {
+      records.push(JSON.parse(line) as MetricsRecord);
+    } catch {
+      if (i === lines.length - 1) break; // the last line, without its newline: an interrupted append
+      throw new FormatError(path, `line ${i + 1} is not a JSON record`);
+    }
+  }
+  return records;
 }

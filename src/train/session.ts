@@ -1,7 +1,7 @@
 // Builds a training run from a TrainConfig: data set, model, loss, sampler, batch source and
 // evaluation, then runs (or resumes) it. Used by `normsoftmax train`, the demo and the tests.
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { foldSplit } from '../data/class-folds.js';
 import { loadDataset } from '../data/formats/index.js';
 import { ClassBalancedSampler } from '../data/samplers/class-balanced.js';
@@ -14,6 +14,7 @@ import { evaluateModel, evaluateModelSharded } from '../embed/evaluate-model.js'
 import { checkRecallKs } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWeights } from '../io/weights.js';
+import { acquireWriterLock, type WriterLock } from '../io/writer-lock.js';
 import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
 import { ProxyNcaLoss } from '../loss/proxynca.js';
 import { TripletSemiHardLoss } from '../loss/triplet.js';
@@ -39,6 +40,8 @@ export interface SessionOptions {
   parallel?: DataParallel;
   /** Resume a checkpoint of another world size (the global batch is the same; not an exact continuation). */
   allowWorldSizeChange?: boolean;
+  /** The writer lock of c.out, when the caller holds it already (else the writing rank takes it). */
+  lock?: WriterLock;
 }
 
 export interface SessionResult {
@@ -100,7 +103,23 @@ function checkResumable(saved: TrainConfig, now: TrainConfig, path: string): voi
   }
 }
 
+/**
+ * Runs a session holding the writer lock of c.out (two trainings into one folder would mix checkpoints and
+ * metrics): the rank that writes takes it, unless the caller passes it in.
+ */
 export async function runSession(c: TrainConfig, o: SessionOptions = {}): Promise<SessionResult> {
+  if (o.lock && (!o.lock.held || o.lock.dir !== resolve(c.out)))
+    throw new Error(`runSession: the lock given is not a held lock of ${c.out}`);
+  const writes = !o.parallel || o.parallel.isMain;
+  const lock = o.lock ?? (writes ? acquireWriterLock(c.out, 'train') : null);
+  try {
+    return await runSessionLocked(c, o);
+  } finally {
+    if (!o.lock) lock?.release();
+  }
+}
+
+async function runSessionLocked(c: TrainConfig, o: SessionOptions): Promise<SessionResult> {
   const parallel = o.parallel;
   if (parallel && c.batchSize % parallel.worldSize !== 0) {
     throw new UsageError(

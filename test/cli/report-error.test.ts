@@ -60,3 +60,13 @@ test('NORMSOFTMAX_DEBUG=1 prints the stack first, then the same line', () => {
   assert.match(lines[0] as string, /^TypeError: x is undefined\n\s+at /);
   assert.equal(lines[1], 'normsoftmax: internal error: x is undefined');
 });
+
+test("a full disk is one line and exit 1, not an internal error: Node's ENOSPC, a library's message", () => {
+  const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  assert.equal(reportError(enospc), 1);
+  assert.equal(reportError(new Error('lance error: IO error: No space left on device (os error 28)\nat ...')), 1);
+  assert.deepEqual(lines, [
+    'normsoftmax: no space left on device (ENOSPC: no space left on device, write); free some space and run the command again',
+    'normsoftmax: no space left on device (lance error: IO error: No space left on device (os error 28)); free some space and run the command again',
+  ]);
+});

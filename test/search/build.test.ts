@@ -1,6 +1,6 @@
 // index build over a folder: an incremental rebuild embeds only new and changed files and drops deleted
 // ones; an interrupted build resumes without embedding its finished chunks again; bad images stop the
-// build with nothing written, or are skipped and listed.
+// build with nothing written, or are skipped and listed; a build holds the folder's writer lock.
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BadImageError } from '../../src/data/image/bad-image-error.js';
 import type { Sample } from '../../src/data/types.js';
+import { acquireWriterLock, LockHeldError, readWriterLock } from '../../src/io/writer-lock.js';
 import { buildIndex } from '../../src/search/build/build-index.js';
 import type { ItemEmbedder } from '../../src/search/build/item-embedder.js';
 import { imagesSource } from '../../src/search/build/sources.js';
@@ -133,4 +134,28 @@ test('a bad image stops the build with its path and nothing written; --skip-bad-
   assert.equal(index.item('class0/img2.png'), undefined);
   assert.equal(index.stats().items, r.items);
   await index.close();
+});
+
+test('a build holds the writer lock: a second writer is refused with nothing touched; released afterwards', async () => {
+  const out = join(dir, 'locked');
+  const first = await build(out, fakeEmbedder());
+  const other = acquireWriterLock(out, 'index build');
+  const embedder = fakeEmbedder();
+  await assert.rejects(build(out, embedder), (e: Error) => e instanceof LockHeldError && e.holder.pid === process.pid);
+  assert.equal(embedder.embedded.length, 0, 'nothing embedded');
+  other.release();
+  // While a build runs, the lock names it; after, the folder has no lock.
+  let during: number | undefined;
+  const watching = fakeEmbedder();
+  const embed = watching.embed.bind(watching);
+  watching.embed = (d, s) => {
+    during = readWriterLock(out)?.pid;
+    return embed(d, s);
+  };
+  copyFileSync(join(images, 'class0', 'img1.png'), join(images, 'class1', 'extra.png'));
+  const r = await build(out, watching);
+  rmSync(join(images, 'class1', 'extra.png'));
+  assert.equal(during, process.pid);
+  assert.equal(r.items, first.items + 1);
+  assert.equal(readWriterLock(out), null);
 });

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { transformForInput } from '../../data/image/transform-config.js';
 import { resolveWeights } from '../../data/weights/index.js';
+import { acquireWriterLock } from '../../io/writer-lock.js';
 import { buildIndex } from '../../search/build/build-index.js';
 import { type ItemEmbedder, modelEmbedder } from '../../search/build/item-embedder.js';
 import {
@@ -15,6 +16,7 @@ import {
   type ListedSource,
 } from '../../search/build/sources.js';
 import { LANCE_DIR, type LanceManifest, parseBackend } from '../../search/lancedb/layout.js';
+import { verifyLanceIndex } from '../../search/lancedb/verify.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
 import { verifyFiles } from '../../search/verify.js';
@@ -101,25 +103,27 @@ async function build(f: BuildFlags): Promise<void> {
     value: f.computePrecision,
     flag: '--compute-precision',
   });
-  const source = listSource(f);
+  // One writer per folder: a second build is refused before it lists, loads or embeds anything.
+  const lock = acquireWriterLock(resolve(f.out), 'index build');
   let embedder: ItemEmbedder | null = null;
-  if (!source.vectors) {
-    const named = await resolveWeights(f.checkpoint as string); // a weights name: its cached file
-    embedder = await modelEmbedder(named.path, {
-      arch: f.arch ?? named.arch,
-      dim,
-      batchSize,
-      workers,
-      precision: compute,
-      engine,
-      threads,
-      jpegDraft: f.jpegDraft === true,
-      log: (line) => console.error(line),
-    });
-    console.error(`model: ${embedder.description}`);
-  }
-  const log = (line: string) => console.error(line);
   try {
+    const source = listSource(f);
+    if (!source.vectors) {
+      const named = await resolveWeights(f.checkpoint as string); // a weights name: its cached file
+      embedder = await modelEmbedder(named.path, {
+        arch: f.arch ?? named.arch,
+        dim,
+        batchSize,
+        workers,
+        precision: compute,
+        engine,
+        threads,
+        jpegDraft: f.jpegDraft === true,
+        log: (line) => console.error(line),
+      });
+      console.error(`model: ${embedder.description}`);
+    }
+    const log = (line: string) => console.error(line);
     const r = await buildIndex(source, {
       out: resolve(f.out),
       precision,
@@ -128,6 +132,7 @@ async function build(f: BuildFlags): Promise<void> {
       skipBadImages: f.skipBadImages === true,
       embedder,
       log,
+      lock,
     });
     const m = r.manifest;
     const parts = [`${r.items} items`, `${r.embedded} embedded`, `${r.reused} unchanged`];
@@ -148,7 +153,8 @@ async function build(f: BuildFlags): Promise<void> {
       for (const p of r.skipped) console.log(`  ${p}`);
     }
   } finally {
-    embedder?.close();
+    (embedder as ItemEmbedder | null)?.close();
+    lock.release();
   }
 }
 
@@ -174,9 +180,12 @@ function pipelineText(e: EmbedderIdentity): string {
   return `resize ${e.resize}, crop ${e.crop}`;
 }
 
-function info(dir: string, o: { json?: boolean; verify?: boolean }): void {
+async function info(dir: string, o: { json?: boolean; verify?: boolean }): Promise<void> {
   const m = readManifest(dir);
-  if (o.verify) verifyFiles(dir, m);
+  if (o.verify) {
+    verifyFiles(dir, m);
+    if (m.backend === 'lancedb') await verifyLanceIndex(dir, m as LanceManifest);
+  }
   const manifestBytes = statSync(join(dir, MANIFEST_NAME)).size;
   const total = m.files.reduce((s, f) => s + f.bytes, 0) + manifestBytes + folderBytes(join(dir, LANCE_DIR));
   if (o.json) {
@@ -271,6 +280,9 @@ export function register(program: Command): void {
     .description('print an index: manifest, counts, sizes on disk and the embedder')
     .argument('<dir>', 'the index folder')
     .option('--json', 'print the manifest as one JSON object')
-    .option('--verify', "check every file's SHA-256 against the manifest")
+    .option(
+      '--verify',
+      "check every file's SHA-256 against the manifest (lancedb: the table's version and item count at it)",
+    )
     .action(info);
 }

@@ -6,6 +6,7 @@ import { DEFAULT_DIST_TIMEOUT_SECONDS, joinJobFromEnv, tagWithRank } from '../..
 import { launch, selfCommand } from '../../dist/launcher.js';
 import { formatMetricsTable } from '../../eval/format-metrics.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { acquireWriterLock } from '../../io/writer-lock.js';
 import { ARCHS } from '../../nn/embedder.js';
 import { trainingReportHtml } from '../../report/training-report.js';
 import { DEFAULTS, LOSSES, PRESETS, readConfigFile, resolveConfig, type TrainConfig } from '../../train/config.js';
@@ -182,22 +183,35 @@ async function trainCommand(config: TrainConfig, raw: Raw, parallel?: DataParall
     root: config.root,
     splitFile: typeof raw.splitFile === 'string' ? raw.splitFile : undefined,
   });
-  const result = await runSession(config, {
-    dataset,
-    resume: typeof raw.resume === 'string' ? raw.resume : undefined,
-    allowWorldSizeChange: raw.allowWorldSizeChange === true,
-    parallel,
-  });
   if (parallel && !parallel.isMain) {
+    const result = await runSession(config, {
+      dataset,
+      resume: typeof raw.resume === 'string' ? raw.resume : undefined,
+      allowWorldSizeChange: raw.allowWorldSizeChange === true,
+      parallel,
+    });
     result.model.dispose();
     return;
   }
-  const records = readMetrics(join(config.out, 'metrics.jsonl'));
-  writeFileAtomic(
-    join(config.out, 'report.html'),
-    await trainingReportHtml(`normsoftmax: ${config.arch} on ${config.dataset}`, records),
-  );
-  if (result.lastEval) console.log(formatMetricsTable(result.lastEval));
-  console.log(`checkpoint: ${join(config.out, 'last.safetensors')}  report: ${join(config.out, 'report.html')}`);
-  result.model.dispose();
+  // One writer per OUT folder, until the report is written too.
+  const lock = acquireWriterLock(config.out, 'train');
+  try {
+    const result = await runSession(config, {
+      dataset,
+      resume: typeof raw.resume === 'string' ? raw.resume : undefined,
+      allowWorldSizeChange: raw.allowWorldSizeChange === true,
+      parallel,
+      lock,
+    });
+    const records = readMetrics(join(config.out, 'metrics.jsonl'));
+    writeFileAtomic(
+      join(config.out, 'report.html'),
+      await trainingReportHtml(`normsoftmax: ${config.arch} on ${config.dataset}`, records),
+    );
+    if (result.lastEval) console.log(formatMetricsTable(result.lastEval));
+    console.log(`checkpoint: ${join(config.out, 'last.safetensors')}  report: ${join(config.out, 'report.html')}`);
+    result.model.dispose();
+  } finally {
+    lock.release();
+  }
 }

@@ -1,10 +1,12 @@
 // `index build`: lists the source's items, reuses the vectors of unchanged items of an existing index
 // (same id, size and content hash, same embedder and precision), embeds the rest in chunks whose results
-// are kept in IDX/.partial (an interrupted build resumes there), then writes the index atomically.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// are kept in IDX/.partial (an interrupted build resumes there), then writes the index atomically. The
+// whole build holds the folder's writer lock (IDX/.lock): a second writer is refused.
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { BadImageError } from '../../data/image/bad-image-error.js';
 import type { Sample } from '../../data/types.js';
+import { acquireWriterLock, type WriterLock } from '../../io/writer-lock.js';
 import { UsageError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import { packCodes } from '../exact-search.js';
@@ -35,6 +37,8 @@ export interface BuildOptions {
   hnsw?: HnswParams;
   silent?: boolean;
   log?: (line: string) => void;
+  /** The writer lock of `out`, when the caller holds it already (the CLI takes it before loading the model). */
+  lock?: WriterLock;
 }
 
 export interface BuildReport {
@@ -128,10 +132,21 @@ async function readOld(
 }
 
 export async function buildIndex(source: ListedSource, o: BuildOptions): Promise<BuildReport> {
+  if (o.lock && (!o.lock.held || o.lock.dir !== resolve(o.out)))
+    throw new Error(`buildIndex: the lock given is not a held lock of ${o.out}`);
+  const lock = o.lock ?? acquireWriterLock(o.out, 'index build');
+  try {
+    return await buildLocked(source, o);
+  } finally {
+    // A build that failed before writing anything leaves no folder behind (the lock removes one it created).
+    if (!o.lock) lock.release();
+  }
+}
+
+async function buildLocked(source: ListedSource, o: BuildOptions): Promise<BuildReport> {
   const log = o.log ?? (() => {});
   const backend = o.backend ?? 'usearch';
   checkBackend(o.out, backend);
-  const createdDir = !existsSync(o.out);
   if (source.vectors) {
     const { data, dim } = source.vectors;
     const vectors = normaliseRows(data.slice(), dim);
@@ -156,15 +171,19 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
   if (!embedder || !source.dataset) throw new Error('buildIndex: a source without vectors needs an embedder');
   const identity = embedder.identity;
   const dim = identity.dim;
-  const metas = hashItems(source.items, source.dataset, { silent: o.silent });
+  const metas = await hashItems(source.items, source.dataset, { silent: o.silent });
   const old = await readOld(o.out, identity, o.precision, log, backend);
-  const partial = new PartialEmbeddings(o.out, {
-    checkpointSha256: identity.checkpointSha256,
-    dim,
-    resize: identity.resize,
-    crop: identity.crop,
-    ...(identity.jpegDraft ? { jpegDraft: true } : {}),
-  });
+  const partial = new PartialEmbeddings(
+    o.out,
+    {
+      checkpointSha256: identity.checkpointSha256,
+      dim,
+      resize: identity.resize,
+      crop: identity.crop,
+      ...(identity.jpegDraft ? { jpegDraft: true } : {}),
+    },
+    log,
+  );
 
   const n = metas.length;
   const rowVector: (Float32Array | null)[] = new Array(n).fill(null);
@@ -235,12 +254,9 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
     progress.stop();
   } catch (e) {
     progress.stop();
-    if (e instanceof BadImageError) {
-      // A bad image stops the build with nothing written: no progress kept, no folder left behind.
-      partial.remove();
-      if (createdDir && existsSync(o.out) && readdirSync(o.out).length === 0)
-        rmSync(o.out, { recursive: true, force: true });
-    }
+    // A bad image stops the build with nothing written: no progress kept (and, once the lock is released,
+    // no folder left behind if the build created it).
+    if (e instanceof BadImageError) partial.remove();
     throw e;
   }
 

@@ -7,13 +7,18 @@ import { sha256File, sha256Hex } from '../sha256.js';
 import type { ItemMeta } from '../types.js';
 import type { SourceItem } from './sources.js';
 
-export function hashItems(
+/** Hashes on the main thread, yielding every YIELD_MS so that signals (Ctrl-C releases the writer lock) are handled. */
+const YIELD_MS = 50;
+
+export async function hashItems(
   items: readonly SourceItem[],
   dataset: Dataset | null,
   o: { silent?: boolean } = {},
-): ItemMeta[] {
+): Promise<ItemMeta[]> {
   const progress = createProgress({ label: 'hashing', total: items.length, silent: o.silent || items.length < 2000 });
-  const out = items.map((it, i) => {
+  const out: ItemMeta[] = [];
+  let yielded = Date.now();
+  for (const [i, it] of items.entries()) {
     let size: number | null = null;
     let hash: string | null = null;
     if (it.sample && dataset?.readRaw) {
@@ -29,8 +34,12 @@ export function hashItems(
       }
     }
     if (i % 256 === 0) progress.update(i);
-    return { id: it.id, path: it.path, label: it.label, size, hash };
-  });
+    out.push({ id: it.id, path: it.path, label: it.label, size, hash });
+    if (Date.now() - yielded > YIELD_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yielded = Date.now();
+    }
+  }
   progress.update(items.length);
   progress.stop();
   return out;

@@ -22,7 +22,10 @@ export interface LanceInfo {
   recallQueries: number;
   /** Of those item vectors, how many found their own item first. */
   selfHits: number | null;
-  /** Lance's table version when the manifest was written. */
+  /**
+   * The table version this manifest describes: readers open the table at this version (a newer one is a
+   * write interrupted before its manifest, rolled back by the next writer).
+   */
   tableVersion: number;
 }
 
@@ -49,6 +52,8 @@ export function readLanceManifest(dir: string): LanceManifest {
   if (m.backend !== 'lancedb') throw new FormatError(path, `backend is "${String(m.backend)}", expected "lancedb"`);
   if (!m.lance || typeof m.lance.table !== 'string' || !Number.isInteger(m.dim) || !m.embedder)
     throw new FormatError(path, 'lance, dim and embedder are required');
+  if (!Number.isInteger(m.lance.tableVersion) || m.lance.tableVersion < 1)
+    throw new FormatError(path, 'lance.tableVersion (the Lance table version the index is at) is required');
   if (!existsSync(join(dir, LANCE_DIR)))
     throw new InputError(`index ${dir}: no ${LANCE_DIR}/ folder (the Lance database)`);
   return m as LanceManifest;

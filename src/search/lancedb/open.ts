@@ -1,19 +1,25 @@
 // Opens a LanceDB index folder as a VisualSearchIndex, with what LanceDB adds: items added and deleted in
 // place (no rebuild: Lance searches rows newer than its ANN index by a flat scan until optimize()), and
 // versions (every change is a Lance version; an index opened at an older version is read-only).
+// The table is read at the version the manifest names (pinned-table.ts), not its latest. Each add, delete
+// or optimize holds the folder's writer lock (or the one the opener holds), refuses a folder another writer
+// changed since it was opened, rolls back table versions newer than the manifest's, commits the table and
+// then writes the manifest.
 //
 // The metadata and the unit vectors are also held in memory: the contract's item() and vectorOf() are
 // synchronous, and scores are recomputed from the vectors so that both backends score alike.
 
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { connect, type Table as LanceTable } from '@lancedb/lancedb';
+import type { Table as LanceTable } from '@lancedb/lancedb';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { InputError, UsageError } from '../../util/errors.js';
+import { type WriterLock, withWriterLock } from '../../io/writer-lock.js';
+import { FailureError, InputError, UsageError } from '../../util/errors.js';
 import { packCodes, type RowHits } from '../exact-search.js';
 import { MANIFEST_NAME } from '../manifest.js';
 import type { IndexStats, ItemMeta, SearchHit, SearchMode, SearchRequest, VisualSearchIndex } from '../types.js';
-import { LANCE_DIR, type LanceManifest, readLanceManifest } from './layout.js';
+import { type LanceManifest, readLanceManifest } from './layout.js';
+import { keepManifestVersion, openPinnedTable, type PinnedTable, rollBack } from './pinned-table.js';
 import { binaryQuery, floatQuery, type LanceQueryContext, rerankQuery } from './query.js';
 import type { LanceQuerySettings } from './settings.js';
 import { addRows, deleteIds, readTable } from './table-io.js';
@@ -27,6 +33,11 @@ export interface LanceOpenOptions {
   version?: number;
   /** Query settings instead of the manifest's (e.g. LanceDB's defaults, {}, for a benchmark). */
   query?: LanceQuerySettings;
+  /**
+   * The folder's writer lock, held by this process for as long as the index is open (a writable server);
+   * without it, each add, delete or optimize takes the lock for its own duration.
+   */
+  lock?: WriterLock;
 }
 
 export interface LanceVersion {
@@ -59,6 +70,8 @@ export class LanceSearchIndex implements VisualSearchIndex {
   readonly dir: string;
   readonly #m: LanceManifest;
   readonly #table: LanceTable;
+  readonly #pinned: PinnedTable;
+  readonly #lock: WriterLock | undefined;
   readonly #readOnly: boolean;
   readonly #query: LanceQuerySettings;
   #items: ItemMeta[];
@@ -69,13 +82,15 @@ export class LanceSearchIndex implements VisualSearchIndex {
   constructor(
     dir: string,
     m: LanceManifest,
-    table: LanceTable,
+    pinned: PinnedTable,
     content: { items: ItemMeta[]; vectors: Float32Array },
     o: LanceOpenOptions,
   ) {
     this.dir = dir;
     this.#m = m;
-    this.#table = table;
+    this.#pinned = pinned;
+    this.#table = pinned.table;
+    this.#lock = o.lock;
     this.#readOnly = o.version !== undefined;
     this.#query = o.query ?? m.lance.query;
     this.#items = content.items;
@@ -159,13 +174,30 @@ export class LanceSearchIndex implements VisualSearchIndex {
     return real;
   }
 
-  #writable(what: string): void {
+  /** Runs a write under the writer lock, on the folder as it was opened, with the table at its manifest's version. */
+  async #write<T>(what: string, fn: () => Promise<T>): Promise<T> {
     if (this.#readOnly) throw new UsageError(`${what}: the index was opened at an older version (read-only)`);
+    const run = async () => {
+      const now = readLanceManifest(this.dir).lance.tableVersion;
+      if (now !== this.#m.lance.tableVersion)
+        throw new FailureError(
+          `${what}: index ${this.dir} was changed by another writer since it was opened (table version ${now}, opened at ${this.#m.lance.tableVersion}): open it again`,
+        );
+      await rollBack(this.#pinned);
+      return fn();
+    };
+    if (!this.#lock) return withWriterLock(this.dir, `lancedb ${what}`, run);
+    if (!this.#lock.held || this.#lock.dir !== this.dir)
+      throw new Error(`${what}: the lock given to openLanceIndex is not a held lock of ${this.dir}`);
+    return run();
   }
 
   /** Adds items (vectors: n x dim, unit length) without rebuilding anything; ids must be new. */
-  async add(items: readonly ItemMeta[], vectors: Float32Array): Promise<void> {
-    this.#writable('add');
+  add(items: readonly ItemMeta[], vectors: Float32Array): Promise<void> {
+    return this.#write('add', () => this.#add(items, vectors));
+  }
+
+  async #add(items: readonly ItemMeta[], vectors: Float32Array): Promise<void> {
     const dim = this.#m.dim;
     if (vectors.length !== items.length * dim)
       throw new InputError(`add: ${vectors.length} values for ${items.length} items of dim ${dim}`);
@@ -193,8 +225,11 @@ export class LanceSearchIndex implements VisualSearchIndex {
   }
 
   /** Deletes items by id (unknown ids are ignored); returns how many were deleted. */
-  async delete(ids: readonly string[]): Promise<number> {
-    this.#writable('delete');
+  delete(ids: readonly string[]): Promise<number> {
+    return this.#write('delete', () => this.#delete(ids));
+  }
+
+  async #delete(ids: readonly string[]): Promise<number> {
     const gone = new Set(ids.filter((id) => this.#rowOf.has(id)));
     if (gone.size === 0) return 0;
     await deleteIds(this.#table, [...gone]);
@@ -210,10 +245,11 @@ export class LanceSearchIndex implements VisualSearchIndex {
   }
 
   /** Folds rows added since the ANN index was built into it, and compacts deleted rows. */
-  async optimize(): Promise<void> {
-    this.#writable('optimize');
-    await this.#table.optimize();
-    await this.#saveManifest();
+  optimize(): Promise<void> {
+    return this.#write('optimize', async () => {
+      await this.#table.optimize(await keepManifestVersion(this.#table, this.#m.lance.tableVersion));
+      await this.#saveManifest();
+    });
   }
 
   version(): Promise<number> {
@@ -233,6 +269,8 @@ export class LanceSearchIndex implements VisualSearchIndex {
     m.items = this.#items.length;
     m.updatedAt = new Date().toISOString();
     m.lance.tableVersion = await this.#table.version();
+    this.#pinned.pinned = m.lance.tableVersion;
+    this.#pinned.latest = m.lance.tableVersion;
     writeFileAtomic(join(this.dir, MANIFEST_NAME), `${JSON.stringify(m, null, 2)}\n`);
     this.#bytes = folderBytes(this.dir);
   }
@@ -245,10 +283,8 @@ export class LanceSearchIndex implements VisualSearchIndex {
 export async function openLanceIndex(dirIn: string, o: LanceOpenOptions = {}): Promise<LanceSearchIndex> {
   const dir = resolve(dirIn);
   const m = readLanceManifest(dir);
-  const db = await connect(join(dir, LANCE_DIR));
-  if (!(await db.tableNames()).includes(m.lance.table))
-    throw new InputError(`index ${dir}: the Lance database has no table "${m.lance.table}"`);
-  const table = await db.openTable(m.lance.table);
+  const pinned = await openPinnedTable(dir, m);
+  const table = pinned.table;
   if (o.version !== undefined) {
     const known = (await table.listVersions()).map((v) => v.version);
     if (!known.includes(o.version)) {
@@ -258,5 +294,5 @@ export async function openLanceIndex(dirIn: string, o: LanceOpenOptions = {}): P
     await table.checkout(o.version);
   }
   const content = await readTable(table, m.dim);
-  return new LanceSearchIndex(dir, m, table, content, o);
+  return new LanceSearchIndex(dir, m, pinned, content, o);
 }

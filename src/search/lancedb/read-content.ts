@@ -1,9 +1,10 @@
-// The whole content of a LanceDB index folder (manifest, items, vectors, codes), for incremental builds.
+// The whole content of a LanceDB index folder (manifest, items, vectors, codes) at the table version the
+// manifest names, for incremental builds: never the vectors of a newer, unfinished write.
 
-import { join, resolve } from 'node:path';
-import { connect } from '@lancedb/lancedb';
+import { resolve } from 'node:path';
 import type { ItemMeta } from '../types.js';
-import { LANCE_DIR, type LanceManifest, readLanceManifest } from './layout.js';
+import { type LanceManifest, readLanceManifest } from './layout.js';
+import { openPinnedTable } from './pinned-table.js';
 import { readTable } from './table-io.js';
 
 export interface LanceContent {
@@ -17,7 +18,7 @@ export interface LanceContent {
 export async function readLanceContent(dirIn: string): Promise<LanceContent> {
   const dir = resolve(dirIn);
   const manifest = readLanceManifest(dir);
-  const table = await (await connect(join(dir, LANCE_DIR))).openTable(manifest.lance.table);
+  const { table } = await openPinnedTable(dir, manifest);
   try {
     return { manifest, ...(await readTable(table, manifest.dim)) };
   } finally {

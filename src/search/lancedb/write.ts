@@ -3,18 +3,23 @@
 // are new, changed or gone are written (Lance keeps the previous version); the ANN index is created once
 // the table has more than exactBelow items, and later rows are folded into it by optimize() (no rebuild).
 // Recall@10 against exact search and self-hits are measured on up to RECALL_QUERIES item vectors.
+// The table is committed first and the manifest (naming the table version) written last; a table found
+// ahead of its manifest (an earlier write interrupted between the two) is rolled back to the manifest's
+// version before anything is compared or written. The caller holds the folder's writer lock.
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type Table as LanceTable } from '@lancedb/lancedb';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { UsageError } from '../../util/errors.js';
+import { faultPoint } from '../../util/fault.js';
 import { packCodes } from '../exact-search.js';
 import { sampleRows } from '../hnsw-build.js';
 import { INDEX_FORMAT, INDEX_VERSION, MANIFEST_NAME } from '../manifest.js';
 import type { EmbedderIdentity } from '../types.js';
-import { type IndexContent, RECALL_QUERIES, type WriteOptions } from '../write-index.js';
+import { type IndexContent, RECALL_QUERIES, removeManifestTemps, type WriteOptions } from '../write-index.js';
 import { isLanceIndex, LANCE_DIR, LANCE_TABLE, type LanceManifest, readLanceManifest } from './layout.js';
+import { keepManifestVersion, openPinnedTable, rollBack } from './pinned-table.js';
 import { floatQuery, type LanceQueryContext } from './query.js';
 import { indexConfig, type LanceAnnIndex, type LanceQuerySettings, TUNED_INDEX, TUNED_QUERY } from './settings.js';
 import { itemsTable, VECTOR_COLUMN } from './table-data.js';
@@ -85,10 +90,21 @@ export async function writeLanceIndex(
   const prev = isLanceIndex(dir) ? readLanceManifest(dir) : null;
   const db = await connect(join(dir, LANCE_DIR));
   const exists = (await db.tableNames()).includes(LANCE_TABLE);
-  const incremental = exists && prev !== null && prev.dim === dim && sameEmbedder(prev.embedder, o.embedder);
-  let table: LanceTable;
-  if (incremental) {
-    table = await db.openTable(LANCE_TABLE);
+  let table: LanceTable | null = null;
+  if (exists && prev !== null && prev.dim === dim && sameEmbedder(prev.embedder, o.embedder)) {
+    const pinned = await openPinnedTable(dir, prev, db).catch((e: Error) => {
+      o.onStatus?.(`lancedb: the table cannot be updated in place (${e.message}); writing it anew`);
+      return null;
+    });
+    if (pinned?.ahead) {
+      o.onStatus?.(
+        `lancedb: the table is at version ${pinned.latest}, ahead of the manifest's ${pinned.pinned} (an interrupted write): rolled back to ${pinned.pinned}`,
+      );
+      await rollBack(pinned);
+    }
+    table = pinned?.table ?? null;
+  }
+  if (table !== null) {
     const d = await syncTable(table, dim, { items, vectors, codes });
     o.onStatus?.(`lancedb: ${d.added} items added, ${d.removed} removed`);
   } else {
@@ -106,7 +122,7 @@ export async function writeLanceIndex(
       await table.createIndex(VECTOR_COLUMN, { config: indexConfig(ann), replace: true });
     } else {
       // New rows are searched by a flat scan until optimize() adds them to the index.
-      await table.optimize();
+      await table.optimize(prev ? await keepManifestVersion(table, prev.lance.tableVersion) : {});
     }
     // Rows in Lance's scan order (after an incremental update it is not the order of `items`).
     const stored = await readTable(table, dim);
@@ -155,6 +171,11 @@ export async function writeLanceIndex(
     },
   };
   table.close();
-  writeFileAtomic(join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`);
+  faultPoint('index-build:before-manifest');
+  writeFileAtomic(join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`, {
+    fault: 'index-build:write-manifest',
+  });
+  faultPoint('index-build:after-manifest');
+  removeManifestTemps(dir);
   return manifest;
 }
