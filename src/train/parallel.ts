@@ -1,4 +1,4 @@
-// What the training loop needs from data-parallel training (src/dist implements it over c10d; the
+// What the training loop needs from data-parallel training (src/parallel implements it over c10d; the
 // single-process run has none). The loop stays the same: it asks the hooks at four points.
 import type { Tensor } from '../tensor/index.js';
 

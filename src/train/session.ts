@@ -36,7 +36,7 @@ export interface SessionOptions {
   /** Test split override (e.g. a subsample for the demo). */
   testSamples?: Sample[];
   dataset?: Dataset;
-  /** This process is one rank of a data-parallel job (src/dist); rank 0 writes, the others only train. */
+  /** This process is one rank of a data-parallel job (src/parallel); rank 0 writes, the others only train. */
   parallel?: DataParallel;
   /** Resume a checkpoint of another world size (the global batch is the same; not an exact continuation). */
   allowWorldSizeChange?: boolean;

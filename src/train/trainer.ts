@@ -50,7 +50,7 @@ export interface TrainingSetup {
   log?: (line: string) => void;
   /** bf16: the model's forward under autocast, its embeddings cast to float32 for the loss (default fp32). */
   precision?: Precision;
-  /** Data-parallel training (src/dist): this process is one rank; absent for a single process. */
+  /** Data-parallel training (src/parallel): this process is one rank; absent for a single process. */
   parallel?: DataParallel;
   /** The training labels (by sample index): with `parallel`, the global batch's classes pick S. */
   trainLabels?: readonly number[];

@@ -17,7 +17,8 @@ export const FLOORS: Record<string, number> = {
   embed: 3,
   search: 4,
   report: 4,
-  dist: 4,
+  experiment: 4,
+  parallel: 4,
   cli: 5,
 };
 
@@ -114,4 +115,13 @@ test('only src/tensor loads the native addon', () => {
     .filter((f) => /tensor\/native\.js|native\/build|\.node['"]/.test(readFileSync(f, 'utf8')))
     .map((f) => relative(SRC, f));
   assert.deepEqual(direct, []);
+});
+
+test("the README's layout table names every folder of src/ with its floor, and no other", () => {
+  const readme = readFileSync(resolve('README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Layout'), readme.indexOf('\n## ', readme.indexOf('## Layout') + 1));
+  const rows = [...section.matchAll(/^\| (\d+) \| `src\/([a-z-]+)` \|/gm)].map((m) => [m[2] as string, Number(m[1])]);
+  assert.deepEqual(Object.fromEntries(rows), FLOORS);
+  const folders = readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory());
+  assert.deepEqual([...folders].sort(), Object.keys(FLOORS).sort());
 });

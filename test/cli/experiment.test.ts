@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { runExperiment } from '../../src/cli/commands/experiment.js';
 import { UsageError } from '../../src/util/errors.js';
+import { tinyFashionRoot } from '../experiment/tiny-mnist.js';
 import { describeRun, runCli } from '../helpers/cli.js';
-import { tinyFashionRoot } from '../report/studies/tiny-mnist.js';
 
 const root = tinyFashionRoot();
 after(() => rmSync(root, { recursive: true, force: true }));

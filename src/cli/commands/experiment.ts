@@ -1,12 +1,12 @@
 // `normsoftmax experiment STUDY --dataset NAME`: one of the paper's studies as a grid of trainings and
-// evaluations (src/report/studies/), written to OUT/results.{json,md,svg} with a run folder per point;
+// evaluations (src/experiment/), written to OUT/results.{json,md,svg} with a run folder per point;
 // run again with the same --out to resume. Any training flag overrides the study's base configuration.
 import { join } from 'node:path';
 import { Command, type Option } from 'commander';
-import { BUDGETS, type Budget, studyBaseConfig, studyDatasets } from '../../report/studies/budget.js';
-import { isStudyName, STUDY_LOSS, STUDY_NAMES, STUDY_VARIES, type StudyName } from '../../report/studies/grids.js';
-import type { StudyResults } from '../../report/studies/results.js';
-import { runStudy } from '../../report/studies/runner.js';
+import { BUDGETS, type Budget, studyBaseConfig, studyDatasets } from '../../experiment/budget.js';
+import { isStudyName, STUDY_LOSS, STUDY_NAMES, STUDY_VARIES, type StudyName } from '../../experiment/grids.js';
+import type { StudyResults } from '../../experiment/results.js';
+import { runStudy } from '../../experiment/runner.js';
 import type { TrainConfig } from '../../train/config.js';
 import { UsageError } from '../../util/errors.js';
 import { openDataset } from '../dataset-options.js';

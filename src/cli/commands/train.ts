@@ -2,12 +2,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DATASET_NAMES } from '../../data/formats/index.js';
-import { DEFAULT_DIST_TIMEOUT_SECONDS, joinJobFromEnv, tagWithRank } from '../../dist/job.js';
-import { launch, selfCommand } from '../../dist/launcher.js';
 import { formatMetricsTable } from '../../eval/format-metrics.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { acquireWriterLock } from '../../io/writer-lock.js';
 import { ARCHS } from '../../nn/embedder.js';
+import { DEFAULT_DIST_TIMEOUT_SECONDS, joinJobFromEnv, tagWithRank } from '../../parallel/job.js';
+import { launch, selfCommand } from '../../parallel/launcher.js';
 import { trainingReportHtml } from '../../report/training-report.js';
 import { DEFAULTS, LOSSES, PRESETS, readConfigFile, resolveConfig, type TrainConfig } from '../../train/config.js';
 import { readMetrics } from '../../train/metrics.js';

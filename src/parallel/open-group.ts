@@ -79,7 +79,7 @@ export function describeCollectiveFailure(
   worldSize: number,
   what: string,
   message: string,
-  /** The ranks the heartbeats blame (src/dist/liveness.ts), in a job of more than two ranks. */
+  /** The ranks the heartbeats blame (src/parallel/liveness.ts), in a job of more than two ranks. */
   named: readonly number[] = [],
 ): string {
   const m = (message.split('\n')[0] ?? message).replace(/^\[[^\]]*\]\s*/, '').trim();

@@ -1,4 +1,4 @@
-"""PyTorch side of bench/dist/run.ts: the same step as ours-rank.ts under DistributedDataParallel
+"""PyTorch side of bench/parallel/run.ts: the same step as ours-rank.ts under DistributedDataParallel
 (Gloo, env:// with torchrun's variables) or, without WORLD_SIZE, one process on the global batch.
 Usage: python3 ddp_rank.py ARCH SIZE GLOBAL_BATCH STEPS; prints one JSON line (rank 0)."""
 import json, math, os, sys, time

@@ -1,6 +1,6 @@
 // The paper's studies as grids of settings, each applied on top of a base training config (budget.ts).
 // A point's name is its run folder under the study's OUT directory, so it must stay stable across runs.
-import type { LossName, TrainConfig } from '../../train/config.js';
+import type { LossName, TrainConfig } from '../train/config.js';
 
 export const STUDY_NAMES = ['dims', 'temperature', 'layernorm', 'subsampling', 'losses'] as const;
 export type StudyName = (typeof STUDY_NAMES)[number];

@@ -1,12 +1,12 @@
-// The pure parts of src/dist: torchrun's environment, bucket plans, batch slices, the launcher's argv.
+// The pure parts of src/parallel: torchrun's environment, bucket plans, batch slices, the launcher's argv.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readDistEnv } from '../../src/dist/env.js';
-import { planBuckets } from '../../src/dist/grad-buckets.js';
-import { stripLauncherFlags } from '../../src/dist/launcher.js';
-import { failedRanks } from '../../src/dist/liveness.js';
-import { describeCollectiveFailure } from '../../src/dist/open-group.js';
-import { shardBatch } from '../../src/dist/shard.js';
+import { readDistEnv } from '../../src/parallel/env.js';
+import { planBuckets } from '../../src/parallel/grad-buckets.js';
+import { stripLauncherFlags } from '../../src/parallel/launcher.js';
+import { failedRanks } from '../../src/parallel/liveness.js';
+import { describeCollectiveFailure } from '../../src/parallel/open-group.js';
+import { shardBatch } from '../../src/parallel/shard.js';
 import { UsageError } from '../../src/util/errors.js';
 
 test('readDistEnv reads torchrun variables; none without WORLD_SIZE; bad values are usage errors', () => {

@@ -4,12 +4,12 @@
 // result file is not re-run, a point that was cut short continues from its last checkpoint.
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Dataset } from '../../data/types.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { type TrainConfig, validateConfig } from '../../train/config.js';
-import { type EpochRecord, readMetrics } from '../../train/metrics.js';
-import { runSession } from '../../train/session.js';
-import { FailureError, UsageError } from '../../util/errors.js';
+import type { Dataset } from '../data/types.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { type TrainConfig, validateConfig } from '../train/config.js';
+import { type EpochRecord, readMetrics } from '../train/metrics.js';
+import { runSession } from '../train/session.js';
+import { FailureError, UsageError } from '../util/errors.js';
 import { type StudyGrid, type StudyName, type StudyPoint, studyGrid } from './grids.js';
 import { studyPlotSvg } from './plot.js';
 import {

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
-import { commandSettings, describeJobMismatch, jobView } from '../../src/dist/agreement.js';
-import { checkTorchrunRelease } from '../../src/dist/torch-release.js';
+import { commandSettings, describeJobMismatch, jobView } from '../../src/parallel/agreement.js';
+import { checkTorchrunRelease } from '../../src/parallel/torch-release.js';
 import { distributedUnavailableReason } from '../../src/tensor/process-group.js';
 import { needsInstalled } from '../helpers/skip.js';
 import { freePort, RANK_SCRIPT, rankEnv, waitExit } from './helpers.js';

@@ -6,8 +6,8 @@
 //   quick      a smoke-sized run: minutes per study on a laptop CPU
 // Training flags given by the user override the budget; evaluation runs once, at the end, unless
 // --eval-every says otherwise.
-import { PRESETS, resolveConfig, type TrainConfig } from '../../train/config.js';
-import { UsageError } from '../../util/errors.js';
+import { PRESETS, resolveConfig, type TrainConfig } from '../train/config.js';
+import { UsageError } from '../util/errors.js';
 
 export const BUDGETS = ['paper', 'miniature', 'quick'] as const;
 export type Budget = (typeof BUDGETS)[number];

@@ -1,10 +1,10 @@
 // The studies' grids (hand-checked lists) and their base configurations per budget.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MNIST_BUDGETS, studyBaseConfig } from '../../../src/report/studies/budget.js';
-import { type STUDY_NAMES, studyGrid, subsamplingFractions } from '../../../src/report/studies/grids.js';
-import { DEFAULTS, type TrainConfig } from '../../../src/train/config.js';
-import { UsageError } from '../../../src/util/errors.js';
+import { MNIST_BUDGETS, studyBaseConfig } from '../../src/experiment/budget.js';
+import { type STUDY_NAMES, studyGrid, subsamplingFractions } from '../../src/experiment/grids.js';
+import { DEFAULTS, type TrainConfig } from '../../src/train/config.js';
+import { UsageError } from '../../src/util/errors.js';
 
 const RECIPE: Partial<TrainConfig> = {
   arch: 'smallcnn',

@@ -1,11 +1,12 @@
-// One process of bench/dist/run.ts, our side: ResNet-18 embedder + NormSoftmax + SGD on random input.
+// One process of bench/parallel/run.ts, our side: ResNet-18 embedder + NormSoftmax + SGD on random input.
 // With torchrun's variables it is one rank of a data-parallel job (its slice of the global batch,
 // gradients averaged in 25 MB buckets, BatchNorm buffers from rank 0 before each forward, as in
 // `normsoftmax train`); without, one process on the global batch. Prints one JSON line (rank 0).
-// Usage: node --import tsx bench/dist/ours-rank.ts ARCH SIZE GLOBAL_BATCH STEPS
-import { joinJobFromEnv } from '../../src/dist/job.js';
+// Usage: node --import tsx bench/parallel/ours-rank.ts ARCH SIZE GLOBAL_BATCH STEPS
+
 import { NormSoftmaxLoss } from '../../src/loss/normsoftmax.js';
 import { type Arch, createEmbedder } from '../../src/nn/index.js';
+import { joinJobFromEnv } from '../../src/parallel/job.js';
 import { Generator, getNumThreads, randn, scope, tensor } from '../../src/tensor/index.js';
 import { SGD } from '../../src/train/optim/sgd.js';
 

@@ -4,15 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { studyGrid } from '../../../src/report/studies/grids.js';
-import { studyPlotSvg } from '../../../src/report/studies/plot.js';
-import {
-  readPointResult,
-  resultsMarkdown,
-  type StudyResults,
-  type StudyRow,
-} from '../../../src/report/studies/results.js';
-import { DEFAULTS } from '../../../src/train/config.js';
+import { studyGrid } from '../../src/experiment/grids.js';
+import { studyPlotSvg } from '../../src/experiment/plot.js';
+import { readPointResult, resultsMarkdown, type StudyResults, type StudyRow } from '../../src/experiment/results.js';
+import { DEFAULTS } from '../../src/train/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'study-results-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 // What a study writes: one result file per finished point (OUT/<point>/result.json) and, after every point,
 // OUT/results.json (the rows so far), OUT/results.md (a table) and OUT/results.svg (a plot).
 import { existsSync, readFileSync } from 'node:fs';
-import type { TrainConfig } from '../../train/config.js';
-import type { RecallSet } from '../../train/metrics.js';
+import type { TrainConfig } from '../train/config.js';
+import type { RecallSet } from '../train/metrics.js';
 import type { SettingValue, StudyGrid } from './grids.js';
 
 export interface StudyRow {

@@ -1,8 +1,8 @@
 // Data-parallel step time (issue 12 point 6): ResNet-18 at 112x112, global batch 32, as 1 process x 2
-// threads and 2 processes x 1 thread, with us (src/dist: c10d Gloo, 25 MB buckets) and with PyTorch DDP
+// threads and 2 processes x 1 thread, with us (src/parallel: c10d Gloo, 25 MB buckets) and with PyTorch DDP
 // (Gloo, torchrun-style environment), in one run. Reports steps/s, the communication time per step,
 // our ratio to DDP, and a paper model of SOP epoch times on 1, 2, 4, 8 machines of this kind.
-// Usage: node --import tsx bench/dist/run.ts [--quick] [--network-gbps G]   (prints one JSON object)
+// Usage: node --import tsx bench/parallel/run.ts [--quick] [--network-gbps G]   (prints one JSON object)
 // --quick: ResNet-18 at 56x56, global batch 8, 2 steps: a smoke run, not figures.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -108,11 +108,11 @@ await runBenchMain(async () => {
   const raw: Record<string, RankReport> = {};
   for (const { processes, threads } of layouts) {
     const key = `${processes}x${threads}`;
-    process.stderr.write(`[bench/dist] ours ${key}\n`);
+    process.stderr.write(`[bench/parallel] ours ${key}\n`);
     raw[`ours ${key}`] = await runJob(ours, processes, threads);
     results[`ours ${key}`] = summary(raw[`ours ${key}`] as RankReport);
     if (python) {
-      process.stderr.write(`[bench/dist] pytorch ${key}\n`);
+      process.stderr.write(`[bench/parallel] pytorch ${key}\n`);
       raw[`pytorch ${key}`] = await runJob([python, join(HERE, 'ddp_rank.py'), ...caseArgs], processes, threads);
       results[`pytorch ${key}`] = summary(raw[`pytorch ${key}`] as RankReport);
     }
