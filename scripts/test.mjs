@@ -1,4 +1,5 @@
 // Runs every test/**/*.test.ts with node:test (through tsx). Extra arguments filter by path substring.
+// dist/ is brought up to date first (an incremental build): the tests run the command as users do, compiled.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
   env: { ...process.env, NORMSOFTMAX_TEST: '1' },

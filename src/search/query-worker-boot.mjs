@@ -1,5 +1,12 @@
-// Entry of a query-embedder worker thread (registers tsx's loader hooks, which workers do not inherit).
-import { register } from 'tsx/esm/api';
+// Entry of a query-embedder worker thread. In the compiled package (dist/) it loads the compiled worker; over the TypeScript
+// sources (tests, development) it first registers tsx's loader hooks, which worker threads do not inherit.
+import { existsSync } from 'node:fs';
 
-register();
-await import('./query-worker.ts');
+const source = new URL('./query-worker.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('./query-worker.js');
+}

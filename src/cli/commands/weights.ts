@@ -17,7 +17,7 @@ const megabytes = (bytes: number | undefined) => (bytes === undefined ? '?' : `$
 export function register(program: Command): void {
   const weights = program
     .command('weights')
-    .description(`pretrained ImageNet weights by name, cached in ${weightsCacheDir()} ($NORMSOFTMAX_HOME/weights)`);
+    .description('pretrained ImageNet weights by name, cached in $NORMSOFTMAX_HOME/weights');
   weights
     .command('list')
     .description(`names, architectures, sizes, cache state and URLs (table: built in, or $${WEIGHTS_TABLE_ENV})`)

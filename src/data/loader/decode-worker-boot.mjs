@@ -1,7 +1,12 @@
-// Entry of a decode worker thread. Loader hooks that bin/normsoftmax.mjs registers through tsx's API
-// are not inherited by worker threads, so the worker registers them itself (harmless when the parent
-// ran with --import tsx).
-import { register } from 'tsx/esm/api';
+// Entry of a decode worker thread. In the compiled package (dist/) it loads the compiled worker; over the TypeScript
+// sources (tests, development) it first registers tsx's loader hooks, which worker threads do not inherit.
+import { existsSync } from 'node:fs';
 
-register();
-await import('./decode-worker.ts');
+const source = new URL('./decode-worker.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('./decode-worker.js');
+}
