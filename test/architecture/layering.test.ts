@@ -20,6 +20,7 @@ export const FLOORS: Record<string, number> = {
   experiment: 4,
   parallel: 4,
   cli: 5,
+  api: 5,
 };
 
 const SRC = resolve('src');
