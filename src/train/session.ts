@@ -229,7 +229,7 @@ async function runSessionLocked(c: TrainConfig, o: SessionOptions): Promise<Sess
         log: o.log,
         precision,
         parallel,
-        trainLabels: parallel ? train.map((s) => s.label) : undefined,
+        trainLabels: train.map((s) => s.label),
       },
       checkpoint ? { checkpoint } : undefined,
     );

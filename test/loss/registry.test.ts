@@ -2,6 +2,7 @@
 // (beginBatch): NormSoftmax draws its class subset S there, from the whole batch's labels, so that a rank
 // that sees only part of the batch softmaxes over the S of the whole batch.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { sampleClassSubset } from '../../src/loss/class-subset.js';
 import { createLoss, LOSS_NAMES, LOSSES, type LossSettings } from '../../src/loss/index.js';
@@ -38,6 +39,13 @@ test('the registry: its names, and each factory reads its settings', () => {
     () => createLoss('arcface' as never, { numClasses: 10, dim: 8, options: SETTINGS }),
     /unknown loss "arcface"; expected one of normsoftmax, triplet, proxynca/,
   );
+});
+
+test('the trainer and the session name no loss: they look losses up by name', () => {
+  for (const file of ['src/train/trainer.ts', 'src/train/session.ts']) {
+    const code = readFileSync(file, 'utf8');
+    assert.doesNotMatch(code, /NormSoftmax|Triplet|ProxyNca|class-subset/, file);
+  }
 });
 
 const context = (labels: number[]): BatchContext => ({ labels, epoch: 0, step: 0, rank: 0, worldSize: 2 });
