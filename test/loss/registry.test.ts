@@ -11,13 +11,16 @@ import { ProxyNcaLoss } from '../../src/loss/proxynca.js';
 import { TripletSemiHardLoss } from '../../src/loss/triplet.js';
 import type { BatchContext } from '../../src/loss/types.js';
 import { F, Generator, scope, type Tensor, tensor } from '../../src/tensor/index.js';
+import { problemOf } from '../../src/train/config-schema.js';
 import { Rng } from '../../src/util/rng.js';
 
 const SETTINGS: LossSettings = { temperature: 0.1, classFraction: 0.5, margin: 0.3, seed: 4, device: 'cpu' };
 
-test('the registry: its names, and each factory reads its settings', () => {
+test('the registry: --loss choices are its names, and each factory reads its settings', () => {
   assert.deepEqual(LOSS_NAMES, ['normsoftmax', 'triplet', 'proxynca']);
   assert.deepEqual(Object.keys(LOSSES), LOSS_NAMES);
+  assert.equal(problemOf('loss', 'proxynca'), null);
+  assert.equal(problemOf('loss', 'arcface'), 'one of normsoftmax, triplet, proxynca');
 
   const ns = createLoss('normsoftmax', { numClasses: 10, dim: 8, options: SETTINGS });
   assert.ok(ns instanceof NormSoftmaxLoss);
