@@ -8,12 +8,21 @@
 // of W and of its state (lazy row-sparse update, see tensor/row-sparse.ts, which also says how long the
 // gathered rows live when no optimiser step takes them). The step therefore
 // costs O(|S| d) instead of O(C d) in the loss and in the optimiser.
+// S is drawn in beginBatch() from the whole batch's labels when the trainer calls it (with data
+// parallelism every rank then softmaxes over the same S), else in forward() from the labels it gets.
 import { F, type Generator, keep, type Tensor, tensor, uniform } from '../tensor/index.js';
 import { anchorRows, gatherRows } from '../tensor/row-sparse.js';
 import type { Device } from '../tensor/tensor.js';
 import { Rng } from '../util/rng.js';
 import { reindex, sampleClassSubset } from './class-subset.js';
-import { checkBatch, checkClassIndices, hostLabels, type MetricLoss } from './types.js';
+import {
+  type BatchContext,
+  checkBatch,
+  checkClassIndices,
+  hostLabels,
+  type LossFactory,
+  type MetricLoss,
+} from './types.js';
 
 export interface NormSoftmaxOptions {
   numClasses: number;
@@ -41,6 +50,8 @@ export class NormSoftmaxLoss implements MetricLoss {
   readonly rng: Rng;
   /** The subset S used by the last forward(), or null when it used the full softmax. */
   lastClasses: readonly number[] | null = null;
+  /** S drawn by beginBatch() for the next forward(). */
+  #batchClasses: readonly number[] | null = null;
 
   constructor(o: NormSoftmaxOptions) {
     const { numClasses, dim } = o;
@@ -67,13 +78,27 @@ export class NormSoftmaxLoss implements MetricLoss {
     this.weight = keep(weight.requiresGrad_(true));
   }
 
+  /** With class subsampling, draws S for the next forward() from the labels of the whole batch. */
+  beginBatch(ctx: BatchContext): void {
+    this.#batchClasses = null;
+    if (this.subsetSize >= this.numClasses) return;
+    checkClassIndices('NormSoftmaxLoss', 'label', [...ctx.labels], this.numClasses);
+    this.#batchClasses = sampleClassSubset(ctx.labels, this.numClasses, this.subsetSize, this.rng).classes;
+  }
+
   forward(embeddings: Tensor, labels: Tensor): Tensor {
     checkBatch('NormSoftmaxLoss', embeddings, labels, this.dim);
     const ys = hostLabels('NormSoftmaxLoss', labels, this.numClasses);
+    const drawn = this.#batchClasses;
+    this.#batchClasses = null;
     if (this.subsetSize >= this.numClasses) {
       this.lastClasses = null;
       const logits = embeddings.mm(F.normalize(this.weight).T).div(this.temperature);
       return F.crossEntropy(logits, this.#targets(ys, embeddings));
+    }
+    if (drawn !== null) {
+      this.lastClasses = drawn;
+      return this.#subsetLoss(embeddings, drawn, reindex(ys, drawn));
     }
     const subset = sampleClassSubset(ys, this.numClasses, this.subsetSize, this.rng);
     this.lastClasses = subset.classes;
@@ -112,3 +137,14 @@ export class NormSoftmaxLoss implements MetricLoss {
     return like.device === 'cpu' ? t : t.to(like.device);
   }
 }
+
+/** The registry's NormSoftmax: its subsampling RNG is seeded from the run's seed. */
+export const createNormSoftmax: LossFactory = ({ numClasses, dim, options }) =>
+  new NormSoftmaxLoss({
+    numClasses,
+    dim,
+    temperature: options.temperature,
+    classFraction: options.classFraction,
+    rng: new Rng(options.seed + 1),
+    device: options.device as Device,
+  });

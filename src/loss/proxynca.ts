@@ -6,7 +6,7 @@
 // (it can be negative). Scales default to s_x = 1, s_p = 3 as the widely used PyTorch implementation.
 import { F, type Generator, keep, randn, type Tensor, tensor } from '../tensor/index.js';
 import type { Device } from '../tensor/tensor.js';
-import { checkBatch, hostLabels, type MetricLoss } from './types.js';
+import { checkBatch, hostLabels, type LossFactory, type MetricLoss } from './types.js';
 
 export interface ProxyNcaOptions {
   numClasses: number;
@@ -69,3 +69,6 @@ export class ProxyNcaLoss implements MetricLoss {
     return { proxies: this.proxies };
   }
 }
+
+export const createProxyNca: LossFactory = ({ numClasses, dim, options }) =>
+  new ProxyNcaLoss({ numClasses, dim, device: options.device as Device });

@@ -11,7 +11,7 @@
 // lastForwardEmpty says so, for the trainer's count.
 import { eye, type Tensor, where } from '../tensor/index.js';
 import { pairwiseDistance } from './pairwise-distance.js';
-import { checkBatch, type MetricLoss } from './types.js';
+import { checkBatch, type LossFactory, type MetricLoss } from './types.js';
 
 export interface TripletOptions {
   /** Margin (default 1.0, TF-addons' default; use ~0.2 with unit-norm embeddings). */
@@ -77,3 +77,5 @@ function maskedMax(data: Tensor, mask: Tensor, dim: number): Tensor {
   const bottom = data.min(dim, true).values;
   return data.sub(bottom).mul(mask).max(dim, true).values.add(bottom).squeeze(dim);
 }
+
+export const createTriplet: LossFactory = ({ options }) => new TripletSemiHardLoss({ margin: options.margin });

@@ -15,14 +15,11 @@ import { checkRecallKs } from '../eval/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWeights } from '../io/weights.js';
 import { acquireWriterLock, type WriterLock } from '../io/writer-lock.js';
-import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
-import { ProxyNcaLoss } from '../loss/proxynca.js';
-import { TripletSemiHardLoss } from '../loss/triplet.js';
+import { createLoss as createRegisteredLoss } from '../loss/index.js';
 import { createEmbedder, type Embedder } from '../nn/embedder.js';
 import { type Device, manualSeed, noGrad, setNumThreads } from '../tensor/index.js';
 import { resolvePrecision } from '../tensor/precision.js';
 import { InputError, UsageError } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
 import { type Checkpoint, disposeCheckpoint, loadCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { type EvalRecord, readMetrics } from './metrics.js';
@@ -51,22 +48,9 @@ export interface SessionResult {
   lastEval: EvalRecord | null;
 }
 
+/** The loss the config names, from the registry (src/loss/index.ts). */
 export function createLoss(c: TrainConfig, numClasses: number): TrainableLoss {
-  switch (c.loss) {
-    case 'normsoftmax':
-      return new NormSoftmaxLoss({
-        numClasses,
-        dim: c.dim,
-        temperature: c.temperature,
-        classFraction: c.classFraction,
-        rng: new Rng(c.seed + 1),
-        device: c.device as Device,
-      });
-    case 'proxynca':
-      return new ProxyNcaLoss({ numClasses, dim: c.dim, device: c.device as Device });
-    case 'triplet':
-      return new TripletSemiHardLoss({ margin: c.margin });
-  }
+  return createRegisteredLoss(c.loss, { numClasses, dim: c.dim, options: c });
 }
 
 export function createSampler(c: TrainConfig, labels: number[]): BatchSampler {
@@ -245,7 +229,7 @@ async function runSessionLocked(c: TrainConfig, o: SessionOptions): Promise<Sess
         log: o.log,
         precision,
         parallel,
-        trainLabels: parallel ? train.map((s) => s.label) : undefined,
+        trainLabels: train.map((s) => s.label),
       },
       checkpoint ? { checkpoint } : undefined,
     );

@@ -3,36 +3,30 @@
 // train mode, so their running statistics still update, as in the reference), then SGD over all
 // parameters with a fresh optimiser and the step schedule. After every epoch: a checkpoint
 // (OUT/last.safetensors, atomic) and a metrics.jsonl record; every evalEvery main-phase epochs and at
-// the end: zero-shot evaluation on the test classes.
+// the end: zero-shot evaluation on the test classes. Trainer names the steps (resume, epoch, step,
+// endOfEpoch); the loss and the process layout (TrainingHooks, parallel.ts) are behind interfaces.
 import { join } from 'node:path';
 import type { BatchSampler } from '../data/samplers/types.js';
 import type { BatchSource, TrainingBatch } from '../data/sources/types.js';
 import { embedBatch } from '../embed/embed-batch.js';
 import { formatMetricsLine } from '../eval/format-metrics.js';
-import { sampleClassSubset } from '../loss/class-subset.js';
-import { NormSoftmaxLoss } from '../loss/normsoftmax.js';
-import type { MetricLoss } from '../loss/types.js';
+import type { BatchContext, MetricLoss } from '../loss/types.js';
 import type { Embedder } from '../nn/embedder.js';
 import { type Device, Generator, scope, type Tensor, tensor } from '../tensor/index.js';
 import type { Precision } from '../tensor/precision.js';
-import { accumulatedRowGrad } from '../tensor/row-sparse.js';
 import { FailureError } from '../util/errors.js';
 import { createProgress } from '../util/progress.js';
-import type { Rng } from '../util/rng.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, saveCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { appendMetrics, type EpochRecord, type EvalRecord, type MetricsRecord } from './metrics.js';
 import { AdamW } from './optim/adamw.js';
 import type { Optimizer, ParamGroup } from './optim/optimizer.js';
 import { SGD } from './optim/sgd.js';
-import type { DataParallel } from './parallel.js';
+import { type DataParallel, dataParallelHooks, ONE_PROCESS, type TrainingHooks } from './parallel.js';
 import { type EpochPlan, planEpoch } from './schedule.js';
 
-export interface TrainableLoss extends MetricLoss {
-  namedParameters(): Record<string, Tensor>;
-  /** The loss's own RNG (NormSoftmax's class subsampling), saved with checkpoints. */
-  readonly rng?: Rng;
-}
+/** Any MetricLoss trains: its parameters, namedParameters (checkpoints), and the optional beginBatch and rng. */
+export type TrainableLoss = MetricLoss;
 
 export interface TrainingSetup {
   config: TrainConfig;
@@ -52,7 +46,10 @@ export interface TrainingSetup {
   precision?: Precision;
   /** Data-parallel training (src/parallel): this process is one rank; absent for a single process. */
   parallel?: DataParallel;
-  /** The training labels (by sample index): with `parallel`, the global batch's classes pick S. */
+  /**
+   * The training labels (by sample index): each batch's context (BatchContext.labels) holds its global
+   * batch's labels from them. Needed with `parallel`; without, the context has the batch's own labels.
+   */
   trainLabels?: readonly number[];
 }
 
@@ -102,268 +99,317 @@ interface BatchOutcome {
   empty: boolean;
 }
 
+/** What one epoch's batches added up to, for its record. */
+interface EpochTotals {
+  plan: EpochPlan;
+  batches: number;
+  lossSum: number;
+  /** Batches whose update was applied (a finite loss). */
+  stepped: number;
+  images: number;
+  emptyBatches: number;
+  skippedBatches: number;
+  seconds: number;
+}
+
+/** A batch being loaded, with the labels of its whole (global) batch, or null to read them off the batch. */
+interface Loaded {
+  batch: TrainingBatch;
+  globalLabels: number[] | null;
+}
+
 /**
  * Runs (or resumes) training to the configured number of epochs. Whatever throws, the batch being
  * loaded ahead is awaited and freed, and the optimiser's state is freed, before the error reaches the
  * caller.
  */
 export async function runTraining(s: TrainingSetup, resume?: ResumeFrom): Promise<TrainingState> {
-  const c = s.config;
-  const log = s.log ?? ((line: string) => console.error(line));
-  const total = totalTrainingEpochs(c);
-  const metricsPath = join(s.outDir, 'metrics.jsonl');
-  const state: TrainingState = { epochsDone: 0, step: 0, lastEval: null };
-  let optimizer: Optimizer | null = null;
-  let optimizerPhase: EpochPlan['phase'] | null = null;
-  let ahead: Promise<TrainingBatch> | null = null;
-  let nonFiniteRun = 0;
-  const parallel = s.parallel;
-  const isMain = parallel === undefined || parallel.isMain;
-
-  try {
-    if (resume) {
-      const m = resume.checkpoint.meta;
-      state.epochsDone = m.epochsDone;
-      state.step = m.step;
-      state.lastEval = m.lastEval;
-      s.sampler.restore(m.sampler);
-      if (m.lossRng && s.loss.rng) s.loss.rng.restore(m.lossRng);
-      if (resume.checkpoint.torchRng) Generator.default().setState(resume.checkpoint.torchRng.toBytes());
-      if (m.optimizer && m.epochsDone < total) {
-        const plan = planEpoch(m.epochsDone, c);
-        const savedPlan = planEpoch(m.epochsDone - 1, c);
-        // A new phase starts with a new optimiser (spec); within a phase, the saved state continues.
-        if (plan.phase === savedPlan.phase) {
-          optimizer = makeOptimizer(c, phaseGroups(s, plan), plan.lr);
-          optimizer.loadStateDict({ meta: m.optimizer, tensors: resume.checkpoint.optimizer });
-          optimizerPhase = plan.phase;
-        }
-      }
-      log(`resuming after epoch ${m.epochsDone} of ${total}`);
-    }
-    if (parallel) await parallel.start([...s.model.parameters(), ...s.loss.parameters()], modelBuffers(s.model));
-
-    for (let epoch = state.epochsDone; epoch < total; epoch++) {
-      const plan = planEpoch(epoch, c);
-      if (optimizerPhase !== plan.phase) {
-        optimizer?.dispose();
-        optimizer = makeOptimizer(c, phaseGroups(s, plan), plan.lr);
-        optimizerPhase = plan.phase;
-      }
-      const opt = optimizer as Optimizer;
-      opt.setLr(plan.lr);
-      setBackboneFrozen(s.model, plan.phase === 'warmup');
-      s.model.train();
-
-      const batches =
-        c.maxBatchesPerEpoch > 0
-          ? Math.min(c.maxBatchesPerEpoch, s.sampler.batchesPerEpoch)
-          : s.sampler.batchesPerEpoch;
-      const progress = createProgress({
-        label: `epoch ${epoch + 1}/${total} ${plan.phase}`,
-        total: batches,
-        silent: s.silent || !isMain,
-      });
-      const started = Date.now();
-      let lossSum = 0;
-      let stepped = 0;
-      let images = 0;
-      let emptyBatches = 0;
-      let skippedBatches = 0;
-      const draw = parallel
-        ? (b: number) => drawShard(s, parallel, epoch, b)
-        : (b: number) => s.source.load(s.sampler.nextBatch(), epoch, b);
-      try {
-        ahead = draw(0);
-        for (let b = 0; b < batches; b++) {
-          const current = ahead as Promise<TrainingBatch>;
-          ahead = null;
-          const batch = await current;
-          if (b + 1 < batches) ahead = draw(b + 1);
-          let outcome: BatchOutcome | null;
-          try {
-            images += batch.images.size(0) * (parallel?.worldSize ?? 1);
-            outcome = parallel ? await trainStepParallel(s, parallel, opt, batch) : trainStep(s, opt, batch);
-          } finally {
-            batch.images.dispose();
-            batch.labels.dispose();
-          }
-          state.step += 1;
-          if (outcome === null) {
-            // A non-finite loss: no update from it; several in a row mean training has diverged.
-            skippedBatches++;
-            nonFiniteRun++;
-            if (nonFiniteRun >= MAX_NONFINITE_BATCHES) {
-              throw new FailureError(
-                `training diverged: the loss was not finite for ${nonFiniteRun} batches in a row (epoch ${epoch + 1}, batch ${b + 1}); try a lower --lr`,
-              );
-            }
-          } else {
-            nonFiniteRun = 0;
-            if (outcome.empty) emptyBatches++;
-            lossSum += outcome.loss;
-            stepped++;
-            if (isMain && (state.step % LOSS_RECORD_EVERY === 0 || b === batches - 1)) {
-              appendMetrics(metricsPath, {
-                type: 'step',
-                epoch: epoch + 1,
-                step: state.step,
-                loss: outcome.loss,
-                lr: plan.lr,
-              });
-            }
-          }
-          const seconds = (Date.now() - started) / 1000;
-          progress.update(b + 1, {
-            loss: stepped > 0 ? lossSum / stepped : Number.NaN,
-            lr: plan.lr,
-            'img/s': Math.round(images / Math.max(seconds, 1e-3)),
-          });
-        }
-      } finally {
-        progress.stop();
-      }
-      // A sampler capped by maxBatchesPerEpoch is moved to the next epoch so that resume stays exact.
-      while (s.sampler.epoch === epoch && s.sampler.batchInEpoch > 0) s.sampler.nextBatch();
-      const seconds = (Date.now() - started) / 1000;
-      const record: EpochRecord = {
-        type: 'epoch',
-        epoch: epoch + 1,
-        phase: plan.phase === 'warmup' ? 'warmup' : 'train',
-        loss: stepped > 0 ? lossSum / stepped : Number.NaN,
-        lr: plan.lr,
-        imagesPerSecond: images / Math.max(seconds, 1e-9),
-        seconds,
-        emptyBatches,
-        skippedBatches,
-      };
-      if (emptyBatches > 0 && isMain) {
-        log(`epoch ${epoch + 1}: ${emptyBatches} of ${batches} batches had no valid triplet (zero loss)`);
-      }
-      if (skippedBatches > 0 && isMain) {
-        log(`epoch ${epoch + 1}: ${skippedBatches} of ${batches} batches skipped (loss not finite, no update)`);
-      }
-      const isLast = epoch + 1 === total;
-      // With data parallelism every rank embeds its share of the test images and rank 0 reports.
-      if (isLast || (plan.phase === 'main' && (plan.epochInPhase + 1) % c.evalEvery === 0)) {
-        s.model.eval();
-        // rank 0's BatchNorm statistics on every rank, so each embeds its share as rank 0 would
-        if (parallel) await parallel.beforeForward(modelBuffers(s.model));
-        const result = await s.evaluate(s.model);
-        if (result !== null) {
-          record.eval = result;
-          state.lastEval = result;
-          log(formatEval(epoch + 1, result));
-        }
-      }
-      state.epochsDone = epoch + 1;
-      // The record first: a kill between the two leaves a record past the checkpoint, which resume
-      // trims; the other order would lose the record of an epoch the checkpoint includes.
-      if (isMain) {
-        appendMetrics(metricsPath, record);
-        writeCheckpoint(s, state, opt, join(s.outDir, 'last.safetensors'));
-      }
-      if (parallel) await parallel.barrier();
-    }
-    return state;
-  } finally {
-    if (ahead !== null) await discard(ahead);
-    optimizer?.dispose();
-  }
+  return new Trainer(s).run(resume);
 }
 
 /**
- * Forward, backward and, when the loss is finite, the optimiser step. Returns null for a non-finite loss
- * (its gradients are dropped: no update is ever applied from it).
+ * The loop in named steps: resume, then per epoch `epoch` (its `step`s) and `endOfEpoch` (evaluation,
+ * metrics record, checkpoint). It knows no loss in particular: a loss that draws something per batch does
+ * it in its beginBatch(ctx); and no process layout: data parallelism is its TrainingHooks.
  */
-function trainStep(s: TrainingSetup, opt: Optimizer, batch: TrainingBatch): BatchOutcome | null {
-  const c = s.config;
-  return scope(() => {
-    const onDevice = c.device === 'cpu';
-    const x = onDevice ? batch.images : batch.images.to(c.device as Device);
-    const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
-    const embeddings = embedBatch(s.model, x, s.precision);
-    const loss = s.loss.forward(embeddings, y);
-    const empty = s.loss.lastForwardEmpty === true;
-    loss.backward();
-    const value = loss.item();
-    if (Number.isFinite(value)) opt.step();
-    opt.zeroGrad();
-    return Number.isFinite(value) ? { loss: value, empty } : null;
-  });
-}
+export class Trainer {
+  readonly state: TrainingState = { epochsDone: 0, step: 0, lastEval: null };
+  readonly #s: TrainingSetup;
+  readonly #hooks: TrainingHooks;
+  readonly #total: number;
+  readonly #metricsPath: string;
+  readonly #log: (line: string) => void;
+  #optimizer: Optimizer | null = null;
+  #optimizerPhase: EpochPlan['phase'] | null = null;
+  /** The next batch, loading while the current one trains. */
+  #ahead: Promise<Loaded> | null = null;
+  /** Consecutive batches with a non-finite loss. */
+  #nonFiniteRun = 0;
 
-type ShardBatch = TrainingBatch & { globalLabels?: number[] };
+  constructor(s: TrainingSetup) {
+    this.#s = s;
+    this.#hooks = s.parallel ? dataParallelHooks(s.parallel) : ONE_PROCESS;
+    if (s.parallel && !s.trainLabels) {
+      throw new Error('runTraining: data-parallel training needs trainLabels (every rank draws from the global batch)');
+    }
+    this.#total = totalTrainingEpochs(s.config);
+    this.#metricsPath = join(s.outDir, 'metrics.jsonl');
+    this.#log = s.log ?? ((line: string) => console.error(line));
+  }
 
-/** This rank's slice of the next global batch, with the global batch's labels (they pick S). */
-function drawShard(s: TrainingSetup, p: DataParallel, epoch: number, b: number): Promise<ShardBatch> {
-  const global = s.sampler.nextBatch();
-  const labels = s.trainLabels;
-  const globalLabels = labels ? global.map((i) => labels[i] as number) : undefined;
-  return s.source.load(p.shard(global), epoch, b).then((batch) => Object.assign(batch, { globalLabels }));
+  async run(from?: ResumeFrom): Promise<TrainingState> {
+    const { model } = this.#s;
+    try {
+      if (from) this.resume(from);
+      await this.#hooks.start(this.#parameters(), modelBuffers(model));
+      for (let epoch = this.state.epochsDone; epoch < this.#total; epoch++) {
+        const totals = await this.epoch(epoch);
+        await this.endOfEpoch(epoch, totals);
+      }
+      return this.state;
+    } finally {
+      if (this.#ahead !== null) await discard(this.#ahead);
+      this.#optimizer?.dispose();
+    }
+  }
+
+  /** Restores a checkpoint's counters, sampler, RNGs and (within its phase) optimiser state. */
+  resume(from: ResumeFrom): void {
+    const c = this.#s.config;
+    const m = from.checkpoint.meta;
+    this.state.epochsDone = m.epochsDone;
+    this.state.step = m.step;
+    this.state.lastEval = m.lastEval;
+    this.#s.sampler.restore(m.sampler);
+    if (m.lossRng && this.#s.loss.rng) this.#s.loss.rng.restore(m.lossRng);
+    if (from.checkpoint.torchRng) Generator.default().setState(from.checkpoint.torchRng.toBytes());
+    if (m.optimizer && m.epochsDone < this.#total) {
+      const plan = planEpoch(m.epochsDone, c);
+      const savedPlan = planEpoch(m.epochsDone - 1, c);
+      // A new phase starts with a new optimiser (spec); within a phase, the saved state continues.
+      if (plan.phase === savedPlan.phase) {
+        const optimizer = makeOptimizer(c, phaseGroups(this.#s, plan), plan.lr);
+        this.#optimizer = optimizer;
+        optimizer.loadStateDict({ meta: m.optimizer, tensors: from.checkpoint.optimizer });
+        this.#optimizerPhase = plan.phase;
+      }
+    }
+    this.#log(`resuming after epoch ${m.epochsDone} of ${this.#total}`);
+  }
+
+  /**
+   * One epoch's batches. The warm-up trains only the new parameters: the backbone's are frozen, but the
+   * model stays in train mode (its BatchNorm statistics still update), as in the reference.
+   */
+  async epoch(epoch: number): Promise<EpochTotals> {
+    const { config: c, model, sampler } = this.#s;
+    const plan = planEpoch(epoch, c);
+    this.#phaseOptimizer(plan).setLr(plan.lr);
+    setBackboneFrozen(model, plan.phase === 'warmup');
+    model.train();
+
+    const batches =
+      c.maxBatchesPerEpoch > 0 ? Math.min(c.maxBatchesPerEpoch, sampler.batchesPerEpoch) : sampler.batchesPerEpoch;
+    const progress = createProgress({
+      label: `epoch ${epoch + 1}/${this.#total} ${plan.phase}`,
+      total: batches,
+      silent: this.#s.silent || !this.#hooks.isMain,
+    });
+    const started = Date.now();
+    const t: EpochTotals = {
+      plan,
+      batches,
+      lossSum: 0,
+      stepped: 0,
+      images: 0,
+      emptyBatches: 0,
+      skippedBatches: 0,
+      seconds: 0,
+    };
+    try {
+      this.#ahead = this.#load(epoch, 0);
+      for (let b = 0; b < batches; b++) {
+        const current = this.#ahead as Promise<Loaded>;
+        this.#ahead = null;
+        const { batch, globalLabels } = await current;
+        if (b + 1 < batches) this.#ahead = this.#load(epoch, b + 1);
+        let outcome: BatchOutcome | null;
+        try {
+          t.images += batch.images.size(0) * this.#hooks.worldSize;
+          const ctx: BatchContext = {
+            labels: globalLabels ?? batch.labels.toArray(),
+            epoch,
+            step: this.state.step,
+            rank: this.#hooks.rank,
+            worldSize: this.#hooks.worldSize,
+          };
+          outcome = await this.step(batch, ctx);
+        } finally {
+          batch.images.dispose();
+          batch.labels.dispose();
+        }
+        this.state.step += 1;
+        this.#count(outcome, t, epoch, b);
+        const seconds = (Date.now() - started) / 1000;
+        progress.update(b + 1, {
+          loss: t.stepped > 0 ? t.lossSum / t.stepped : Number.NaN,
+          lr: plan.lr,
+          'img/s': Math.round(t.images / Math.max(seconds, 1e-3)),
+        });
+      }
+    } finally {
+      progress.stop();
+    }
+    // A sampler capped by maxBatchesPerEpoch is moved to the next epoch so that resume stays exact.
+    while (sampler.epoch === epoch && sampler.batchInEpoch > 0) sampler.nextBatch();
+    t.seconds = (Date.now() - started) / 1000;
+    return t;
+  }
+
+  /**
+   * One batch: the loss's beginBatch, forward and backward, the gradient all-reduce hook, then the
+   * optimiser step when the loss is finite. Returns null for a non-finite loss (its gradients are
+   * dropped: no update is ever applied from it).
+   */
+  async step(batch: TrainingBatch, ctx: BatchContext): Promise<BatchOutcome | null> {
+    const { config: c, model, loss } = this.#s;
+    const optimizer = this.#optimizer as Optimizer;
+    loss.beginBatch?.(ctx);
+    await this.#hooks.beforeForward(modelBuffers(model));
+    const local = scope(() => {
+      const onDevice = c.device === 'cpu';
+      const x = onDevice ? batch.images : batch.images.to(c.device as Device);
+      const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
+      const value = loss.forward(embedBatch(model, x, this.#s.precision), y);
+      const empty = loss.lastForwardEmpty === true;
+      value.backward();
+      return { value: value.item(), empty };
+    });
+    const value = await this.#hooks.allReduceGradients(this.#parameters(), loss.parameters(), local.value);
+    scope(() => {
+      if (Number.isFinite(value)) optimizer.step();
+      optimizer.zeroGrad();
+    });
+    return Number.isFinite(value) ? { loss: value, empty: local.empty } : null;
+  }
+
+  /** After an epoch: evaluation when due, the metrics record, then the checkpoint. */
+  async endOfEpoch(epoch: number, t: EpochTotals): Promise<void> {
+    const { config: c } = this.#s;
+    const isMain = this.#hooks.isMain;
+    const record: EpochRecord = {
+      type: 'epoch',
+      epoch: epoch + 1,
+      phase: t.plan.phase === 'warmup' ? 'warmup' : 'train',
+      loss: t.stepped > 0 ? t.lossSum / t.stepped : Number.NaN,
+      lr: t.plan.lr,
+      imagesPerSecond: t.images / Math.max(t.seconds, 1e-9),
+      seconds: t.seconds,
+      emptyBatches: t.emptyBatches,
+      skippedBatches: t.skippedBatches,
+    };
+    if (t.emptyBatches > 0 && isMain) {
+      this.#log(`epoch ${epoch + 1}: ${t.emptyBatches} of ${t.batches} batches had no valid triplet (zero loss)`);
+    }
+    if (t.skippedBatches > 0 && isMain) {
+      this.#log(`epoch ${epoch + 1}: ${t.skippedBatches} of ${t.batches} batches skipped (loss not finite, no update)`);
+    }
+    const isLast = epoch + 1 === this.#total;
+    if (isLast || (t.plan.phase === 'main' && (t.plan.epochInPhase + 1) % c.evalEvery === 0)) {
+      const result = await this.evaluate();
+      if (result !== null) {
+        record.eval = result;
+        this.state.lastEval = result;
+        this.#log(formatEval(epoch + 1, result));
+      }
+    }
+    this.state.epochsDone = epoch + 1;
+    // The record first: a kill between the two leaves a record past the checkpoint, which resume
+    // trims; the other order would lose the record of an epoch the checkpoint includes.
+    if (isMain) {
+      appendMetrics(this.#metricsPath, record);
+      this.checkpoint(join(this.#s.outDir, 'last.safetensors'));
+    }
+    await this.#hooks.endOfEpoch();
+  }
+
+  /**
+   * Zero-shot evaluation of the model in eval mode. With data parallelism every rank embeds its share of
+   * the test images (with rank 0's BatchNorm statistics, so each embeds as rank 0 would) and rank 0
+   * reports; null elsewhere.
+   */
+  async evaluate(): Promise<EvalRecord | null> {
+    const { model } = this.#s;
+    model.eval();
+    await this.#hooks.beforeForward(modelBuffers(model));
+    return this.#s.evaluate(model);
+  }
+
+  /** Writes everything resume needs (atomic). */
+  checkpoint(path: string): void {
+    writeCheckpoint(this.#s, this.state, this.#optimizer as Optimizer, path);
+  }
+
+  /** The optimiser of a plan's phase: a new phase starts with a fresh one (spec). */
+  #phaseOptimizer(plan: EpochPlan): Optimizer {
+    if (this.#optimizerPhase !== plan.phase || this.#optimizer === null) {
+      this.#optimizer?.dispose();
+      this.#optimizer = null; // not disposed twice if the new one cannot be made
+      this.#optimizer = makeOptimizer(this.#s.config, phaseGroups(this.#s, plan), plan.lr);
+      this.#optimizerPhase = plan.phase;
+    }
+    return this.#optimizer;
+  }
+
+  /** Adds a batch's outcome to the epoch's totals and its step record; stops a run that diverged. */
+  #count(outcome: BatchOutcome | null, t: EpochTotals, epoch: number, b: number): void {
+    if (outcome === null) {
+      // A non-finite loss: no update from it; several in a row mean training has diverged.
+      t.skippedBatches++;
+      this.#nonFiniteRun++;
+      if (this.#nonFiniteRun >= MAX_NONFINITE_BATCHES) {
+        throw new FailureError(
+          `training diverged: the loss was not finite for ${this.#nonFiniteRun} batches in a row (epoch ${epoch + 1}, batch ${b + 1}); try a lower --lr`,
+        );
+      }
+      return;
+    }
+    this.#nonFiniteRun = 0;
+    if (outcome.empty) t.emptyBatches++;
+    t.lossSum += outcome.loss;
+    t.stepped++;
+    if (this.#hooks.isMain && (this.state.step % LOSS_RECORD_EVERY === 0 || b === t.batches - 1)) {
+      appendMetrics(this.#metricsPath, {
+        type: 'step',
+        epoch: epoch + 1,
+        step: this.state.step,
+        loss: outcome.loss,
+        lr: t.plan.lr,
+      });
+    }
+  }
+
+  /** Draws the next global batch and loads this process's part of it. */
+  #load(epoch: number, b: number): Promise<Loaded> {
+    const { sampler, source, trainLabels } = this.#s;
+    const global = sampler.nextBatch();
+    const globalLabels = trainLabels ? global.map((i) => trainLabels[i] as number) : null;
+    return source.load(this.#hooks.shard(global), epoch, b).then((batch) => ({ batch, globalLabels }));
+  }
+
+  #parameters(): Tensor[] {
+    return [...this.#s.model.parameters(), ...this.#s.loss.parameters()];
+  }
 }
 
 function modelBuffers(model: Embedder): Tensor[] {
   return model.namedBuffers().map(([, t]) => t);
 }
 
-/**
- * trainStep on one rank: forward and backward on this rank's slice, gradients averaged over the
- * ranks, then the same step on every rank. NormSoftmax's class subset comes from the global batch's
- * labels, so every rank (and a single process on the global batch) softmaxes over the same S.
- */
-async function trainStepParallel(
-  s: TrainingSetup,
-  p: DataParallel,
-  opt: Optimizer,
-  batch: ShardBatch,
-): Promise<BatchOutcome | null> {
-  const c = s.config;
-  await p.beforeForward(modelBuffers(s.model));
-  const local = scope(() => {
-    const onDevice = c.device === 'cpu';
-    const x = onDevice ? batch.images : batch.images.to(c.device as Device);
-    const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
-    const embeddings = embedBatch(s.model, x, s.precision);
-    const l = s.loss;
-    const loss =
-      batch.globalLabels && l instanceof NormSoftmaxLoss && l.subsetSize < l.numClasses
-        ? l.forwardOnClasses(
-            embeddings,
-            y,
-            sampleClassSubset(batch.globalLabels, l.numClasses, l.subsetSize, l.rng).classes,
-          )
-        : l.forward(embeddings, y);
-    const empty = l.lastForwardEmpty === true;
-    loss.backward();
-    return { value: loss.item(), empty };
-  });
-  const params = [...s.model.parameters(), ...s.loss.parameters()];
-  const grads = params.flatMap((t) => {
-    const g = t.grad;
-    return g === null ? [] : [g];
-  });
-  const rowGrads = s.loss.parameters().flatMap((t) => {
-    const g = accumulatedRowGrad(t);
-    return g === null ? [] : [g];
-  });
-  let value: number;
-  try {
-    value = await p.averageGradients([...grads, ...rowGrads], local.value);
-  } finally {
-    for (const g of grads) g.dispose();
-  }
-  scope(() => {
-    if (Number.isFinite(value)) opt.step();
-    opt.zeroGrad();
-  });
-  return Number.isFinite(value) ? { loss: value, empty: local.empty } : null;
-}
-
 /** Waits for a batch nobody will train on and frees it; its error, if any, is not the one to report. */
-async function discard(pending: Promise<TrainingBatch>): Promise<void> {
+async function discard(pending: Promise<Loaded>): Promise<void> {
   try {
-    const batch = await pending;
+    const { batch } = await pending;
     batch.images.dispose();
     batch.labels.dispose();
   } catch {

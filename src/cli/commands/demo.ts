@@ -16,6 +16,7 @@ import { readMetrics } from '../../train/metrics.js';
 import { runSession } from '../../train/session.js';
 import { UsageError } from '../../util/errors.js';
 import { optionalInteger } from '../parse-flags.js';
+import { parseTrainFlag, trainOption } from '../train-options.js';
 
 export const DEMO_CONFIG: Partial<TrainConfig> = {
   dataset: 'fashion-mnist',
@@ -77,10 +78,12 @@ export async function runDemo(o: DemoOptions, log: (line: string) => void = cons
       ...(epochs !== undefined
         ? { numSteps: epochs === 1 ? 1 : 2, epochsPerStep: Math.max(1, epochs / 2), evalEvery: Math.max(1, epochs / 2) }
         : {}),
-      maxBatchesPerEpoch: optionalInteger('--max-batches', o.maxBatches, DEMO_CONFIG.maxBatchesPerEpoch, 0),
-      seed: optionalInteger('--seed', o.seed, 0, 0),
-      threads: optionalInteger('--threads', o.threads, 0, 0),
-      ...(o.precision !== undefined ? { precision: o.precision as TrainConfig['precision'] } : {}),
+      ...(o.maxBatches !== undefined
+        ? { maxBatchesPerEpoch: parseTrainFlag('maxBatchesPerEpoch', o.maxBatches, '--max-batches') }
+        : {}),
+      ...(o.seed !== undefined ? { seed: parseTrainFlag('seed', o.seed) } : {}),
+      ...(o.threads !== undefined ? { threads: parseTrainFlag('threads', o.threads) } : {}),
+      ...(o.precision !== undefined ? { precision: parseTrainFlag('precision', o.precision) } : {}),
     },
   });
   log('normsoftmax demo: NormSoftmax on Fashion-MNIST (train classes 0-4, zero-shot test on classes 5-9)');
@@ -114,9 +117,10 @@ export function register(program: Command): void {
     .description('train NormSoftmax on Fashion-MNIST classes 0-4 and evaluate zero-shot retrieval on classes 5-9')
     .option('--out <dir>', 'output directory', 'runs/demo')
     .option('--epochs <n>', 'training epochs: 1 or an even number, the lr drops 10x after half of them (default 8)')
-    .option('--max-batches <n>', 'cap batches per epoch (quick runs)')
-    .option('--seed <n>', 'random seed (default 0)')
-    .option('--threads <n>', 'CPU threads (default: all cores)')
-    .option('--precision <p>', 'fp32 (default), bf16 or auto (see `train --help`)')
+    // The training flags the demo takes, from the schema (src/train/config-schema.ts).
+    .addOption(trainOption('maxBatchesPerEpoch', { flag: '--max-batches', help: 'cap batches per epoch (quick runs)' }))
+    .addOption(trainOption('seed'))
+    .addOption(trainOption('threads'))
+    .addOption(trainOption('precision', { help: 'fp32 (default), bf16 or auto (see `train --help`)' }))
     .action((opts: DemoOptions) => runDemo(opts));
 }

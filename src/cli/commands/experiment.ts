@@ -2,24 +2,22 @@
 // evaluations (src/experiment/), written to OUT/results.{json,md,svg} with a run folder per point;
 // run again with the same --out to resume. Any training flag overrides the study's base configuration.
 import { join } from 'node:path';
-import { Command, type Option } from 'commander';
+import type { Command } from 'commander';
 import { BUDGETS, type Budget, studyBaseConfig, studyDatasets } from '../../experiment/budget.js';
 import { isStudyName, STUDY_LOSS, STUDY_NAMES, STUDY_VARIES, type StudyName } from '../../experiment/grids.js';
 import type { StudyResults } from '../../experiment/results.js';
 import { runStudy } from '../../experiment/runner.js';
 import type { TrainConfig } from '../../train/config.js';
+import { commandLineFlag } from '../../train/config-schema.js';
 import { UsageError } from '../../util/errors.js';
 import { openDataset } from '../dataset-options.js';
+import { flagsToConfig, trainOptions } from '../train-options.js';
 import { DEMO_CONFIG } from './demo.js';
-import { flagsToConfig, register as registerTrain } from './train.js';
 
 type Raw = Record<string, string | boolean | undefined>;
 
-/** Train flags the experiment does not take over: it owns the data set, the output and the runs. */
-const NOT_TAKEN = new Set(['preset', 'config', 'dataset', 'root', 'out', 'resume', 'splitFile']);
-
-const flagOf = (key: keyof TrainConfig) =>
-  key === 'layerNorm' ? '--no-layer-norm' : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** Training keys the experiment does not take as train flags: it has its own --dataset, --root and --out. */
+const OWN_KEYS = ['dataset', 'root', 'out'] as const;
 
 export interface ExperimentOptions {
   log?: (line: string) => void;
@@ -46,7 +44,7 @@ export function studyFlags(study: StudyName, raw: Raw): Partial<TrainConfig> {
   delete flags.dataset;
   const varied = STUDY_VARIES[study];
   if (flags[varied] !== undefined) {
-    throw new UsageError(`${flagOf(varied)}: the ${study} study sets it for each point; leave it out`);
+    throw new UsageError(`${commandLineFlag(varied)}: the ${study} study sets it for each point; leave it out`);
   }
   const loss = STUDY_LOSS[study];
   if (loss && flags.loss !== undefined && flags.loss !== loss) {
@@ -75,14 +73,6 @@ export async function runExperiment(study: string, raw: Raw, o: ExperimentOption
   return results;
 }
 
-/** The train command's options, minus those the experiment owns (so both stay one list). */
-function trainOptions(): readonly Option[] {
-  const scratch = new Command();
-  registerTrain(scratch);
-  const train = scratch.commands.find((c) => c.name() === 'train');
-  return (train?.options ?? []).filter((opt) => !NOT_TAKEN.has(opt.attributeName()));
-}
-
 export function register(program: Command): void {
   const cmd = program
     .command('experiment')
@@ -93,7 +83,7 @@ export function register(program: Command): void {
     .option('--out <dir>', 'study folder (default runs/experiments/DATASET-STUDY-BUDGET); run again to resume')
     .option('--quick', 'the quick budget: a small version that runs on a laptop CPU in minutes')
     .option('--budget <name>', `${BUDGETS.join(', ')} (default paper; miniature: fashion-mnist and mnist only)`);
-  for (const opt of trainOptions()) cmd.addOption(opt);
+  for (const option of trainOptions(OWN_KEYS)) cmd.addOption(option);
   cmd.addHelpText(
     'after',
     "\nTraining flags override the study's base (the data set's preset; for fashion-mnist and mnist the demo's\n" +
