@@ -1,6 +1,8 @@
 // The library's public API: `import { openIndex, evaluate, ... } from 'normsoftmax'`. Everything here is
 // documented in docs/library.md; deeper modules are `normsoftmax/tensor`, `normsoftmax/nn` and
 // `normsoftmax/search`.
+
+export type { IndexStats, ItemMeta, SearchHit, SearchMode } from '../search/types.js';
 export { type Embeddings, type EvalResult, type EvaluateOptions, evaluate } from './evaluate.js';
 export {
   type OpenIndexOptions,
@@ -9,4 +11,3 @@ export {
   type SearchQuery,
   type SearchResults,
 } from './search-index.js';
-export type { IndexStats, ItemMeta, SearchHit, SearchMode } from '../search/types.js';

@@ -117,10 +117,7 @@ test('TypeScript: the same example typechecks against the shipped .d.ts; a misus
   writeFileSync(join(project, 'example.ts'), EXAMPLE);
   const ok = run(process.execPath, [TSC, '-p', '.']);
   assert.equal(ok.code, 0, ok.stdout);
-  writeFileSync(
-    join(project, 'example.ts'),
-    `${EXAMPLE}await index.search({ id: 'x', k: '3' });\n`,
-  );
+  writeFileSync(join(project, 'example.ts'), `${EXAMPLE}await index.search({ id: 'x', k: '3' });\n`);
   const bad = run(process.execPath, [TSC, '-p', '.']);
   assert.equal(bad.code, 2);
   assert.match(bad.stdout, /example\.ts\(6,.*Type 'string' is not assignable to type 'number'/);
