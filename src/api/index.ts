@@ -11,3 +11,4 @@ export {
   type SearchQuery,
   type SearchResults,
 } from './search-index.js';
+export { type TrainConfig, type TrainOptions, type TrainResult, train } from './train.js';

@@ -2,14 +2,11 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { formatMetricsTable } from '../../eval/format-metrics.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { acquireWriterLock } from '../../io/writer-lock.js';
 import { DEFAULT_DIST_TIMEOUT_SECONDS, joinJobFromEnv, tagWithRank } from '../../parallel/job.js';
 import { launch, selfCommand } from '../../parallel/launcher.js';
-import { trainingReportHtml } from '../../report/training-report.js';
+import { REPORT_NAME, trainAndReport } from '../../report/train-and-report.js';
 import { PRESETS, readConfigFile, resolveConfig, type TrainConfig } from '../../train/config.js';
 import { flagOf } from '../../train/config-schema.js';
-import { readMetrics } from '../../train/metrics.js';
 import type { DataParallel } from '../../train/parallel.js';
 import { runSession } from '../../train/session.js';
 import { openDataset } from '../dataset-options.js';
@@ -83,35 +80,19 @@ async function trainCommand(config: TrainConfig, raw: Raw, parallel?: DataParall
     root: config.root,
     splitFile: typeof raw.splitFile === 'string' ? raw.splitFile : undefined,
   });
+  const session = {
+    dataset,
+    resume: typeof raw.resume === 'string' ? raw.resume : undefined,
+    allowWorldSizeChange: raw.allowWorldSizeChange === true,
+    parallel,
+  };
   if (parallel && !parallel.isMain) {
-    const result = await runSession(config, {
-      dataset,
-      resume: typeof raw.resume === 'string' ? raw.resume : undefined,
-      allowWorldSizeChange: raw.allowWorldSizeChange === true,
-      parallel,
-    });
-    result.model.dispose();
+    // A rank that only trains: rank 0 writes the checkpoints, metrics and report.
+    (await runSession(config, session)).model.dispose();
     return;
   }
-  // One writer per OUT folder, until the report is written too.
-  const lock = acquireWriterLock(config.out, 'train');
-  try {
-    const result = await runSession(config, {
-      dataset,
-      resume: typeof raw.resume === 'string' ? raw.resume : undefined,
-      allowWorldSizeChange: raw.allowWorldSizeChange === true,
-      parallel,
-      lock,
-    });
-    const records = readMetrics(join(config.out, 'metrics.jsonl'));
-    writeFileAtomic(
-      join(config.out, 'report.html'),
-      await trainingReportHtml(`normsoftmax: ${config.arch} on ${config.dataset}`, records),
-    );
-    if (result.lastEval) console.log(formatMetricsTable(result.lastEval));
-    console.log(`checkpoint: ${join(config.out, 'last.safetensors')}  report: ${join(config.out, 'report.html')}`);
-    result.model.dispose();
-  } finally {
-    lock.release();
-  }
+  const result = await trainAndReport(config, session);
+  if (result.lastEval) console.log(formatMetricsTable(result.lastEval));
+  console.log(`checkpoint: ${join(config.out, 'last.safetensors')}  report: ${join(config.out, REPORT_NAME)}`);
+  result.model.dispose();
 }
