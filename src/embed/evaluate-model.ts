@@ -1,15 +1,17 @@
 // Zero-shot evaluation of a model (during training, or of a loaded one): embed the test classes (CUB, Cars,
 // SOP: test split searched against itself; In-Shop: query against gallery) and compute Recall@K (float and
-// binary) and NMI.
+// binary) and NMI. The live model is embedded through the one embedding loop (embed-samples.ts) by a
+// libtorch engine that borrows it: eval mode and channels_last while embedding, as it was afterwards.
 import type { PipelineOptions } from '../data/sources/types.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { type EvalInput, type EvalResult, evaluate } from '../eval/evaluate.js';
 import type { NmiMethod } from '../eval/nmi.js';
 import type { Embedder } from '../nn/embedder.js';
-import { cat, type Tensor, zeros } from '../tensor/index.js';
+import { cat, type Tensor, tensor, zeros } from '../tensor/index.js';
 import type { Precision } from '../tensor/precision.js';
 import { InputError } from '../util/errors.js';
 import { embedSamples } from './embed-samples.js';
+import { libtorchEngine } from './libtorch-engine.js';
 
 export interface ModelEvalOptions {
   silent?: boolean;
@@ -68,8 +70,11 @@ async function evaluateWith(
     workers: c.workers,
     skipBadImages: c.skipBadImages,
   };
-  const embedAll = (samples: Sample[], label: string) =>
-    embedSamples(model, dataset, samples, { pipeline, silent: o.silent, label, precision: o.precision });
+  const engine = libtorchEngine(model, { precision: o.precision, borrowed: true });
+  const embedAll = async (samples: Sample[], label: string): Promise<Tensor> =>
+    tensor(await embedSamples(engine, model.input, dataset, samples, { pipeline, silent: o.silent, label }), {
+      shape: [samples.length, engine.dim],
+    });
   const embed = shard ? (samples: Sample[], label: string) => embedShard(samples, label) : embedAll;
   // This rank's slice (zero rows padded to the same count on every rank), gathered on rank 0; a
   // tensor with no rows stands for "not this rank's to evaluate".
@@ -121,5 +126,6 @@ async function evaluateWith(
     });
   } finally {
     for (const t of owned) t.dispose();
+    engine.dispose();
   }
 }

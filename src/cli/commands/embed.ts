@@ -7,8 +7,7 @@ import type { Command } from 'commander';
 import { IMAGE_FILE_EXTENSIONS } from '../../data/image/image-kind.js';
 import type { Dataset, Sample } from '../../data/types.js';
 import { resolveWeights } from '../../data/weights/index.js';
-import { pipelineOf } from '../../embed/embed-samples.js';
-import { embedSamplesWith } from '../../embed/embed-with-engine.js';
+import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
 import { openEngine } from '../../embed/open-engine.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveNpy } from '../../io/npy.js';
@@ -173,7 +172,7 @@ async function embedCommand(flags: EmbedFlags, job: Job): Promise<void> {
     vectors =
       mine.length === 0
         ? new Float32Array(0)
-        : await embedSamplesWith(engine, input, dataset, mine, {
+        : await embedSamples(engine, input, dataset, mine, {
             batchSize,
             label: 'embedding',
             pipeline,

@@ -6,8 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Dataset, Sample } from '../../data/types.js';
-import { pipelineOf } from '../../embed/embed-samples.js';
-import { embedSamplesWith } from '../../embed/embed-with-engine.js';
+import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
 import type { EngineName } from '../../embed/engine.js';
 import { openEngine } from '../../embed/open-engine.js';
 import type { Precision } from '../../tensor/precision.js';
@@ -71,7 +70,7 @@ export async function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions 
     identity,
     description,
     async embed(dataset, samples) {
-      return embedSamplesWith(engine, input, dataset, samples, {
+      return embedSamples(engine, input, dataset, samples, {
         batchSize: o.batchSize ?? 64,
         pipeline,
         silent: true,
