@@ -8,11 +8,12 @@ import { IMAGE_FILE_EXTENSIONS } from '../../data/image/image-kind.js';
 import type { Dataset, Sample } from '../../data/types.js';
 import { resolveWeights } from '../../data/weights/index.js';
 import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
+import { embedSharded } from '../../embed/embed-shard.js';
 import { openEngine } from '../../embed/open-engine.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveNpy } from '../../io/npy.js';
 import { ARCHS } from '../../nn/embedder.js';
-import { embeddingSlice, gatherEmbeddings } from '../../parallel/embed-shard.js';
+import { embeddingShard } from '../../parallel/embed-shard.js';
 import { DEFAULT_DIST_TIMEOUT_SECONDS, joinJobFromEnv, tagWithRank } from '../../parallel/job.js';
 import { launch, selfCommand } from '../../parallel/launcher.js';
 import { tensor } from '../../tensor/index.js';
@@ -165,26 +166,27 @@ async function embedCommand(flags: EmbedFlags, job: Job): Promise<void> {
   const pipeline = { ...pipelineOf(config), jpegDraft: flags.jpegDraft === true };
   if (pipeline.jpegDraft)
     log("jpeg draft: JPEGs decoded at reduced size where that still covers the resize (Pillow's draft)");
-  const slice = job ? embeddingSlice(samples.length, job.env.rank, job.env.worldSize) : null;
-  const mine = slice ? samples.slice(slice.start, slice.end) : samples;
+  const embed = async (mine: readonly Sample[]) => {
+    try {
+      return await embedSamples(engine, input, dataset, mine, {
+        batchSize,
+        label: 'embedding',
+        pipeline,
+        silent: !main,
+      });
+    } finally {
+      engine.dispose(); // before the gather: the model is not needed there
+    }
+  };
   let vectors: Float32Array;
   try {
-    vectors =
-      mine.length === 0
-        ? new Float32Array(0)
-        : await embedSamples(engine, input, dataset, mine, {
-            batchSize,
-            label: 'embedding',
-            pipeline,
-            silent: !main,
-          });
+    if (job) {
+      const all = await embedSharded(embeddingShard(job.parallel), samples, engine.dim, embed);
+      if (all === null) return;
+      vectors = all;
+    } else vectors = samples.length === 0 ? new Float32Array(0) : await embed(samples);
   } finally {
     engine.dispose();
-  }
-  if (job && slice) {
-    const all = await gatherEmbeddings(job.parallel, vectors, slice, samples.length, engine.dim);
-    if (all === null) return;
-    vectors = all;
   }
   const embeddings = tensor(vectors, { shape: [samples.length, engine.dim] });
   saveNpy(flags.out, embeddings);
