@@ -1,44 +1,19 @@
 // Data-parallel embedding's slice/pad/gather/trim (src/embed/embed-shard.ts), with an in-process world
-// standing in for c10d's allgather: rank 0 gets exactly the rows one process would embed, in order; the
-// other ranks get null; every rank sends the same padded row count; an empty slice embeds nothing.
+// (test/helpers/fake-shards.ts) standing in for c10d's allgather: rank 0 gets exactly the rows one process
+// would embed, in order; the other ranks get null; every rank sends the same padded row count; an empty
+// slice embeds nothing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Sample } from '../../src/data/types.js';
-import { type EmbeddingShard, embeddingSlice, embedSharded } from '../../src/embed/embed-shard.js';
-import { cat, memory, type Tensor } from '../../src/tensor/index.js';
+import { embeddingSlice, embedSharded } from '../../src/embed/embed-shard.js';
+import { memory } from '../../src/tensor/index.js';
+import { fakeWorld } from '../helpers/fake-shards.js';
 
 const DIM = 3;
 const samples = (n: number): Sample[] => Array.from({ length: n }, (_, i) => ({ path: `img${i}`, label: i % 2 }));
 /** What "embedding" sample i gives here: row i is [i, i + 0.25, i + 0.5]. */
 const rowsOf = (mine: readonly Sample[]) =>
   Float32Array.from(mine.flatMap((s) => [0, 0.25, 0.5].map((d) => Number(s.path.slice(3)) + d)));
-
-/** worldSize shards whose gather waits for every rank, then stacks on rank 0 (what allgather + rank 0 does). */
-function world(worldSize: number): { shards: EmbeddingShard[]; sent: number[][] } {
-  const locals: Tensor[] = new Array(worldSize);
-  const sent: number[][] = [];
-  let arrived = 0;
-  let release: () => void = () => {};
-  const all = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const shards = Array.from({ length: worldSize }, (_, rank) => ({
-    rank,
-    worldSize,
-    async gather(local: Tensor, rows: number) {
-      assert.deepEqual(local.shape, [rows, DIM], `rank ${rank} sends its padded slice`);
-      sent[rank] = local.shape.slice();
-      locals[rank] = local.clone();
-      if (++arrived === worldSize) release();
-      await all;
-      if (rank !== 0) return null;
-      const stacked = cat(locals, 0);
-      for (const t of locals) t.dispose();
-      return stacked;
-    },
-  }));
-  return { shards, sent };
-}
 
 for (const [n, worldSize] of [
   [5, 2],
@@ -47,7 +22,7 @@ for (const [n, worldSize] of [
 ] as const) {
   test(`${n} images on ${worldSize} ranks: rank 0 has the rows of one process, in order; the others null`, async () => {
     const baseline = memory().liveTensors;
-    const { shards, sent } = world(worldSize);
+    const { shards, sent } = fakeWorld(worldSize);
     const asked: number[][] = [];
     const results = await Promise.all(
       shards.map((shard) =>
