@@ -2,7 +2,7 @@
 // the benchmark with sharp) to an .npy of unit-length embeddings, end to end (decode, resize, crop,
 // normalise, forward, save), for each model and each side, in one invocation; plus the image pipeline
 // alone (ours vs torchvision's DataLoader) at each model's sizes. Sides are entries of SIDES below:
-// ours through embedSamplesWith (what `normsoftmax embed` runs) on libtorch fp32, libtorch bf16
+// ours through embedSamples (what `normsoftmax embed` runs) on libtorch fp32, libtorch bf16
 // (autocast) and onnxruntime (the exported model, BN folded, as embed's ONNX cache writes it); PyTorch
 // fp32 and autocast bf16 through bench/embed/reference.py. Every side of a model has the same weights
 // (seeded), so the JSON also gives each side's agreement (cosine) with its engine's fp32 embeddings.
@@ -21,8 +21,9 @@ import { transformForInput } from '../../src/data/image/transform-config.js';
 import { BatchLoader } from '../../src/data/loader/batch-loader.js';
 import { DEFAULT_PIPELINE, type PipelineOptions } from '../../src/data/sources/types.js';
 import type { Dataset, Sample } from '../../src/data/types.js';
-import { embedSamplesWith } from '../../src/embed/embed-with-engine.js';
-import { DEFAULT_ENGINE, type EmbeddingEngine } from '../../src/embed/engine.js';
+import { DEFAULT_ENGINE } from '../../src/embed/choose-engine.js';
+import { embedSamples } from '../../src/embed/embed-samples.js';
+import type { EmbeddingEngine } from '../../src/embed/engine.js';
 import { libtorchEngine } from '../../src/embed/libtorch-engine.js';
 import { DEFAULT_OPSET, exportOnnx } from '../../src/embed/onnx/index.js';
 import { onnxEngine } from '../../src/embed/onnx-engine.js';
@@ -142,7 +143,7 @@ function oursSide(forward: 'libtorch' | 'onnxruntime', precision: Precision): Si
       try {
         const c0 = cpuMs();
         const t0 = performance.now();
-        const embeddings = await embedSamplesWith(engine, input, dataset, samples, {
+        const embeddings = await embedSamples(engine, input, dataset, samples, {
           batchSize: ctx.batch,
           pipeline: pipelineOf(ctx, m),
           silent: true,

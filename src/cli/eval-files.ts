@@ -5,6 +5,7 @@
 // Every problem is one line naming the flag, the file and what was expected.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { sidecarPath } from '../embed/embeddings-file.js';
 import { loadNpy } from '../io/npy.js';
 import { type Tensor, tensor } from '../tensor/index.js';
 import { firstLine, InputError, UsageError } from '../util/errors.js';
@@ -87,11 +88,6 @@ function jsonLabels(flag: string, path: string, doc: Sidecar): Tensor {
 function loadLabels(flag: string, path: string): Tensor {
   if (/\.json$/i.test(path)) return jsonLabels(flag, path, readJson(flag, path));
   return loadNpyLabels(flag, path);
-}
-
-/** The sidecar of an embeddings file: X.json next to X.npy (what `embed --out X.npy` writes). */
-export function sidecarPath(npyPath: string): string {
-  return npyPath.replace(/(\.npy)?$/i, '.json');
 }
 
 function sidecarPaths(flag: string, path: string, doc: Sidecar, rows: number, npyPath: string): string[] | undefined {

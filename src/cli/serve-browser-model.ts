@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolveWeights } from '../data/weights/index.js';
+import { isOnnxFile } from '../embed/choose-engine.js';
 import { cachedOnnx } from '../embed/onnx-cache.js';
-import { isOnnxFile } from '../embed/open-engine.js';
 import { type BrowserModel, browserModelOf } from '../search/server/browser-model.js';
 import type { EmbedderIdentity } from '../search/types.js';
 import { firstLine } from '../util/errors.js';

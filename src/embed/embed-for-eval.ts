@@ -1,10 +1,12 @@
 // Embeds what a data set is evaluated on with a model from a file: its test split (query = gallery) or,
-// for In-Shop-like data, its query and gallery splits.
+// for In-Shop-like data, its query and gallery splits. The forward is libtorch's (the model as trained,
+// as evaluation during training embeds it), through the one embedding loop (embed-samples.ts).
 import type { Dataset, Sample } from '../data/types.js';
-import type { Tensor } from '../tensor/index.js';
+import { type Tensor, tensor } from '../tensor/index.js';
 import type { Precision } from '../tensor/precision.js';
 import { InputError } from '../util/errors.js';
 import { embedSamples, pipelineOf } from './embed-samples.js';
+import { libtorchEngine } from './libtorch-engine.js';
 import { loadModel } from './load-model.js';
 
 export interface EmbeddedSet {
@@ -29,13 +31,12 @@ export async function embedForEval(o: EmbedForEvalOptions): Promise<{ query: Emb
     throw new InputError(`${o.dataset.name}: no test split and no query/gallery splits to evaluate`);
   }
   const { model, config } = loadModel(o.checkpoint, { arch: o.arch, dim: o.dim });
+  const input = model.input;
+  const engine = libtorchEngine(model, { precision: o.precision });
   const pipeline = pipelineOf(config);
   const embed = async (samples: Sample[], label: string): Promise<EmbeddedSet> => ({
-    embeddings: await embedSamples(model, o.dataset, samples, {
-      silent: o.silent,
-      label,
-      pipeline,
-      precision: o.precision,
+    embeddings: tensor(await embedSamples(engine, input, o.dataset, samples, { silent: o.silent, label, pipeline }), {
+      shape: [samples.length, engine.dim],
     }),
     labels: Int32Array.from(samples, (s) => s.label),
     paths: samples.map((s) => s.path),
@@ -50,6 +51,6 @@ export async function embedForEval(o: EmbedForEvalOptions): Promise<{ query: Emb
       throw e;
     }
   } finally {
-    model.dispose();
+    engine.dispose();
   }
 }

@@ -1,67 +1,63 @@
-// Embedding whole splits with a model, in eval mode and without autograd.
+// The one embedding loop: our image pipeline (decode, resize, crop, normalise in worker threads) makes
+// float32 batches, an EmbeddingEngine (libtorch or onnxruntime; over a loaded model or a live one in
+// training) runs the forward. `embed`, `index build`, `eval --checkpoint` and evaluation during training
+// all embed through it.
 import { createBatchSource } from '../data/sources/batch-source.js';
 import { DEFAULT_PIPELINE, type PipelineOptions } from '../data/sources/types.js';
 import type { Dataset, Sample } from '../data/types.js';
-import type { Embedder } from '../nn/embedder.js';
-import { cat, type Device, keep, noGrad, scope, type Tensor } from '../tensor/index.js';
-import type { Precision } from '../tensor/precision.js';
+import type { InputSpec } from '../nn/input-spec.js';
 import { createProgress } from '../util/progress.js';
-import { embedBatch } from './embed-batch.js';
+import type { EmbeddingEngine } from './engine.js';
 
 /** The eval pipeline a model was trained with (its resize and crop), or the paper's default. */
 export function pipelineOf(config: { resize: number; crop: number } | null): PipelineOptions {
   return config ? { ...DEFAULT_PIPELINE, resize: config.resize, crop: config.crop } : { ...DEFAULT_PIPELINE };
 }
 
-/** Unit-norm embeddings [N, dim] of the samples, in order. */
+export interface EmbedSamplesOptions {
+  /** Images per forward (default 128). */
+  batchSize?: number;
+  /** The eval pipeline (default DEFAULT_PIPELINE; pipelineOf gives a checkpoint's). */
+  pipeline?: PipelineOptions;
+  silent?: boolean;
+  /** The progress line's label (default "embedding"). */
+  label?: string;
+}
+
+/**
+ * Unit-norm float32 embeddings of the samples, in order: samples.length x engine.dim, row-major. `input`
+ * is how the model wants its images (channels, colour order, range, mean, std).
+ */
 export async function embedSamples(
-  model: Embedder,
+  engine: EmbeddingEngine,
+  input: InputSpec,
   dataset: Dataset,
   samples: readonly Sample[],
-  o: {
-    batchSize?: number;
-    pipeline?: PipelineOptions;
-    silent?: boolean;
-    label?: string;
-    /** bf16: the forward under autocast (float32 embeddings all the same). Default fp32. */
-    precision?: Precision;
-  } = {},
-): Promise<Tensor> {
+  o: EmbedSamplesOptions = {},
+): Promise<Float32Array> {
   const batchSize = o.batchSize ?? 128;
-  const source = createBatchSource(dataset, samples, model.input, o.pipeline ?? DEFAULT_PIPELINE, 'eval');
+  const source = createBatchSource(dataset, samples, input, o.pipeline ?? DEFAULT_PIPELINE, 'eval');
   const progress = createProgress({ label: o.label ?? 'embedding', total: samples.length, silent: o.silent });
-  const wasTraining = model.training;
-  const wasFormat = model.memoryFormat;
-  model.eval();
-  // channels_last for the forward passes (see libtorch-engine.ts), back as it was afterwards: a model
-  // in training keeps the memory its optimiser state matches.
-  model.toMemoryFormat('channels_last');
-  const parts: Tensor[] = [];
-  const device = model.parameters()[0]?.device ?? 'cpu';
+  const out = new Float32Array(samples.length * engine.dim);
   try {
     let done = 0;
     for await (const batch of source.ordered(batchSize)) {
+      let images: Float32Array;
+      let shape: number[];
       try {
-        parts.push(
-          keep(scope(() => noGrad(() => embedBatch(model, onDevice(batch.images, device), o.precision).to('cpu')))),
-        );
-        done += batch.images.size(0);
+        images = batch.images.toTypedArray() as Float32Array;
+        shape = batch.images.shape.slice();
       } finally {
         batch.images.dispose();
         batch.labels.dispose();
       }
+      out.set(await engine.embed(images, shape), done * engine.dim);
+      done += shape[0] as number;
       progress.update(done);
     }
-    return scope(() => cat(parts, 0));
+    return out;
   } finally {
     progress.stop();
-    for (const p of parts) p.dispose();
     await source.dispose?.();
-    model.train(wasTraining);
-    model.toMemoryFormat(wasFormat);
   }
-}
-
-function onDevice(x: Tensor, device: Device): Tensor {
-  return device === 'cpu' ? x : x.to(device);
 }

@@ -1,21 +1,14 @@
 // The forward of an embedder behind one small interface, so that callers (embed, index build, the query
 // worker, benchmarks) run either engine the same way: libtorch (our addon) or onnxruntime (the model
 // exported to ONNX, run by onnxruntime-node). The image pipeline is the same for both; only this differs.
+// choose-engine.ts decides which one runs; embed-samples.ts is the one loop that feeds either.
 import { UsageError } from '../util/errors.js';
 
 export const ENGINES = ['libtorch', 'onnxruntime'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
-/**
- * The engine used when --engine is not given (and the forward is fp32: bf16 is libtorch's autocast).
- * onnxruntime: a forward-only benchmark measured onnxruntime-node 1.30 2.0x (ResNet-50@224) and 3.3x
- * (ResNet-18@112) faster than our libtorch 1.13 forward on this project's 2-core Xeon (docs/onnx.md);
- * bench/embed/run.ts measures both engines end to end.
- */
-export const DEFAULT_ENGINE: EngineName = 'onnxruntime';
-
-export function parseEngine(value: string | undefined, flag = '--engine'): EngineName {
-  if (value === undefined) return DEFAULT_ENGINE;
+/** An --engine flag's value; anything else is a UsageError naming the flag (no flag: chooseEngine decides). */
+export function parseEngine(value: string, flag = '--engine'): EngineName {
   if ((ENGINES as readonly string[]).includes(value)) return value as EngineName;
   throw new UsageError(`${flag}: expected ${ENGINES.join(' or ')}, got "${value}"`);
 }

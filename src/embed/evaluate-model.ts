@@ -1,15 +1,18 @@
 // Zero-shot evaluation of a model (during training, or of a loaded one): embed the test classes (CUB, Cars,
 // SOP: test split searched against itself; In-Shop: query against gallery) and compute Recall@K (float and
-// binary) and NMI.
+// binary) and NMI. The live model is embedded through the one embedding loop (embed-samples.ts) by a
+// libtorch engine that borrows it: eval mode and channels_last while embedding, as it was afterwards.
 import type { PipelineOptions } from '../data/sources/types.js';
 import type { Dataset, Sample } from '../data/types.js';
 import { type EvalInput, type EvalResult, evaluate } from '../eval/evaluate.js';
 import type { NmiMethod } from '../eval/nmi.js';
 import type { Embedder } from '../nn/embedder.js';
-import { cat, type Tensor, zeros } from '../tensor/index.js';
+import { type Tensor, tensor, zeros } from '../tensor/index.js';
 import type { Precision } from '../tensor/precision.js';
 import { InputError } from '../util/errors.js';
 import { embedSamples } from './embed-samples.js';
+import { type EmbeddingShard, embedSharded } from './embed-shard.js';
+import { libtorchEngine } from './libtorch-engine.js';
 
 export interface ModelEvalOptions {
   silent?: boolean;
@@ -21,14 +24,6 @@ export interface ModelEvalOptions {
   precision?: Precision;
   /** Also MAP@R and R-Precision (the validation fold of train --folds: the Reality Check's metrics). */
   mapR?: boolean;
-}
-
-/** Data-parallel evaluation: each rank embeds a contiguous slice of the images, rank 0 gets them all. */
-export interface EmbeddingShard {
-  readonly rank: number;
-  readonly worldSize: number;
-  /** Every rank's `local` (rank order; each has `rows` rows) stacked on rank 0; null on the others. */
-  gather(local: Tensor, rows: number): Promise<Tensor | null>;
 }
 
 /**
@@ -68,28 +63,15 @@ async function evaluateWith(
     workers: c.workers,
     skipBadImages: c.skipBadImages,
   };
-  const embedAll = (samples: Sample[], label: string) =>
-    embedSamples(model, dataset, samples, { pipeline, silent: o.silent, label, precision: o.precision });
-  const embed = shard ? (samples: Sample[], label: string) => embedShard(samples, label) : embedAll;
-  // This rank's slice (zero rows padded to the same count on every rank), gathered on rank 0; a
-  // tensor with no rows stands for "not this rank's to evaluate".
-  const embedShard = async (samples: Sample[], label: string): Promise<Tensor> => {
-    const s = shard as EmbeddingShard;
-    const per = Math.ceil(samples.length / s.worldSize);
-    const start = Math.min(samples.length, s.rank * per);
-    const end = Math.min(samples.length, start + per);
-    const mine = end > start ? await embedAll(samples.slice(start, end), label) : zeros([0, model.dim]);
-    const padded = end - start < per ? cat([mine, zeros([per - (end - start), model.dim])]) : mine;
-    if (padded !== mine) mine.dispose();
-    try {
-      const all = await s.gather(padded, per);
-      if (all === null) return zeros([0, model.dim]);
-      const rows = all.slice(0, 0, samples.length).contiguous();
-      all.dispose();
-      return rows;
-    } finally {
-      padded.dispose();
-    }
+  const engine = libtorchEngine(model, { precision: o.precision, borrowed: true });
+  const embedRows = (samples: readonly Sample[], label: string) =>
+    embedSamples(engine, model.input, dataset, samples, { pipeline, silent: o.silent, label });
+  // In a job, rank 0 gets every row and the others a tensor with no rows ("not this rank's to evaluate").
+  const embed = async (samples: Sample[], label: string): Promise<Tensor> => {
+    const rows = shard
+      ? await embedSharded(shard, samples, engine.dim, (mine) => embedRows(mine, label))
+      : await embedRows(samples, label);
+    return rows === null ? zeros([0, engine.dim]) : tensor(rows, { shape: [samples.length, engine.dim] });
   };
   const labels = (samples: Sample[]) => Int32Array.from(samples, (s) => s.label);
   const { query, gallery, test } = dataset.splits;
@@ -121,5 +103,6 @@ async function evaluateWith(
     });
   } finally {
     for (const t of owned) t.dispose();
+    engine.dispose();
   }
 }

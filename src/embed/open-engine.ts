@@ -1,11 +1,13 @@
 // An embedding engine for a checkpoint, weights file or name (what `embed` takes), or, for onnxruntime,
 // an .onnx file from `normsoftmax export`. Also says how to prepare images for it (its input spec and
-// the eval resize/crop), so the image pipeline is the same whichever engine runs the forward.
+// the eval resize/crop), so the image pipeline is the same whichever engine runs the forward. The engine
+// and precision are chooseEngine's (an engine asked for, or the one default).
 import { readFileSync } from 'node:fs';
 import { DEFAULT_PIPELINE } from '../data/sources/types.js';
 import type { InputSpec } from '../nn/input-spec.js';
 import type { Precision } from '../tensor/precision.js';
-import { InputError, UsageError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
+import { chooseEngine, isOnnxFile } from './choose-engine.js';
 import type { EmbeddingEngine, EngineName } from './engine.js';
 import { libtorchEngine } from './libtorch-engine.js';
 import { loadModel } from './load-model.js';
@@ -14,10 +16,11 @@ import { cachedOnnx } from './onnx-cache.js';
 import { onnxEngine } from './onnx-engine.js';
 
 export interface OpenEngineOptions {
-  engine: EngineName;
+  /** Default: chooseEngine's (libtorch for bf16, onnxruntime for an .onnx model, else DEFAULT_ENGINE). */
+  engine?: EngineName;
   arch?: string;
   dim?: number;
-  /** libtorch only (the CLI refuses bf16 with onnxruntime). */
+  /** The forward's precision (default fp32); bf16 is libtorch's (a UsageError with onnxruntime). */
   precision?: Precision;
   /** onnxruntime's intra-op threads (default: all cores). */
   threads?: number;
@@ -37,8 +40,6 @@ export interface OpenedEngine {
   onnxPath: string | null;
 }
 
-export const isOnnxFile = (path: string): boolean => /\.onnx$/i.test(path);
-
 export function inputSpecOf(p: Preprocessing): InputSpec {
   return {
     colorOrder: p.colorOrder,
@@ -50,14 +51,12 @@ export function inputSpecOf(p: Preprocessing): InputSpec {
   };
 }
 
-export async function openEngine(checkpoint: string, o: OpenEngineOptions): Promise<OpenedEngine> {
-  if (o.engine === 'libtorch') {
-    if (isOnnxFile(checkpoint)) {
-      throw new UsageError(`--checkpoint ${checkpoint}: an ONNX model runs with --engine onnxruntime only`);
-    }
+export async function openEngine(checkpoint: string, o: OpenEngineOptions = {}): Promise<OpenedEngine> {
+  const choice = chooseEngine({ checkpoint, engine: o.engine, precision: o.precision });
+  if (choice.engine === 'libtorch') {
     const { model, description, config } = loadModel(checkpoint, { arch: o.arch, dim: o.dim });
     return {
-      engine: libtorchEngine(model, { precision: o.precision }),
+      engine: libtorchEngine(model, { precision: choice.precision }),
       description,
       input: model.input,
       config: config ? { ...config } : null,

@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { BadImageError } from '../data/image/bad-image-error.js';
 import { resolveWeights } from '../data/weights/index.js';
+import { chooseEngine } from '../embed/choose-engine.js';
 import type { EngineName } from '../embed/engine.js';
-import { isOnnxFile } from '../embed/open-engine.js';
 import type { Precision } from '../tensor/precision.js';
 import { FailureError, InputError, UsageError } from '../util/errors.js';
 import { withoutFaults } from '../util/fault.js';
@@ -24,7 +24,10 @@ export interface QueryEmbedderOptions {
   force?: boolean;
   /** bf16: the worker's forwards under autocast (float32 vectors all the same). Default fp32. */
   precision?: Precision;
-  /** Default libtorch; onnxruntime runs the exported model with `threads` intra-op threads. */
+  /**
+   * Default: chooseEngine's for the checkpoint (libtorch for bf16, onnxruntime for an .onnx model, else
+   * DEFAULT_ENGINE); onnxruntime runs the exported model with `threads` intra-op threads.
+   */
   engine?: EngineName;
   threads?: number;
   /** Where a restart of the worker is reported (default stderr). */
@@ -71,6 +74,8 @@ export async function createQueryEmbedder(
       );
     }
   }
+  // Decided here, so that a contradiction (bf16 on onnxruntime) fails before a thread starts.
+  const choice = chooseEngine({ checkpoint, engine: o.engine, precision: o.precision });
   const data: QueryWorkerData = {
     checkpoint,
     ...(identity.arch ? { arch: identity.arch } : {}),
@@ -78,9 +83,8 @@ export async function createQueryEmbedder(
     resize: identity.resize,
     crop: identity.crop,
     ...(identity.jpegDraft ? { jpegDraft: true } : {}),
-    ...(o.precision ? { precision: o.precision } : {}),
-    // An index embedded by an .onnx model: only onnxruntime runs it.
-    ...(o.engine || isOnnxFile(checkpoint) ? { engine: o.engine ?? 'onnxruntime' } : {}),
+    engine: choice.engine,
+    precision: choice.precision,
     ...(o.threads ? { threads: o.threads } : {}),
   };
   const worker = new SupervisedWorker({

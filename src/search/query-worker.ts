@@ -21,10 +21,10 @@ export interface QueryWorkerData {
   crop: number;
   /** JPEG queries decoded at reduced size, as the index's items were (EmbedderIdentity.jpegDraft). */
   jpegDraft?: boolean;
-  /** bf16: forwards under autocast (set in this thread: autocast state is per thread). Default fp32. */
-  precision?: Precision;
-  /** Default libtorch; onnxruntime runs the exported model (cached next to the checkpoint). */
-  engine?: EngineName;
+  /** bf16: forwards under autocast (set in this thread: autocast state is per thread). */
+  precision: Precision;
+  /** chooseEngine's (query-embedder.ts); onnxruntime runs the exported model (cached next to the checkpoint). */
+  engine: EngineName;
   threads?: number;
 }
 
@@ -42,7 +42,7 @@ let engine: EmbeddingEngine;
 let config: ReturnType<typeof queryTransform>;
 try {
   const opened = await openEngine(data.checkpoint, {
-    engine: data.engine ?? 'libtorch',
+    engine: data.engine,
     arch: data.arch,
     dim: data.dim,
     precision: data.precision,

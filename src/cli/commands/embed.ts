@@ -1,46 +1,18 @@
 // `normsoftmax embed --out X.npy`: X.npy, the N x D float32 embeddings of a folder of images or a data set
 // split, plus X.json next to it with the image paths and labels (what `eval --embeddings X.npy` reads).
-// A contract: scripts call these flags.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+// A contract: scripts call these flags. This file parses them; runEmbed (src/embed/run-embed.ts) does the work.
 import type { Command } from 'commander';
-import { IMAGE_FILE_EXTENSIONS } from '../../data/image/image-kind.js';
 import type { Dataset, Sample } from '../../data/types.js';
-import { resolveWeights } from '../../data/weights/index.js';
-import { pipelineOf } from '../../embed/embed-samples.js';
-import { embedSamplesWith } from '../../embed/embed-with-engine.js';
-import { openEngine } from '../../embed/open-engine.js';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { saveNpy } from '../../io/npy.js';
+import { imageFolder } from '../../embed/image-folder.js';
+import { runEmbed } from '../../embed/run-embed.js';
 import { ARCHS } from '../../nn/embedder.js';
-import { embeddingSlice, gatherEmbeddings } from '../../parallel/embed-shard.js';
+import { embeddingShard } from '../../parallel/embed-shard.js';
 import { DEFAULT_DIST_TIMEOUT_SECONDS, joinJobFromEnv, tagWithRank } from '../../parallel/job.js';
 import { launch, selfCommand } from '../../parallel/launcher.js';
-import { tensor } from '../../tensor/index.js';
-import { InputError, UsageError } from '../../util/errors.js';
+import { UsageError } from '../../util/errors.js';
 import { addDatasetOptions, openDataset, selectSplit } from '../dataset-options.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
-import { sidecarPath } from '../eval-files.js';
 import { optionalInteger } from '../parse-flags.js';
-
-/** Every image under dir (recursively), sorted by path; label = index of its folder among sorted folders. */
-export function folderSamples(dir: string): Sample[] {
-  const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new InputError(`--images ${dir}: not a directory`);
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (IMAGE_FILE_EXTENSIONS.has(extname(name).toLowerCase())) files.push(p);
-    }
-  };
-  walk(root);
-  files.sort();
-  if (files.length === 0) throw new InputError(`--images ${dir}: no images (jpg, png, webp, ...) found`);
-  const folders = [...new Set(files.map((f) => f.slice(0, f.lastIndexOf('/'))))].sort();
-  return files.map((path) => ({ path, label: folders.indexOf(path.slice(0, path.lastIndexOf('/'))) }));
-}
 
 interface EmbedFlags {
   checkpoint: string;
@@ -135,13 +107,11 @@ async function embedCommand(flags: EmbedFlags, job: Job): Promise<void> {
   if (!flags.images === !flags.dataset) throw new UsageError('give either --images DIR or --dataset NAME --root DIR');
   const dim = optionalInteger('--dim', flags.dim, undefined);
   const batchSize = optionalInteger('--batch-size', flags.batchSize, 64);
-  const { engine: engineName, precision, threads } = engineFromFlags(flags, { value: flags.precision }, log);
+  const { engine, precision, threads } = engineFromFlags(flags, { value: flags.precision }, log);
   let dataset: Dataset;
   let samples: Sample[];
-  if (flags.images) {
-    samples = folderSamples(flags.images);
-    dataset = { name: 'images', root: resolve(flags.images), splits: { test: samples } };
-  } else {
+  if (flags.images) ({ dataset, samples } = imageFolder(flags.images));
+  else {
     dataset = openDataset({ dataset: flags.dataset as string, root: flags.root, splitFile: flags.splitFile });
     samples = selectSplit(
       dataset as Parameters<typeof selectSplit>[0],
@@ -149,53 +119,21 @@ async function embedCommand(flags: EmbedFlags, job: Job): Promise<void> {
       dataset.splits.test ? 'test' : 'query',
     );
   }
-  // In a job, rank 0 downloads the weights and fills the ONNX cache before the others read them.
-  if (job && !main) await job.parallel.barrier();
-  await resolveWeights(flags.checkpoint); // downloads a weights name that is not cached yet
-  const opened = await openEngine(flags.checkpoint, {
-    engine: engineName,
+  const written = await runEmbed({
+    checkpoint: flags.checkpoint,
     arch: flags.arch,
     dim,
+    dataset,
+    samples,
+    out: flags.out,
+    batchSize,
+    jpegDraft: flags.jpegDraft === true,
+    engine,
     precision,
     threads,
+    shard: job ? embeddingShard(job.parallel) : null,
     log,
   });
-  if (job && main) await job.parallel.barrier();
-  const { engine, description, config, input } = opened;
-  log(`model: ${description}`);
-  const pipeline = { ...pipelineOf(config), jpegDraft: flags.jpegDraft === true };
-  if (pipeline.jpegDraft)
-    log("jpeg draft: JPEGs decoded at reduced size where that still covers the resize (Pillow's draft)");
-  const slice = job ? embeddingSlice(samples.length, job.env.rank, job.env.worldSize) : null;
-  const mine = slice ? samples.slice(slice.start, slice.end) : samples;
-  let vectors: Float32Array;
-  try {
-    vectors =
-      mine.length === 0
-        ? new Float32Array(0)
-        : await embedSamplesWith(engine, input, dataset, mine, {
-            batchSize,
-            label: 'embedding',
-            pipeline,
-            silent: !main,
-          });
-  } finally {
-    engine.dispose();
-  }
-  if (job && slice) {
-    const all = await gatherEmbeddings(job.parallel, vectors, slice, samples.length, engine.dim);
-    if (all === null) return;
-    vectors = all;
-  }
-  const embeddings = tensor(vectors, { shape: [samples.length, engine.dim] });
-  saveNpy(flags.out, embeddings);
-  const sidecar = sidecarPath(flags.out);
-  writeFileAtomic(
-    sidecar,
-    `${JSON.stringify({ paths: samples.map((s) => s.path), labels: samples.map((s) => s.label) })}\n`,
-  );
-  console.log(
-    `${embeddings.size(0)} x ${embeddings.size(1)} embeddings -> ${flags.out} (paths and labels: ${sidecar})`,
-  );
-  embeddings.dispose();
+  if (written === null) return; // not rank 0
+  console.log(`${written.rows} x ${written.dim} embeddings -> ${written.out} (paths and labels: ${written.sidecar})`);
 }

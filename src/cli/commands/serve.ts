@@ -4,7 +4,6 @@ import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
-import { isOnnxFile } from '../../embed/open-engine.js';
 import { expectBackend } from '../../search/lancedb/layout.js';
 import { openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
@@ -106,8 +105,6 @@ async function serve(f: ServeFlags): Promise<void> {
   let browserModel: Awaited<ReturnType<typeof browserModelFor>> = null;
   try {
     const checkpoint = f.checkpoint ?? index.embedder.checkpointPath;
-    // An index built from an .onnx model embeds its queries with onnxruntime unless --engine says otherwise.
-    const engine = f.engine === undefined && checkpoint && isOnnxFile(checkpoint) ? 'onnxruntime' : choice.engine;
     if (index.embedder.checkpointPath === null && f.checkpoint === undefined) {
       console.error('serve: the index has no model (built from vectors): image queries are off, id and vector work');
     } else {
@@ -115,7 +112,9 @@ async function serve(f: ServeFlags): Promise<void> {
         checkpoint: f.checkpoint,
         force: f.force,
         precision: choice.precision,
-        engine,
+        // Without --engine the query embedder chooses for the checkpoint it runs (an index built from an
+        // .onnx model: onnxruntime), by the same rule as the flags.
+        engine: f.engine === undefined ? undefined : choice.engine,
         threads: choice.threads,
         log,
       });

@@ -6,8 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Dataset, Sample } from '../../data/types.js';
-import { pipelineOf } from '../../embed/embed-samples.js';
-import { embedSamplesWith } from '../../embed/embed-with-engine.js';
+import { embedSamples, pipelineOf } from '../../embed/embed-samples.js';
 import type { EngineName } from '../../embed/engine.js';
 import { openEngine } from '../../embed/open-engine.js';
 import type { Precision } from '../../tensor/precision.js';
@@ -30,7 +29,10 @@ export interface ModelEmbedderOptions {
   workers?: number;
   /** bf16: the forwards under autocast (float32 vectors all the same). Default fp32. */
   precision?: Precision;
-  /** Default libtorch; onnxruntime runs the exported (cached) model with `threads` intra-op threads. */
+  /**
+   * Default: chooseEngine's (libtorch for bf16, onnxruntime for an .onnx model, else DEFAULT_ENGINE);
+   * onnxruntime runs the exported (cached) model with `threads` intra-op threads.
+   */
   engine?: EngineName;
   threads?: number;
   /** Decode JPEGs at reduced size where that still covers the resize (Pillow's draft). */
@@ -42,7 +44,7 @@ export async function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions 
   if (!existsSync(checkpoint)) throw new InputError(`--checkpoint ${checkpoint}: no such file`);
   const checkpointSha256 = sha256File(checkpoint);
   const { engine, description, config, input } = await openEngine(checkpoint, {
-    engine: o.engine ?? 'libtorch',
+    engine: o.engine,
     arch: o.arch,
     dim: o.dim,
     precision: o.precision,
@@ -68,7 +70,7 @@ export async function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions 
     identity,
     description,
     async embed(dataset, samples) {
-      return embedSamplesWith(engine, input, dataset, samples, {
+      return embedSamples(engine, input, dataset, samples, {
         batchSize: o.batchSize ?? 64,
         pipeline,
         silent: true,
