@@ -3,6 +3,7 @@
 // `normsoftmax/search`.
 
 export type { IndexStats, ItemMeta, SearchHit, SearchMode } from '../search/types.js';
+export { type Embedder, embedImages, type LoadEmbedderOptions, loadEmbedder } from './embedder.js';
 export { type Embeddings, type EvalResult, type EvaluateOptions, evaluate } from './evaluate.js';
 export {
   type OpenIndexOptions,
