@@ -7,8 +7,8 @@ import { withoutFaults } from '../util/fault.js';
 import { type PartHealth, type Settled, SupervisedWorker } from '../util/supervised-worker.js';
 import type { EngineData, EngineQuery } from './engine.js';
 import type { EngineReply } from './engine-worker.js';
-import type { RowHits } from './exact-search.js';
 import type { HnswBuildRequest, HnswBuildResult } from './hnsw-build.js';
+import type { RowHits } from './rescore.js';
 import { SearchTimeoutError } from './search-timeout.js';
 
 const BOOT = new URL('./engine-worker-boot.mjs', import.meta.url);

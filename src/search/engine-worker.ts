@@ -5,8 +5,8 @@ import { parentPort } from 'node:worker_threads';
 import { firstLine, NormsoftmaxError } from '../util/errors.js';
 import { faultPoint } from '../util/fault.js';
 import { type EngineData, type EngineQuery, SearchEngine } from './engine.js';
-import type { RowHits } from './exact-search.js';
 import { buildHnswFile, type HnswBuildRequest } from './hnsw-build.js';
+import type { RowHits } from './rescore.js';
 
 export type EngineRequest =
   | { id: number; op: 'open'; data: EngineData }

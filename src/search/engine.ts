@@ -3,9 +3,11 @@
 // searched exactly). Synchronous: it runs inside the engine worker (engine-worker.ts) so that the caller's
 // event loop never waits on it, and a filter's scan stops at the query's deadline.
 import { type Tensor, tensor } from '../tensor/index.js';
-import { exactBinary, exactFloat, packCodes, type RowHits, rescore, unpackCodes } from './exact-search.js';
+import { packCodes } from './binary-codes.js';
+import { exactBinary, exactFloat, unpackCodes } from './exact-search.js';
 import { compileWhere, type FilterFields } from './filter.js';
 import { type HnswSpec, loadHnsw, searchHnsw } from './hnsw.js';
+import { type RowHits, rescore } from './rescore.js';
 import { SearchTimeoutError } from './search-timeout.js';
 import type { SearchMode } from './types.js';
 

@@ -1,7 +1,7 @@
 // The manifest of an index folder (docs/index-format.md): what the data files are, their sizes and SHA-256,
 // who made the vectors, and which approximate (HNSW) indexes exist. Written last, atomically: a folder whose
 // manifest names a file is complete.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, InputError } from '../util/errors.js';
 import type { EmbedderIdentity, IndexBackend, VectorPrecision } from './types.js';
@@ -119,4 +119,10 @@ export function readManifest(dir: string): Manifest {
 /** The data file of a role, or undefined. */
 export function fileOf(m: Manifest, role: DataRole): DataFile | undefined {
   return m.files.find((f) => f.role === role);
+}
+
+/** Temp files of manifests whose writer was killed (no one else writes here: the caller holds the lock). */
+export function removeManifestTemps(dir: string): void {
+  for (const name of readdirSync(dir))
+    if (name.startsWith(`${MANIFEST_NAME}.tmp-`)) rmSync(join(dir, name), { force: true });
 }

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { renameDurable, writeFileAtomic } from '../io/atomic.js';
 import { asDiskFull } from '../io/disk-full.js';
 import { faultPoint } from '../util/fault.js';
+import type { IndexContent, WriteOptions } from './backend.js';
+import { packCodes } from './binary-codes.js';
 import { EngineClient } from './engine-client.js';
-import { packCodes } from './exact-search.js';
 import { DEFAULT_HNSW, type HnswParams, type HnswSpec } from './hnsw.js';
 import { serializeItems } from './items-file.js';
 import {
@@ -21,33 +22,15 @@ import {
   MANIFEST_NAME,
   type Manifest,
   readManifest,
-  type SourceInfo,
+  removeManifestTemps,
 } from './manifest.js';
 import { dequantize, quantize } from './precision.js';
+import { RECALL_QUERIES } from './recall-sample.js';
 import { sha256File, sha256Hex } from './sha256.js';
-import type { EmbedderIdentity, ItemMeta, VectorPrecision } from './types.js';
 
-export const DEFAULT_EXACT_BELOW = 50_000;
-export const RECALL_QUERIES = 1000;
-
-export interface IndexContent {
-  items: ItemMeta[];
-  dim: number;
-  /** n x dim row-major, unit length, full precision. */
-  vectors: Float32Array;
-  /** Packed codes of the items (default: bit = x > 0 of the vectors; an incremental build keeps old ones). */
-  codes?: Uint8Array;
-}
-
-export interface WriteOptions {
-  precision: VectorPrecision;
-  exactBelow: number;
-  embedder: EmbedderIdentity;
-  imageRoot: string | null;
-  source: SourceInfo;
+export interface UsearchWriteOptions extends WriteOptions {
+  /** The HNSW graphs' parameters (default DEFAULT_HNSW). */
   hnsw?: HnswParams;
-  /** One line per step (HNSW build, recall) for the CLI. */
-  onStatus?: (line: string) => void;
 }
 
 function previousManifest(dir: string): Manifest | null {
@@ -58,13 +41,7 @@ function previousManifest(dir: string): Manifest | null {
   }
 }
 
-/** Temp files of manifests whose writer was killed (no one else writes here: the caller holds the lock). */
-export function removeManifestTemps(dir: string): void {
-  for (const name of readdirSync(dir))
-    if (name.startsWith(`${MANIFEST_NAME}.tmp-`)) rmSync(join(dir, name), { force: true });
-}
-
-export async function writeIndex(dir: string, content: IndexContent, o: WriteOptions): Promise<Manifest> {
+export async function writeIndex(dir: string, content: IndexContent, o: UsearchWriteOptions): Promise<Manifest> {
   const { items, dim, vectors } = content;
   const n = items.length;
   if (vectors.length !== n * dim) throw new Error(`writeIndex: ${vectors.length} values for ${n} items of dim ${dim}`);

@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { packCodes } from '../../src/search/binary-codes.js';
 import { SearchEngine } from '../../src/search/engine.js';
-import { packCodes, unpackCodes } from '../../src/search/exact-search.js';
+import { unpackCodes } from '../../src/search/exact-search.js';
 import { buildHnsw, DEFAULT_HNSW, type HnswSpec } from '../../src/search/hnsw.js';
 import { randomUnit } from './helpers.js';
 

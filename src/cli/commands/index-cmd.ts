@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { transformForInput } from '../../data/image/transform-config.js';
 import { resolveWeights } from '../../data/weights/index.js';
 import { acquireWriterLock } from '../../io/writer-lock.js';
+import { DEFAULT_EXACT_BELOW } from '../../search/backend.js';
 import { buildIndex } from '../../search/build/build-index.js';
 import { type ItemEmbedder, modelEmbedder } from '../../search/build/item-embedder.js';
 import {
@@ -20,7 +21,6 @@ import { verifyLanceIndex } from '../../search/lancedb/verify.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
 import { verifyFiles } from '../../search/verify.js';
-import { DEFAULT_EXACT_BELOW } from '../../search/write-index.js';
 import { UsageError } from '../../util/errors.js';
 import { openDataset, parseSplit } from '../dataset-options.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';

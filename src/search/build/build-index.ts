@@ -9,15 +9,15 @@ import type { Sample } from '../../data/types.js';
 import { acquireWriterLock, type WriterLock } from '../../io/writer-lock.js';
 import { UsageError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
-import { packCodes } from '../exact-search.js';
-import type { HnswParams } from '../hnsw.js';
+import type { IndexContent, WriteOptions } from '../backend.js';
+import { packCodes } from '../binary-codes.js';
 import { readLanceContent } from '../lancedb/read-content.js';
 import { writeLanceIndex } from '../lancedb/write.js';
 import { MANIFEST_NAME, type Manifest, readManifest } from '../manifest.js';
 import { readIndexArrays } from '../open-index.js';
 import { dequantize, normaliseRows } from '../precision.js';
 import type { EmbedderIdentity, IndexBackend, ItemMeta, VectorPrecision } from '../types.js';
-import { type IndexContent, type WriteOptions, writeIndex } from '../write-index.js';
+import { writeIndex } from '../write-index.js';
 import type { ItemEmbedder } from './item-embedder.js';
 import { hashItems } from './item-hash.js';
 import { PartialEmbeddings } from './partial.js';
@@ -34,7 +34,6 @@ export interface BuildOptions {
   embedder: ItemEmbedder | null;
   /** Items per embedding chunk (progress is saved after each). */
   chunkSize?: number;
-  hnsw?: HnswParams;
   silent?: boolean;
   log?: (line: string) => void;
   /** The writer lock of `out`, when the caller holds it already (the CLI takes it before loading the model). */
