@@ -1,5 +1,5 @@
 // The seam between src/search and a search backend (usearch/, lancedb/): what passes through it.
-import type { SourceInfo } from './manifest.js';
+import type { Manifest, SourceInfo } from './manifest.js';
 import type { EmbedderIdentity, ItemMeta, VectorPrecision } from './types.js';
 
 export const DEFAULT_EXACT_BELOW = 50_000;
@@ -23,4 +23,19 @@ export interface WriteOptions {
   source: SourceInfo;
   /** One line per step (approximate index, recall) for the CLI. */
   onStatus?: (line: string) => void;
+}
+
+/** The content of an existing index, for an incremental build to reuse. */
+export interface StoredContent {
+  manifest: Manifest;
+  items: ItemMeta[];
+  /** n x dim row-major, as stored (dequantised, not renormalised). */
+  vectors: Float32Array;
+  /** n x codeBytes packed codes. */
+  codes: Uint8Array;
+}
+
+export interface OpenIndexOptions {
+  /** Where a restart of a search worker is reported (default stderr). */
+  log?: (line: string) => void;
 }

@@ -14,10 +14,10 @@ import { packCodes } from '../binary-codes.js';
 import { readLanceContent } from '../lancedb/read-content.js';
 import { writeLanceIndex } from '../lancedb/write.js';
 import { MANIFEST_NAME, type Manifest, readManifest } from '../manifest.js';
-import { readIndexArrays } from '../open-index.js';
 import { dequantize, normaliseRows } from '../precision.js';
 import type { EmbedderIdentity, IndexBackend, ItemMeta, VectorPrecision } from '../types.js';
-import { writeIndex } from '../write-index.js';
+import { readIndexArrays } from '../usearch/read-content.js';
+import { writeUsearchIndex } from '../usearch/write.js';
 import type { ItemEmbedder } from './item-embedder.js';
 import { hashItems } from './item-hash.js';
 import { PartialEmbeddings } from './partial.js';
@@ -88,7 +88,7 @@ async function readOldLance(
 }
 
 function write(out: string, content: IndexContent, o: WriteOptions & { backend?: IndexBackend }): Promise<Manifest> {
-  return o.backend === 'lancedb' ? writeLanceIndex(out, content, o) : writeIndex(out, content, o);
+  return o.backend === 'lancedb' ? writeLanceIndex(out, content, o) : writeUsearchIndex(out, content, o);
 }
 
 /** An index folder keeps its backend: building the other one over it is a usage error. */

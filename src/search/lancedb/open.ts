@@ -18,6 +18,7 @@ import { FailureError, InputError, UsageError } from '../../util/errors.js';
 import { packCodes } from '../binary-codes.js';
 import { MANIFEST_NAME } from '../manifest.js';
 import type { RowHits } from '../rescore.js';
+import { DEFAULT_OVERSAMPLE } from '../search-checks.js';
 import type { IndexStats, ItemMeta, SearchHit, SearchMode, SearchRequest, VisualSearchIndex } from '../types.js';
 import { type LanceManifest, readLanceManifest } from './layout.js';
 import { keepManifestVersion, openPinnedTable, type PinnedTable, rollBack } from './pinned-table.js';
@@ -27,7 +28,6 @@ import { addRows, deleteIds, readTable } from './table-io.js';
 import { whereToSql } from './where-sql.js';
 
 const MODES: readonly SearchMode[] = ['float', 'binary', 'rerank'];
-export const DEFAULT_OVERSAMPLE = 4;
 
 export interface LanceOpenOptions {
   /** Open the table as it was at this Lance version (read-only). */

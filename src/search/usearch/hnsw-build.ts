@@ -3,12 +3,12 @@
 //
 // Recall counts ties as hits: a returned item whose exact score is at least the exact 10th score counts
 // (binary codes tie often; which of several equal items comes back is not an error).
-import { tensor } from '../tensor/index.js';
-import { packCodes } from './binary-codes.js';
+import { tensor } from '../../tensor/index.js';
+import { packCodes } from '../binary-codes.js';
+import { sampleRows } from '../recall-sample.js';
+import { rescore } from '../rescore.js';
 import { exactBinary, exactFloat, gatherRows, unpackCodes } from './exact-search.js';
 import { buildHnsw, type HnswSpec, searchHnsw } from './hnsw.js';
-import { sampleRows } from './recall-sample.js';
-import { rescore } from './rescore.js';
 
 export interface HnswBuildRequest {
   kind: 'float' | 'binary';

@@ -2,11 +2,11 @@
 // HNSW files, so that usearch's synchronous calls, exact search and filter scans never block the main event
 // loop. Fault point (tests): search-worker:search ends this thread when a search arrives.
 import { parentPort } from 'node:worker_threads';
-import { firstLine, NormsoftmaxError } from '../util/errors.js';
-import { faultPoint } from '../util/fault.js';
+import { firstLine, NormsoftmaxError } from '../../util/errors.js';
+import { faultPoint } from '../../util/fault.js';
+import type { RowHits } from '../rescore.js';
 import { type EngineData, type EngineQuery, SearchEngine } from './engine.js';
 import { buildHnswFile, type HnswBuildRequest } from './hnsw-build.js';
-import type { RowHits } from './rescore.js';
 
 export type EngineRequest =
   | { id: number; op: 'open'; data: EngineData }

@@ -2,10 +2,10 @@
 // same k-NN as `normsoftmax eval`, ties by row ascending), binary by Hamming distance over packed codes
 // (ties by row ascending). A subset of rows (a filter's matches, ascending) is searched as its own
 // gallery and mapped back, which keeps the tie order.
-import { knnHamming } from '../eval/binary.js';
-import { knnInnerProduct } from '../eval/knn.js';
-import { scope, type Tensor, tensor } from '../tensor/index.js';
-import type { RowHits } from './rescore.js';
+import { knnHamming } from '../../eval/binary.js';
+import { knnInnerProduct } from '../../eval/knn.js';
+import { scope, type Tensor, tensor } from '../../tensor/index.js';
+import type { RowHits } from '../rescore.js';
 
 function gallerySubset(all: Tensor, rows: Int32Array | null): Tensor {
   return rows === null ? all : all.indexSelect(0, tensor(rows).to('int64'));
