@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadNpy } from '../../io/npy.js';
-import { expectBackend } from '../../search/lancedb/layout.js';
+import { expectBackend } from '../../search/backends.js';
 import { openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
 import { DEFAULT_OVERSAMPLE } from '../../search/search-checks.js';

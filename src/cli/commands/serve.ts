@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
 import { isOnnxFile } from '../../embed/open-engine.js';
-import { expectBackend } from '../../search/lancedb/layout.js';
+import { expectBackend } from '../../search/backends.js';
 import { openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
 import { createSearchServer } from '../../search/server/app.js';

@@ -9,10 +9,11 @@
 // The metadata and the unit vectors are also held in memory: the contract's item() and vectorOf() are
 // synchronous, and scores are recomputed from the vectors so that both backends score alike.
 
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Table as LanceTable } from '@lancedb/lancedb';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { folderBytes } from '../../io/folder-bytes.js';
 import { type WriterLock, withWriterLock } from '../../io/writer-lock.js';
 import { FailureError, InputError, UsageError } from '../../util/errors.js';
 import { packCodes } from '../binary-codes.js';
@@ -45,15 +46,6 @@ export interface LanceVersion {
   version: number;
   timestamp: Date;
   rows: number;
-}
-
-function folderBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    total += e.isDirectory() ? folderBytes(p) : statSync(p).size;
-  }
-  return total;
 }
 
 function normalised(queries: readonly Float32Array[], dim: number): Float32Array[] {

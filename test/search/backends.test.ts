@@ -1,0 +1,190 @@
+// The backend table (src/search/backends.ts): one row per backend name, the folder's backend read from its
+// manifest, the --backend flag, and each row's part of build and `index info`: readContent gives back what
+// write stored (as stored: f16 not renormalised), dataBytes counts the backend's files, and the lines and
+// rows it prints are checked against hand-written manifests. index build refuses a precision the backend
+// does not store before it embeds anything.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { WriteOptions } from '../../src/search/backend.js';
+import { BACKENDS, backendOf, expectBackend, parseBackend } from '../../src/search/backends.js';
+import { packCodes } from '../../src/search/binary-codes.js';
+import { buildIndex } from '../../src/search/build/build-index.js';
+import { imagesSource } from '../../src/search/build/sources.js';
+import type { LanceManifest } from '../../src/search/lancedb/layout.js';
+import { type HnswInfo, MANIFEST_NAME, type Manifest } from '../../src/search/manifest.js';
+import { fromHalf, toHalf } from '../../src/search/precision.js';
+import { INDEX_BACKENDS } from '../../src/search/types.js';
+import { UsageError } from '../../src/util/errors.js';
+import { writeImageFolder } from '../helpers/images.js';
+import { hashEmbedder } from './hash-embedder.js';
+import { itemsOf, NO_EMBEDDER, randomUnit } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-backends-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const N = 12;
+const DIM = 10;
+const vectors = randomUnit(N, DIM, 3);
+const options = (precision: WriteOptions['precision']): WriteOptions => ({
+  precision,
+  exactBelow: 50_000,
+  embedder: { ...NO_EMBEDDER, dim: DIM },
+  imageRoot: null,
+  source: { kind: 'embeddings', detail: {} },
+});
+
+const usearchDir = join(dir, 'usearch');
+const f16Dir = join(dir, 'usearch-f16');
+const lanceDir = join(dir, 'lancedb');
+before(async () => {
+  await BACKENDS.usearch.write(usearchDir, { items: itemsOf(N), dim: DIM, vectors }, options('f32'));
+  await BACKENDS.usearch.write(f16Dir, { items: itemsOf(N), dim: DIM, vectors }, options('f16'));
+  await BACKENDS.lancedb.write(lanceDir, { items: itemsOf(N), dim: DIM, vectors }, options('f32'));
+});
+
+test('the table has one row per backend name, and no other', () => {
+  assert.deepEqual(Object.keys(BACKENDS).sort(), [...INDEX_BACKENDS].sort());
+  assert.deepEqual(BACKENDS.usearch.precisions, ['f32', 'f16', 'i8']);
+  assert.deepEqual(BACKENDS.lancedb.precisions, ['f32']);
+});
+
+test("a folder's backend is its manifest's; without one it names, usearch (whose reader says what is wrong)", () => {
+  assert.equal(backendOf(usearchDir), 'usearch');
+  assert.equal(backendOf(lanceDir), 'lancedb');
+  assert.equal(backendOf(join(dir, 'missing')), 'usearch');
+  const odd = join(dir, 'odd');
+  mkdirSync(odd);
+  writeFileSync(join(odd, MANIFEST_NAME), '{"backend": "faiss"}');
+  assert.equal(backendOf(odd), 'usearch');
+  writeFileSync(join(odd, MANIFEST_NAME), '{"backend": "lancedb"');
+  assert.equal(backendOf(odd), 'usearch');
+});
+
+test('--backend: a known name, or a usage error naming the choices; search and serve refuse a mismatch', () => {
+  assert.equal(parseBackend(undefined), undefined);
+  assert.equal(parseBackend('lancedb'), 'lancedb');
+  assert.throws(
+    () => parseBackend('sqlite'),
+    (e: unknown) => e instanceof UsageError && e.message === '--backend: expected usearch or lancedb, got "sqlite"',
+  );
+  expectBackend(lanceDir, 'lancedb');
+  expectBackend(lanceDir, undefined);
+  expectBackend(join(dir, 'missing'), 'lancedb'); // no manifest: opening it says so
+  assert.throws(
+    () => expectBackend(lanceDir, 'usearch'),
+    (e: unknown) => e instanceof UsageError && e.message === `--backend usearch: ${lanceDir} is a lancedb index`,
+  );
+});
+
+test('readContent gives back what write stored: items, vectors as stored, codes', async () => {
+  for (const folder of [usearchDir, lanceDir]) {
+    const c = await BACKENDS[backendOf(folder)].readContent(folder);
+    assert.equal(c.manifest.backend, backendOf(folder));
+    assert.deepEqual(c.items, itemsOf(N), folder);
+    assert.deepEqual(c.vectors, vectors, folder);
+    assert.deepEqual(c.codes, packCodes(vectors, DIM), folder);
+  }
+  // f16: the stored halves, decoded but not renormalised (a rebuild reuses them as they are).
+  const half = await BACKENDS.usearch.readContent(f16Dir);
+  assert.equal(half.manifest.precision, 'f16');
+  assert.deepEqual(
+    half.vectors,
+    Float32Array.from(vectors, (x) => fromHalf(toHalf(x))),
+  );
+  assert.notDeepEqual(half.vectors, vectors);
+});
+
+test("dataBytes counts the backend's files; verify checks them", async () => {
+  const m = JSON.parse(readFileSync(join(usearchDir, MANIFEST_NAME), 'utf8')) as Manifest;
+  const sizes = m.files.map((f) => statSync(join(usearchDir, f.name)).size);
+  assert.equal(sizes.length, 3); // vectors, codes, items
+  assert.equal(
+    BACKENDS.usearch.dataBytes(usearchDir, m),
+    sizes.reduce((a, b) => a + b, 0),
+  );
+  await BACKENDS.usearch.verify(usearchDir, m);
+  const lance = JSON.parse(readFileSync(join(lanceDir, MANIFEST_NAME), 'utf8')) as LanceManifest;
+  assert.ok(BACKENDS.lancedb.dataBytes(lanceDir, lance) > N * DIM * 4);
+  await BACKENDS.lancedb.verify(lanceDir, lance);
+  await assert.rejects(
+    BACKENDS.lancedb.verify(lanceDir, { ...lance, items: N + 1 }),
+    /the Lance table has 12 rows at version \d+, the manifest says 13 items: rebuild the index/,
+  );
+  // Last: the usearch folder's vectors file is cut short.
+  const vectorsFile = m.files.find((f) => f.role === 'vectors')?.name as string;
+  writeFileSync(join(usearchDir, vectorsFile), Buffer.alloc(4));
+  await assert.rejects(BACKENDS.usearch.verify(usearchDir, m), /has 4 bytes, the manifest says 480 /);
+});
+
+const hnsw = (role: HnswInfo['role'], metric: HnswInfo['metric'], quantization: string): HnswInfo => ({
+  role,
+  metric,
+  quantization,
+  dimensions: 16,
+  connectivity: 16,
+  expansionAdd: 128,
+  expansionSearch: 64,
+  recallAt10: 0.98765,
+  recallQueries: 1000,
+});
+
+test('what index build and index info print of each backend, from hand-written manifests', () => {
+  const base = { hnsw: [], files: [] } as unknown as Manifest;
+  const usearch = { ...base, hnsw: [hnsw('hnsw-float', 'cos', 'f16'), hnsw('hnsw-binary', 'hamming', 'b1')] };
+  assert.deepEqual(BACKENDS.usearch.builtLines(usearch), [
+    'hnsw-float recall@10 vs exact: 0.9877 (1000 queries)',
+    'hnsw-binary recall@10 vs exact: 0.9877 (1000 queries)',
+  ]);
+  assert.deepEqual(BACKENDS.usearch.infoRows(usearch), [
+    ['hnsw-float', 'cos, f16, 16 dims, M 16, ef 128/64, recall@10 0.9877'],
+    ['hnsw-binary', 'hamming, b1, 16 dims, M 16, ef 128/64, recall@10 0.9877'],
+  ]);
+  assert.deepEqual(BACKENDS.usearch.builtLines(base), []);
+  assert.deepEqual(BACKENDS.usearch.infoRows(base), []);
+
+  const lance = {
+    ...base,
+    lance: {
+      table: 'items',
+      index: { kind: 'ivf-hnsw-sq' },
+      query: { nprobes: 20 },
+      recallAt10: 0.99123,
+      recallQueries: 500,
+      selfHits: 499,
+      tableVersion: 7,
+    },
+  } as unknown as Manifest;
+  assert.deepEqual(BACKENDS.lancedb.builtLines(lance), [
+    'lancedb ivf-hnsw-sq recall@10 vs exact: 0.9912 (500 queries, 499 found themselves first)',
+  ]);
+  assert.deepEqual(BACKENDS.lancedb.infoRows(lance), [
+    ['lancedb', 'table items version 7; ivf-hnsw-sq, query {"nprobes":20}, recall@10 0.9912'],
+  ]);
+  const exact = { ...lance, lance: { ...(lance as LanceManifest).lance, index: null, recallAt10: null } } as Manifest;
+  assert.deepEqual(BACKENDS.lancedb.builtLines(exact), []);
+  assert.deepEqual(BACKENDS.lancedb.infoRows(exact), [['lancedb', 'table items version 7; exact search']]);
+});
+
+test('index build refuses a precision its backend does not store before it embeds anything', async () => {
+  const images = join(dir, 'images');
+  await writeImageFolder(images, 2, 2, { size: 16 });
+  const out = join(dir, 'f16-lance');
+  const embedder = hashEmbedder({ checkpoint: 'a' });
+  await assert.rejects(
+    buildIndex(imagesSource(images, [out]), {
+      out,
+      precision: 'f16',
+      backend: 'lancedb',
+      exactBelow: 50_000,
+      skipBadImages: false,
+      embedder,
+      silent: true,
+    }),
+    (e: unknown) => e instanceof UsageError && e.message === '--precision f16: the lancedb backend stores f32 vectors',
+  );
+  assert.deepEqual(embedder.embedded, []);
+  assert.equal(existsSync(out), false);
+});
