@@ -113,10 +113,12 @@ test("dataBytes counts the backend's files; verify checks them", async () => {
     BACKENDS.lancedb.verify(lanceDir, { ...lance, items: N + 1 }),
     /the Lance table has 12 rows at version \d+, the manifest says 13 items: rebuild the index/,
   );
-  // Last: the usearch folder's vectors file is cut short.
-  const vectorsFile = m.files.find((f) => f.role === 'vectors')?.name as string;
-  writeFileSync(join(usearchDir, vectorsFile), Buffer.alloc(4));
-  await assert.rejects(BACKENDS.usearch.verify(usearchDir, m), /has 4 bytes, the manifest says 480 /);
+  // A vectors file cut short (in a folder of its own).
+  const cut = join(dir, 'usearch-cut');
+  const mc = await BACKENDS.usearch.write(cut, { items: itemsOf(N), dim: DIM, vectors }, options('f32'));
+  const vectorsFile = mc.files.find((f) => f.role === 'vectors')?.name as string;
+  writeFileSync(join(cut, vectorsFile), Buffer.alloc(4));
+  await assert.rejects(BACKENDS.usearch.verify(cut, mc), /has 4 bytes, the manifest says 480 /);
 });
 
 const hnsw = (role: HnswInfo['role'], metric: HnswInfo['metric'], quantization: string): HnswInfo => ({
@@ -129,6 +131,30 @@ const hnsw = (role: HnswInfo['role'], metric: HnswInfo['metric'], quantization: 
   expansionSearch: 64,
   recallAt10: 0.98765,
   recallQueries: 1000,
+});
+
+test('both backends check a search alike: k, mode, oversample, the queries; an item without a root has no file', async () => {
+  for (const folder of [usearchDir, lanceDir]) {
+    const index = await BACKENDS[backendOf(folder)].open(folder, {});
+    try {
+      const q = vectors.slice(0, DIM);
+      const refused = async (request: Parameters<typeof index.search>[1], message: string, queries = [q]) =>
+        assert.rejects(index.search(queries, request), (e: unknown) => {
+          assert.equal((e as Error).message, message, folder);
+          return true;
+        });
+      await refused({ k: 0, mode: 'float' }, 'k: expected a positive integer, got 0');
+      await refused({ k: 1, mode: 'cosine' as 'float' }, 'mode: expected float, binary or rerank, got "cosine"');
+      await refused({ k: 1, mode: 'rerank', oversample: 0 }, 'oversample: expected a positive integer, got 0');
+      await refused({ k: 1, mode: 'float' }, "query 2 has 9 values, the index's vectors 10", [q, q.slice(1)]);
+      const [hits] = await index.search([q.map((v) => v * 3)], { k: 1, mode: 'float' });
+      assert.equal(hits?.[0]?.id, 'item0');
+      assert.ok(Math.abs((hits?.[0]?.score as number) - 1) < 1e-6, folder);
+      assert.equal(index.imageFile('item0'), null);
+    } finally {
+      await index.close();
+    }
+  }
 });
 
 test('what index build and index info print of each backend, from hand-written manifests', () => {

@@ -1,20 +1,18 @@
 // Opens a usearch index folder as a VisualSearchIndex: verifies every file against the manifest, loads the
 // metadata and vectors, and hands search (filters included) to a supervised engine worker thread.
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { InputError, UsageError } from '../../util/errors.js';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { OpenIndexOptions } from '../backend.js';
 import { parseWhere } from '../filter.js';
+import { imageFileUnder } from '../image-file.js';
 import { fileOf, type Manifest } from '../manifest.js';
 import { dequantize } from '../precision.js';
-import { DEFAULT_OVERSAMPLE } from '../search-checks.js';
-import type { EmbedderIdentity, IndexStats, ItemMeta, SearchHit, SearchMode, VisualSearchIndex } from '../types.js';
+import { checkedRequest, unitQueries } from '../search-checks.js';
+import type { EmbedderIdentity, IndexStats, ItemMeta, SearchHit, VisualSearchIndex } from '../types.js';
 import type { EngineData } from './engine.js';
 import { EngineClient } from './engine-client.js';
 import type { HnswSpec } from './hnsw.js';
 import { readIndexArrays } from './read-content.js';
-
-const MODES: readonly SearchMode[] = ['float', 'binary', 'rerank'];
 
 function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): EngineData['hnswFloat'] {
   const info = m.hnsw.find((h) => h.role === role);
@@ -91,21 +89,9 @@ export async function openUsearchIndex(dirIn: string, o: OpenIndexOptions = {}):
       return r === undefined ? undefined : shared.slice(r * dim, (r + 1) * dim);
     },
     async search(queries, request) {
-      const { k, mode } = request;
-      if (!Number.isInteger(k) || k < 1) throw new UsageError(`k: expected a positive integer, got ${k}`);
-      if (!MODES.includes(mode)) throw new UsageError(`mode: expected float, binary or rerank, got "${mode}"`);
-      const oversample = request.oversample ?? DEFAULT_OVERSAMPLE;
-      if (!Number.isInteger(oversample) || oversample < 1)
-        throw new UsageError(`oversample: expected a positive integer, got ${oversample}`);
+      const { k, mode, oversample } = checkedRequest(request);
       const flat = new Float32Array(queries.length * dim);
-      queries.forEach((q, i) => {
-        if (q.length !== dim) throw new InputError(`query ${i + 1} has ${q.length} values, the index's vectors ${dim}`);
-        let ss = 0;
-        for (const v of q) ss += v * v;
-        if (!(ss > 0) || !Number.isFinite(ss)) throw new InputError(`query ${i + 1} is a zero or non-finite vector`);
-        const inv = 1 / Math.sqrt(ss);
-        for (let j = 0; j < dim; j++) flat[i * dim + j] = (q[j] as number) * inv;
-      });
+      for (const [i, u] of unitQueries(queries, dim).entries()) flat.set(u, i * dim);
       const where = request.where !== undefined && request.where.trim() !== '' ? request.where : null;
       // A malformed filter is refused here, before the worker is asked (the worker scans the items).
       if (where !== null) parseWhere(where);
@@ -122,15 +108,7 @@ export async function openUsearchIndex(dirIn: string, o: OpenIndexOptions = {}):
     },
     imageFile(id) {
       const it = item(id);
-      if (!it || it.path === null || imageRoot === null) return null;
-      if (isAbsolute(it.path)) return null;
-      const full = resolve(imageRoot, it.path);
-      if (!existsSync(full)) return null;
-      const realRoot = realpathSync(imageRoot);
-      const real = realpathSync(full);
-      const rel = relative(realRoot, real);
-      if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) return null;
-      return real;
+      return it ? imageFileUnder(imageRoot, it.path) : null;
     },
     health: () => engine.health(),
     close: () => engine.close(),
