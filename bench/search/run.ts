@@ -1,9 +1,9 @@
 // Search benchmark (issue 9 point 7): 100,000 x 512 clustered unit vectors (seeded) and their binary codes
 // (bit = x > 0), ours vs faiss in one run:
-//   - exact float search (src/search/exact-search.ts, the eval kernels) vs IndexFlatIP;
+//   - exact float search (src/search/usearch/exact-search.ts, the eval kernels) vs IndexFlatIP;
 //   - exact binary search vs IndexBinaryFlat;
-//   - HNSW: usearch through our index code (src/search/hnsw.ts: single-threaded add, unreachable items
-//     repaired) vs IndexHNSWFlat at the same M and efConstruction; an ef sweep of recall@10 vs queries/s at 1
+//   - HNSW: usearch through our index code (src/search/usearch/hnsw.ts: single-threaded add, unreachable
+//     items repaired) vs IndexHNSWFlat at the same M and efConstruction; an ef sweep of recall@10 vs queries/s at 1
 //     and 2 threads; target: at recall@10 >= 0.99, our queries/s >= faiss HNSW's;
 //   - rerank (Hamming candidates, m x k of them, re-scored with the floats): recall@10 against float exact
 //     for m = 2, 4, 10; target: >= 0.98 with m <= 10;
@@ -20,12 +20,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { saveNpy } from '../../src/io/npy.js';
-import { exactBinary, exactFloat, packCodes, rescore } from '../../src/search/exact-search.js';
-import { buildHnsw, createIndex, DEFAULT_HNSW, type HnswSpec } from '../../src/search/hnsw.js';
+import { packCodes } from '../../src/search/binary-codes.js';
 import { openLanceIndex } from '../../src/search/lancedb/open.js';
 import { DEFAULT_QUERY, type LanceAnnIndex, TUNED_INDEX, TUNED_QUERY } from '../../src/search/lancedb/settings.js';
 import { writeLanceIndex } from '../../src/search/lancedb/write.js';
+import { rescore } from '../../src/search/rescore.js';
 import type { VisualSearchIndex } from '../../src/search/types.js';
+import { exactBinary, exactFloat } from '../../src/search/usearch/exact-search.js';
+import { buildHnsw, createIndex, DEFAULT_HNSW, type HnswSpec } from '../../src/search/usearch/hnsw.js';
 import { arange, F, Generator, libtorchVersion, randn, scope, setNumThreads, tensor } from '../../src/tensor/index.js';
 import { BenchArgsError, parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
@@ -291,7 +293,7 @@ async function main(): Promise<void> {
       Array.from(h.scores, (sc) => DIM - sc).every((d, j) => d === binary.theirs.value.hamming?.[i]?.[j]),
     ).length;
 
-    progress('HNSW build: usearch through src/search/hnsw.ts (single-threaded add + repair) and faiss');
+    progress('HNSW build: usearch through src/search/usearch/hnsw.ts (single-threaded add + repair) and faiss');
     const spec: HnswSpec = { metric: 'cos', quantization: 'f32', dimensions: DIM, params: DEFAULT_HNSW };
     const t0 = process.hrtime.bigint();
     const built = buildHnsw(spec, x, n);

@@ -13,7 +13,7 @@ import { IMAGENET_INPUT } from '../../src/nn/input-spec.js';
 import { normaliseRows } from '../../src/search/precision.js';
 import { sha256File } from '../../src/search/sha256.js';
 import type { ItemMeta } from '../../src/search/types.js';
-import { writeIndex } from '../../src/search/write-index.js';
+import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 import { manualSeed } from '../../src/tensor/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -53,7 +53,7 @@ export async function memoryIndex(dir: string, jpegDraft: boolean): Promise<stri
     size: null,
     hash: null,
   }));
-  await writeIndex(
+  await writeUsearchIndex(
     idx,
     { items, dim: DIM, vectors: randomUnit(ITEMS, DIM, 1) },
     {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { normaliseRows } from '../../src/search/precision.js';
 import type { ItemMeta } from '../../src/search/types.js';
-import { writeIndex } from '../../src/search/write-index.js';
+import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 import { parseBenchArgs, runBenchMain } from '../common/args.js';
 import { cpuFlags, machineInfo } from '../common/machine.js';
 import { round } from '../common/timing.js';
@@ -45,7 +45,7 @@ async function prepareIndex(n: number): Promise<string> {
     size: null,
     hash: null,
   }));
-  await writeIndex(
+  await writeUsearchIndex(
     idx,
     { items, dim: DIM, vectors: randomUnit(n, DIM, 1) },
     {

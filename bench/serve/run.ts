@@ -18,7 +18,7 @@ import { openIndex } from '../../src/search/open-index.js';
 import { normaliseRows } from '../../src/search/precision.js';
 import { sha256File } from '../../src/search/sha256.js';
 import type { ItemMeta } from '../../src/search/types.js';
-import { writeIndex } from '../../src/search/write-index.js';
+import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 import { manualSeed } from '../../src/tensor/index.js';
 import { parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
@@ -71,7 +71,7 @@ async function prepareIndex(n: number): Promise<string> {
     size: null,
     hash: null,
   }));
-  await writeIndex(
+  await writeUsearchIndex(
     idx,
     { items, dim: DIM, vectors: randomUnit(n, DIM, 1) },
     {

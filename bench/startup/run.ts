@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { normaliseRows } from '../../src/search/precision.js';
 import type { ItemMeta } from '../../src/search/types.js';
-import { writeIndex } from '../../src/search/write-index.js';
+import { writeUsearchIndex as writeIndex } from '../../src/search/usearch/write.js';
 import { parseBenchArgs, runBenchMain } from '../common/args.js';
 import { cpuFlags, machineInfo } from '../common/machine.js';
 import { median, round } from '../common/timing.js';

@@ -1,10 +1,10 @@
 // The manifest of an index folder (docs/index-format.md): what the data files are, their sizes and SHA-256,
 // who made the vectors, and which approximate (HNSW) indexes exist. Written last, atomically: a folder whose
 // manifest names a file is complete.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError, InputError } from '../util/errors.js';
-import type { EmbedderIdentity, IndexBackend, VectorPrecision } from './types.js';
+import { type EmbedderIdentity, INDEX_BACKENDS, type IndexBackend, type VectorPrecision } from './types.js';
 
 export const INDEX_FORMAT = 'normsoftmax-index';
 export const INDEX_VERSION = 1;
@@ -91,8 +91,8 @@ export function readManifest(dir: string): Manifest {
     );
   }
   if (m.version < 1) fail(dir, `unknown index format version ${m.version}`);
-  if (m.backend !== 'usearch' && m.backend !== 'lancedb')
-    fail(dir, `backend "${String(m.backend)}" is not supported by this build (usearch, lancedb)`);
+  if (!(INDEX_BACKENDS as readonly unknown[]).includes(m.backend))
+    fail(dir, `backend "${String(m.backend)}" is not supported by this build (${INDEX_BACKENDS.join(', ')})`);
   const counts = [m.items, m.dim, m.codeBytes, m.generation, m.exactBelow];
   if (counts.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < 0))
     fail(dir, 'items, dim, codeBytes, generation and exactBelow must be non-negative integers');
@@ -116,7 +116,18 @@ export function readManifest(dir: string): Manifest {
   return m as Manifest;
 }
 
+/** Bytes of the data files the manifest lists. */
+export function filesBytes(m: Manifest): number {
+  return m.files.reduce((s, f) => s + f.bytes, 0);
+}
+
 /** The data file of a role, or undefined. */
 export function fileOf(m: Manifest, role: DataRole): DataFile | undefined {
   return m.files.find((f) => f.role === role);
+}
+
+/** Temp files of manifests whose writer was killed (no one else writes here: the caller holds the lock). */
+export function removeManifestTemps(dir: string): void {
+  for (const name of readdirSync(dir))
+    if (name.startsWith(`${MANIFEST_NAME}.tmp-`)) rmSync(join(dir, name), { force: true });
 }

@@ -3,4 +3,5 @@ import { FailureError } from '../util/errors.js';
 
 export class SearchTimeoutError extends FailureError {
   override name = 'SearchTimeoutError';
+  override readonly httpStatus = 503;
 }

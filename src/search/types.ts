@@ -7,7 +7,9 @@ export type { PartHealth };
 
 export type SearchMode = 'float' | 'binary' | 'rerank';
 export type VectorPrecision = 'f32' | 'f16' | 'i8';
-export type IndexBackend = 'usearch' | 'lancedb';
+/** The backends an index folder can use (src/search/backends.ts has one row for each). */
+export const INDEX_BACKENDS = ['usearch', 'lancedb'] as const;
+export type IndexBackend = (typeof INDEX_BACKENDS)[number];
 
 /** Who made the vectors: queries must be embedded by the same model and pipeline. */
 export interface EmbedderIdentity {

@@ -40,6 +40,7 @@ export interface WorkerSpec {
 /** A call that failed because its thread died (or the part was given up on): the caller may retry later. */
 export class WorkerExitError extends FailureError {
   override name = 'WorkerExitError';
+  override readonly httpStatus = 503;
 }
 
 interface Pending {

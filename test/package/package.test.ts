@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { normaliseRows } from '../../src/search/precision.js';
 import type { ItemMeta } from '../../src/search/types.js';
-import { writeIndex } from '../../src/search/write-index.js';
+import { writeUsearchIndex as writeIndex } from '../../src/search/usearch/write.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 const project = mkdtempSync(join(tmpdir(), 'normsoftmax-consumer-'));

@@ -1,7 +1,7 @@
-// Seeded random unit vectors and a writeIndex call with defaults, for the search tests.
+// Seeded random unit vectors and a writeUsearchIndex call with defaults, for the search tests.
 import { normaliseRows } from '../../src/search/precision.js';
 import type { EmbedderIdentity, ItemMeta, VectorPrecision } from '../../src/search/types.js';
-import { writeIndex } from '../../src/search/write-index.js';
+import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 
 export function randomUnit(n: number, dim: number, seed = 1): Float32Array {
   let s = seed >>> 0;
@@ -39,7 +39,7 @@ export function write(
   o: { precision?: VectorPrecision; exactBelow?: number; labels?: number } = {},
 ) {
   const n = vectors.length / dim;
-  return writeIndex(
+  return writeUsearchIndex(
     dir,
     { items: itemsOf(n, o.labels), dim, vectors },
     {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { connect } from '@lancedb/lancedb';
 import { knnInnerProduct } from '../../src/eval/knn.js';
-import { packCodes } from '../../src/search/exact-search.js';
+import { packCodes } from '../../src/search/binary-codes.js';
 import { compileWhere } from '../../src/search/filter.js';
 import { LANCE_DIR, LANCE_TABLE, type LanceManifest } from '../../src/search/lancedb/layout.js';
 import { type LanceSearchIndex, openLanceIndex } from '../../src/search/lancedb/open.js';

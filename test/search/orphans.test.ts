@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { SearchEngine } from '../../src/search/engine.js';
-import { packCodes, unpackCodes } from '../../src/search/exact-search.js';
-import { buildHnsw, DEFAULT_HNSW, type HnswSpec } from '../../src/search/hnsw.js';
+import { packCodes } from '../../src/search/binary-codes.js';
+import { SearchEngine } from '../../src/search/usearch/engine.js';
+import { unpackCodes } from '../../src/search/usearch/exact-search.js';
+import { buildHnsw, DEFAULT_HNSW, type HnswSpec } from '../../src/search/usearch/hnsw.js';
 import { randomUnit } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-orphans-'));

@@ -1,11 +1,13 @@
 // `normsoftmax index build|info`: a searchable index folder (docs/index-format.md) from images, a data
 // set split, a CSV or precomputed vectors.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { transformForInput } from '../../data/image/transform-config.js';
 import { resolveWeights } from '../../data/weights/index.js';
 import { acquireWriterLock } from '../../io/writer-lock.js';
+import { DEFAULT_EXACT_BELOW } from '../../search/backend.js';
+import { BACKENDS, parseBackend } from '../../search/backends.js';
 import { buildIndex } from '../../search/build/build-index.js';
 import { type ItemEmbedder, modelEmbedder } from '../../search/build/item-embedder.js';
 import {
@@ -15,12 +17,8 @@ import {
   imagesSource,
   type ListedSource,
 } from '../../search/build/sources.js';
-import { LANCE_DIR, type LanceManifest, parseBackend } from '../../search/lancedb/layout.js';
-import { verifyLanceIndex } from '../../search/lancedb/verify.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
-import { verifyFiles } from '../../search/verify.js';
-import { DEFAULT_EXACT_BELOW } from '../../search/write-index.js';
 import { UsageError } from '../../util/errors.js';
 import { openDataset, parseSplit } from '../dataset-options.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
@@ -141,13 +139,7 @@ async function build(f: BuildFlags): Promise<void> {
     console.log(
       `index ${resolve(f.out)}: ${parts.join(', ')}; dim ${m.dim}, ${m.precision}, ${m.hnsw.length > 0 ? 'HNSW + exact' : 'exact search'}`,
     );
-    for (const h of m.hnsw)
-      console.log(`${h.role} recall@10 vs exact: ${h.recallAt10.toFixed(4)} (${h.recallQueries} queries)`);
-    const lance = (m as Partial<LanceManifest>).lance;
-    if (lance?.index && lance.recallAt10 !== null)
-      console.log(
-        `lancedb ${lance.index.kind} recall@10 vs exact: ${lance.recallAt10.toFixed(4)} (${lance.recallQueries} queries, ${lance.selfHits} found themselves first)`,
-      );
+    for (const line of BACKENDS[m.backend].builtLines(m)) console.log(line);
     if (r.skipped.length > 0) {
       console.log(`skipped ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'}:`);
       for (const p of r.skipped) console.log(`  ${p}`);
@@ -156,14 +148,6 @@ async function build(f: BuildFlags): Promise<void> {
     (embedder as ItemEmbedder | null)?.close();
     lock.release();
   }
-}
-
-function folderBytes(path: string): number {
-  if (!existsSync(path)) return 0;
-  return readdirSync(path, { withFileTypes: true }).reduce(
-    (s, e) => s + (e.isDirectory() ? folderBytes(join(path, e.name)) : statSync(join(path, e.name)).size),
-    0,
-  );
 }
 
 function formatBytes(n: number): string {
@@ -182,12 +166,9 @@ function pipelineText(e: EmbedderIdentity): string {
 
 async function info(dir: string, o: { json?: boolean; verify?: boolean }): Promise<void> {
   const m = readManifest(dir);
-  if (o.verify) {
-    verifyFiles(dir, m);
-    if (m.backend === 'lancedb') await verifyLanceIndex(dir, m as LanceManifest);
-  }
-  const manifestBytes = statSync(join(dir, MANIFEST_NAME)).size;
-  const total = m.files.reduce((s, f) => s + f.bytes, 0) + manifestBytes + folderBytes(join(dir, LANCE_DIR));
+  const backend = BACKENDS[m.backend];
+  if (o.verify) await backend.verify(dir, m);
+  const total = statSync(join(dir, MANIFEST_NAME)).size + backend.dataBytes(dir, m);
   if (o.json) {
     console.log(JSON.stringify({ ...JSON.parse(readFileSync(join(dir, MANIFEST_NAME), 'utf8')), bytesOnDisk: total }));
     return;
@@ -221,17 +202,7 @@ async function info(dir: string, o: { json?: boolean; verify?: boolean }): Promi
     ['built', `${m.createdAt} (updated ${m.updatedAt})`],
     ['size on disk', `${formatBytes(total)}`],
   ];
-  const lance = (m as Partial<LanceManifest>).lance;
-  if (lance)
-    rows.push([
-      'lancedb',
-      `table ${lance.table} version ${lance.tableVersion}; ${lance.index ? `${lance.index.kind}, query ${JSON.stringify(lance.query)}, recall@10 ${lance.recallAt10?.toFixed(4)}` : 'exact search'}`,
-    ]);
-  for (const h of m.hnsw)
-    rows.push([
-      h.role,
-      `${h.metric}, ${h.quantization}, ${h.dimensions} dims, M ${h.connectivity}, ef ${h.expansionAdd}/${h.expansionSearch}, recall@10 ${h.recallAt10.toFixed(4)}`,
-    ]);
+  rows.push(...backend.infoRows(m));
   for (const f of m.files)
     rows.push([`  ${f.role}`, `${f.name}  ${formatBytes(f.bytes)}  sha256 ${f.sha256.slice(0, 16)}...`]);
   for (const [k, v] of rows) console.log(`${k.padEnd(18)} ${v}`);

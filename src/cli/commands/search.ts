@@ -2,9 +2,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadNpy } from '../../io/npy.js';
-import { expectBackend } from '../../search/lancedb/layout.js';
-import { DEFAULT_OVERSAMPLE, openIndex } from '../../search/open-index.js';
+import { expectBackend } from '../../search/backends.js';
+import { openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
+import { DEFAULT_OVERSAMPLE } from '../../search/search-checks.js';
 import type { SearchHit, SearchMode, VisualSearchIndex } from '../../search/types.js';
 import { InputError, UsageError } from '../../util/errors.js';
 import { optionalInteger } from '../parse-flags.js';

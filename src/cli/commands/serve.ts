@@ -4,7 +4,7 @@ import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import sharp from 'sharp';
-import { expectBackend } from '../../search/lancedb/layout.js';
+import { expectBackend } from '../../search/backends.js';
 import { openIndex } from '../../search/open-index.js';
 import { createQueryEmbedder } from '../../search/query-embedder.js';
 import { createSearchServer } from '../../search/server/app.js';

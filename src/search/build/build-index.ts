@@ -9,15 +9,12 @@ import type { Sample } from '../../data/types.js';
 import { acquireWriterLock, type WriterLock } from '../../io/writer-lock.js';
 import { UsageError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
-import { packCodes } from '../exact-search.js';
-import type { HnswParams } from '../hnsw.js';
-import { readLanceContent } from '../lancedb/read-content.js';
-import { writeLanceIndex } from '../lancedb/write.js';
+import type { SearchBackend, StoredContent } from '../backend.js';
+import { BACKENDS } from '../backends.js';
+import { packCodes } from '../binary-codes.js';
 import { MANIFEST_NAME, type Manifest, readManifest } from '../manifest.js';
-import { readIndexArrays } from '../open-index.js';
-import { dequantize, normaliseRows } from '../precision.js';
+import { normaliseRows } from '../precision.js';
 import type { EmbedderIdentity, IndexBackend, ItemMeta, VectorPrecision } from '../types.js';
-import { type IndexContent, type WriteOptions, writeIndex } from '../write-index.js';
 import type { ItemEmbedder } from './item-embedder.js';
 import { hashItems } from './item-hash.js';
 import { PartialEmbeddings } from './partial.js';
@@ -34,7 +31,6 @@ export interface BuildOptions {
   embedder: ItemEmbedder | null;
   /** Items per embedding chunk (progress is saved after each). */
   chunkSize?: number;
-  hnsw?: HnswParams;
   silent?: boolean;
   log?: (line: string) => void;
   /** The writer lock of `out`, when the caller holds it already (the CLI takes it before loading the model). */
@@ -69,40 +65,26 @@ function compatible(m: Manifest, e: EmbedderIdentity, precision: VectorPrecision
   return null;
 }
 
-async function readOldLance(
-  out: string,
-  identity: EmbedderIdentity,
-  log: (l: string) => void,
-): Promise<OldIndex | null> {
-  try {
-    const a = await readLanceContent(out);
-    const why = compatible(a.manifest, identity, 'f32');
-    if (why) {
-      log(`the existing index was built with ${why}; embedding every item`);
-      return null;
+/**
+ * An index folder keeps its backend: building another one over it is a usage error; so is a precision
+ * the backend does not store (refused before anything is embedded).
+ */
+function checkBackend(out: string, name: IndexBackend, precision: VectorPrecision): void {
+  const backend = BACKENDS[name];
+  if (existsSync(join(out, MANIFEST_NAME))) {
+    let was: IndexBackend | null;
+    try {
+      was = readManifest(out).backend;
+    } catch {
+      was = null;
     }
-    return { rowOf: new Map(a.items.map((it, i) => [it.id, i])), items: a.items, vectors: a.vectors, codes: a.codes };
-  } catch (e) {
-    log(`the existing index cannot be reused (${(e as Error).message}); embedding every item`);
-    return null;
+    if (was !== null && was !== name)
+      throw new UsageError(`--backend ${name}: ${out} holds a ${was} index (use --backend ${was} or a new folder)`);
   }
-}
-
-function write(out: string, content: IndexContent, o: WriteOptions & { backend?: IndexBackend }): Promise<Manifest> {
-  return o.backend === 'lancedb' ? writeLanceIndex(out, content, o) : writeIndex(out, content, o);
-}
-
-/** An index folder keeps its backend: building the other one over it is a usage error. */
-function checkBackend(out: string, backend: IndexBackend): void {
-  if (!existsSync(join(out, MANIFEST_NAME))) return;
-  let was: IndexBackend;
-  try {
-    was = readManifest(out).backend;
-  } catch {
-    return;
-  }
-  if (was !== backend)
-    throw new UsageError(`--backend ${backend}: ${out} holds a ${was} index (use --backend ${was} or a new folder)`);
+  if (!backend.precisions.includes(precision))
+    throw new UsageError(
+      `--precision ${precision}: the ${name} backend stores ${backend.precisions.join(', ')} vectors`,
+    );
 }
 
 async function readOld(
@@ -110,13 +92,12 @@ async function readOld(
   identity: EmbedderIdentity,
   precision: VectorPrecision,
   log: (l: string) => void,
-  backend: IndexBackend,
+  backend: SearchBackend,
 ): Promise<OldIndex | null> {
   if (!existsSync(join(out, MANIFEST_NAME))) return null;
-  if (backend === 'lancedb') return readOldLance(out, identity, log);
-  let a: ReturnType<typeof readIndexArrays>;
+  let a: StoredContent;
   try {
-    a = readIndexArrays(out);
+    a = await backend.readContent(out);
   } catch (e) {
     log(`the existing index cannot be reused (${(e as Error).message}); embedding every item`);
     return null;
@@ -126,9 +107,7 @@ async function readOld(
     log(`the existing index was built with ${why}; embedding every item`);
     return null;
   }
-  const { items: n, dim } = a.manifest;
-  const vectors = dequantize(a.vectorBytes, a.scales, n, dim, precision, { renormalise: false });
-  return { rowOf: new Map(a.items.map((it, i) => [it.id, i])), items: a.items, vectors, codes: a.codes };
+  return { rowOf: new Map(a.items.map((it, i) => [it.id, i])), items: a.items, vectors: a.vectors, codes: a.codes };
 }
 
 export async function buildIndex(source: ListedSource, o: BuildOptions): Promise<BuildReport> {
@@ -145,8 +124,9 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
 
 async function buildLocked(source: ListedSource, o: BuildOptions): Promise<BuildReport> {
   const log = o.log ?? (() => {});
-  const backend = o.backend ?? 'usearch';
-  checkBackend(o.out, backend);
+  const name = o.backend ?? 'usearch';
+  checkBackend(o.out, name, o.precision);
+  const backend = BACKENDS[name];
   if (source.vectors) {
     const { data, dim } = source.vectors;
     const vectors = normaliseRows(data.slice(), dim);
@@ -160,7 +140,7 @@ async function buildLocked(source: ListedSource, o: BuildOptions): Promise<Build
       resize: 0,
       crop: 0,
     };
-    const manifest = await write(
+    const manifest = await backend.write(
       o.out,
       { items, dim, vectors },
       { ...o, embedder, imageRoot: source.imageRoot, source: source.info, onStatus: log },
@@ -271,7 +251,7 @@ async function buildLocked(source: ListedSource, o: BuildOptions): Promise<Build
   });
   const ids = new Set(items.map((it) => it.id));
   const removed = old ? old.items.filter((it) => !ids.has(it.id)).length : 0;
-  const manifest = await write(
+  const manifest = await backend.write(
     o.out,
     { items, dim, vectors, codes },
     { ...o, embedder: identity, imageRoot: source.imageRoot, source: source.info, onStatus: log },

@@ -3,9 +3,8 @@
 // lance/ (table "items": metadata, vectors and codes; versioned by Lance itself).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, InputError, UsageError } from '../../util/errors.js';
+import { FormatError, InputError } from '../../util/errors.js';
 import { INDEX_FORMAT, INDEX_VERSION, MANIFEST_NAME, type Manifest } from '../manifest.js';
-import type { IndexBackend } from '../types.js';
 import type { LanceAnnIndex, LanceQuerySettings } from './settings.js';
 
 export const LANCE_DIR = 'lance';
@@ -67,20 +66,4 @@ export function isLanceIndex(dir: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** The --backend flag's value; undefined when not given. */
-export function parseBackend(value: string | undefined): IndexBackend | undefined {
-  if (value === undefined) return undefined;
-  if (value !== 'usearch' && value !== 'lancedb')
-    throw new UsageError(`--backend: expected usearch or lancedb, got "${value}"`);
-  return value;
-}
-
-/** For search and serve: the folder's backend is its manifest's; a --backend that says otherwise is refused. */
-export function expectBackend(dir: string, value: string | undefined): void {
-  const want = parseBackend(value);
-  if (want === undefined || !existsSync(join(dir, MANIFEST_NAME))) return;
-  const have: IndexBackend = isLanceIndex(dir) ? 'lancedb' : 'usearch';
-  if (have !== want) throw new UsageError(`--backend ${want}: ${dir} is a ${have} index`);
 }

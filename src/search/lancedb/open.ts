@@ -9,24 +9,24 @@
 // The metadata and the unit vectors are also held in memory: the contract's item() and vectorOf() are
 // synchronous, and scores are recomputed from the vectors so that both backends score alike.
 
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Table as LanceTable } from '@lancedb/lancedb';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { folderBytes } from '../../io/folder-bytes.js';
 import { type WriterLock, withWriterLock } from '../../io/writer-lock.js';
 import { FailureError, InputError, UsageError } from '../../util/errors.js';
-import { packCodes, type RowHits } from '../exact-search.js';
+import { packCodes } from '../binary-codes.js';
+import { imageFileUnder } from '../image-file.js';
 import { MANIFEST_NAME } from '../manifest.js';
-import type { IndexStats, ItemMeta, SearchHit, SearchMode, SearchRequest, VisualSearchIndex } from '../types.js';
+import type { RowHits } from '../rescore.js';
+import { checkedRequest, unitQueries } from '../search-checks.js';
+import type { IndexStats, ItemMeta, SearchHit, SearchRequest, VisualSearchIndex } from '../types.js';
 import { type LanceManifest, readLanceManifest } from './layout.js';
 import { keepManifestVersion, openPinnedTable, type PinnedTable, rollBack } from './pinned-table.js';
 import { binaryQuery, floatQuery, type LanceQueryContext, rerankQuery } from './query.js';
 import type { LanceQuerySettings } from './settings.js';
 import { addRows, deleteIds, readTable } from './table-io.js';
 import { whereToSql } from './where-sql.js';
-
-const MODES: readonly SearchMode[] = ['float', 'binary', 'rerank'];
-export const DEFAULT_OVERSAMPLE = 4;
 
 export interface LanceOpenOptions {
   /** Open the table as it was at this Lance version (read-only). */
@@ -44,26 +44,6 @@ export interface LanceVersion {
   version: number;
   timestamp: Date;
   rows: number;
-}
-
-function folderBytes(dir: string): number {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    total += e.isDirectory() ? folderBytes(p) : statSync(p).size;
-  }
-  return total;
-}
-
-function normalised(queries: readonly Float32Array[], dim: number): Float32Array[] {
-  return queries.map((q, i) => {
-    if (q.length !== dim) throw new InputError(`query ${i + 1} has ${q.length} values, the index's vectors ${dim}`);
-    let ss = 0;
-    for (const v of q) ss += v * v;
-    if (!(ss > 0) || !Number.isFinite(ss)) throw new InputError(`query ${i + 1} is a zero or non-finite vector`);
-    const inv = 1 / Math.sqrt(ss);
-    return Float32Array.from(q, (v) => v * inv);
-  });
 }
 
 export class LanceSearchIndex implements VisualSearchIndex {
@@ -131,15 +111,10 @@ export class LanceSearchIndex implements VisualSearchIndex {
   }
 
   async search(queries: readonly Float32Array[], request: SearchRequest): Promise<SearchHit[][]> {
-    const { k, mode } = request;
+    const { k, mode, oversample } = checkedRequest(request);
     const dim = this.#m.dim;
-    if (!Number.isInteger(k) || k < 1) throw new UsageError(`k: expected a positive integer, got ${k}`);
-    if (!MODES.includes(mode)) throw new UsageError(`mode: expected float, binary or rerank, got "${mode}"`);
-    const oversample = request.oversample ?? DEFAULT_OVERSAMPLE;
-    if (!Number.isInteger(oversample) || oversample < 1)
-      throw new UsageError(`oversample: expected a positive integer, got ${oversample}`);
     const where = request.where !== undefined && request.where.trim() !== '' ? whereToSql(request.where) : undefined;
-    const qs = normalised(queries, dim);
+    const qs = unitQueries(queries, dim);
     const c: LanceQueryContext = {
       table: this.#table,
       dim,
@@ -164,14 +139,7 @@ export class LanceSearchIndex implements VisualSearchIndex {
 
   imageFile(id: string): string | null {
     const it = this.item(id);
-    const root = this.imageRoot;
-    if (!it || it.path === null || root === null || isAbsolute(it.path)) return null;
-    const full = resolve(root, it.path);
-    if (!existsSync(full)) return null;
-    const real = realpathSync(full);
-    const rel = relative(realpathSync(root), real);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return null;
-    return real;
+    return it ? imageFileUnder(this.imageRoot, it.path) : null;
   }
 
   /** Runs a write under the writer lock, on the folder as it was opened, with the table at its manifest's version. */
@@ -206,7 +174,7 @@ export class LanceSearchIndex implements VisualSearchIndex {
       if (this.#rowOf.has(it.id) || seen.has(it.id)) throw new InputError(`add: id "${it.id}" is already in the index`);
       seen.add(it.id);
     }
-    const unit = normalised(
+    const unit = unitQueries(
       items.map((_, i) => vectors.subarray(i * dim, (i + 1) * dim)),
       dim,
     );

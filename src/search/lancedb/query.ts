@@ -2,7 +2,7 @@
 // when exact); scores are then recomputed from the in-memory unit vectors (cosine, as the usearch backend and
 // `normsoftmax eval`) or are bits in common (binary), and ties are ordered by row, as the usearch backend.
 import type { Table as LanceTable, VectorQuery } from '@lancedb/lancedb';
-import { type RowHits, rescore } from '../exact-search.js';
+import { type RowHits, rescore } from '../rescore.js';
 import { applyQuery, type LanceQuerySettings } from './settings.js';
 import { CODE_COLUMN, VECTOR_COLUMN } from './table-data.js';
 

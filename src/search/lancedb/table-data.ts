@@ -1,5 +1,5 @@
 // The Lance table of an index: one row per item with its metadata (id, path, label, size, hash), its unit
-// float vector and its packed binary code (bit = x > 0, LSB first, as src/search/exact-search.ts). Built
+// float vector and its packed binary code (bit = x > 0, LSB first, as src/search/binary-codes.ts). Built
 // column by column from the typed arrays (no per-value JavaScript objects: 100,000 x 512 floats stay one
 // buffer).
 import { createRequire } from 'node:module';

@@ -1,11 +1,12 @@
 // Builds or updates a LanceDB index folder (layout.ts) from the same content and options as the usearch
-// writer (../write-index.ts). Over an existing LanceDB index with the same embedder and dim, only rows that
-// are new, changed or gone are written (Lance keeps the previous version); the ANN index is created once
-// the table has more than exactBelow items, and later rows are folded into it by optimize() (no rebuild).
-// Recall@10 against exact search and self-hits are measured on up to RECALL_QUERIES item vectors.
-// The table is committed first and the manifest (naming the table version) written last; a table found
-// ahead of its manifest (an earlier write interrupted between the two) is rolled back to the manifest's
-// version before anything is compared or written. The caller holds the folder's writer lock.
+// writer (IndexContent and WriteOptions, ../backend.ts). Over an existing LanceDB index with the same
+// embedder and dim, only rows that are new, changed or gone are written (Lance keeps the previous
+// version); the ANN index is created once the table has more than exactBelow items, and later rows are
+// folded into it by optimize() (no rebuild). Recall@10 against exact search and self-hits are measured on
+// up to RECALL_QUERIES item vectors. The table is committed first and the manifest (naming the table
+// version) written last; a table found ahead of its manifest (an earlier write interrupted between the
+// two) is rolled back to the manifest's version before anything is compared or written. The caller holds
+// the folder's writer lock.
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +14,11 @@ import { connect, type Table as LanceTable } from '@lancedb/lancedb';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { UsageError } from '../../util/errors.js';
 import { faultPoint } from '../../util/fault.js';
-import { packCodes } from '../exact-search.js';
-import { sampleRows } from '../hnsw-build.js';
-import { INDEX_FORMAT, INDEX_VERSION, MANIFEST_NAME } from '../manifest.js';
+import type { IndexContent, WriteOptions } from '../backend.js';
+import { packCodes } from '../binary-codes.js';
+import { INDEX_FORMAT, INDEX_VERSION, MANIFEST_NAME, removeManifestTemps } from '../manifest.js';
+import { RECALL_QUERIES, sampleRows } from '../recall-sample.js';
 import type { EmbedderIdentity } from '../types.js';
-import { type IndexContent, RECALL_QUERIES, removeManifestTemps, type WriteOptions } from '../write-index.js';
 import { isLanceIndex, LANCE_DIR, LANCE_TABLE, type LanceManifest, readLanceManifest } from './layout.js';
 import { keepManifestVersion, openPinnedTable, rollBack } from './pinned-table.js';
 import { floatQuery, type LanceQueryContext } from './query.js';
@@ -47,7 +48,7 @@ export interface AnnQuality {
 
 /**
  * Recall@10 of the ANN search against exact search, and how many items found themselves first, with
- * item vectors as queries (ties count as hits, as ../hnsw-build.ts).
+ * item vectors as queries (ties count as hits, as ../usearch/hnsw-build.ts; the rows from ../recall-sample.ts).
  */
 export async function measureAnn(
   c: LanceQueryContext,

@@ -5,16 +5,14 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { NormsoftmaxError } from '../../util/errors.js';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { excerpt } from '../../util/excerpt.js';
-import { WorkerExitError } from '../../util/supervised-worker.js';
-import { SearchTimeoutError } from '../search-timeout.js';
 import type { QueryEmbedder, VisualSearchIndex } from '../types.js';
 import { Admission } from './admission.js';
 import { type BrowserModel, browserModelInfo, registerBrowserModelRoutes } from './browser-model.js';
 import { type DatasetPixels, openDatasetPixels } from './dataset-pixels.js';
 import { EmbedBatcher } from './embed-batcher.js';
+import { answerOf } from './error-answer.js';
 import { registerHealth } from './health.js';
 import { HttpError } from './http-error.js';
 import { MAX_ID_LENGTH } from './item-files.js';
@@ -22,7 +20,7 @@ import { registerItemRoutes } from './item-routes.js';
 import { registerJsonBody } from './json-body.js';
 import { createMetrics } from './metrics.js';
 import { registerNotFound } from './not-found.js';
-import { DEFAULT_SERVER_OPTIONS, type ServerOptions } from './options.js';
+import { DEFAULT_SERVER_OPTIONS, jsonLimitOf, type ServerOptions } from './options.js';
 import { registerSearchRoute } from './search-route.js';
 import { ThumbCache } from './thumbs.js';
 
@@ -65,50 +63,10 @@ const CSP_DIRECTIVES = {
   formAction: ["'none'"],
 };
 
-/** Longest message an error answer carries (it quotes at most an excerpt of what the client sent). */
-const MAX_MESSAGE = 300;
 /** An id, percent-encoded (up to 9 characters per UTF-16 unit), fits in a path parameter. */
 const MAX_PARAM_LENGTH = MAX_ID_LENGTH * 9;
 /** Request line and headers: room for the longest encoded id in a URL. */
 const MAX_HEADER_BYTES = 64 * 1024;
-
-const sizeText = (bytes: number): string =>
-  bytes < 1048576 ? `${bytes} bytes` : `${Math.round((bytes / 1048576) * 100) / 100} MB`;
-
-/** Status, one-line message and headers of any error a request ends with. */
-/** The JSON body limit: --max-upload-mb bounds every body, JSON ones further. */
-const jsonLimitOf = (o: ServerOptions): number => Math.min(o.maxJsonBytes, o.maxUploadBytes);
-
-function tooLarge(o: ServerOptions, contentType: string | undefined): string {
-  const json = jsonLimitOf(o);
-  if (contentType?.startsWith('application/json'))
-    return `JSON body too large: the limit is ${sizeText(json)}${json === o.maxUploadBytes ? ' (--max-upload-mb)' : ''}`;
-  return `upload too large: the limit is ${sizeText(o.maxUploadBytes)} (--max-upload-mb)`;
-}
-
-function answerOf(
-  e: unknown,
-  o: ServerOptions,
-  contentType: string | undefined,
-): { status: number; message: string; headers: Record<string, string> } {
-  const firstLine = (s: string) => {
-    const line = (s.split('\n')[0] ?? s).trim();
-    return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE)}...` : line;
-  };
-  if (e instanceof HttpError) return { status: e.statusCode, message: firstLine(e.message), headers: e.headers };
-  // A worker that died (restarting) or a search past its time limit: the client may retry.
-  if (e instanceof WorkerExitError || e instanceof SearchTimeoutError)
-    return { status: 503, message: firstLine(e.message), headers: { 'retry-after': String(o.retryAfterS) } };
-  // UsageError (a bad parameter the index refused, e.g. a where clause) and InputError (a bad image).
-  if (e instanceof NormsoftmaxError && e.exitCode !== 1)
-    return { status: 400, message: firstLine(e.message), headers: {} };
-  const status = (e as FastifyError).statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    const message = status === 413 ? tooLarge(o, contentType) : firstLine((e as Error).message);
-    return { status, message, headers: {} };
-  }
-  return { status: 500, message: 'internal error (see the server log)', headers: {} };
-}
 
 export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
   const { index, embedder } = setup;

@@ -1,9 +1,10 @@
-// An error that becomes an HTTP answer: its status and a one-line message for the client.
+// An error that becomes an HTTP answer: its status and a one-line message for the client (whatever the
+// status: a 500 of this kind is written for the client too), and headers for the answer.
 
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
-    readonly statusCode: number,
+    readonly httpStatus: number,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {

@@ -48,6 +48,9 @@ export const DEFAULT_SERVER_OPTIONS: ServerOptions = Object.freeze({
   retryAfterS: 1,
 });
 
+/** The JSON body limit: --max-upload-mb bounds every body, JSON ones further. */
+export const jsonLimitOf = (o: ServerOptions): number => Math.min(o.maxJsonBytes, o.maxUploadBytes);
+
 /** The most --max-pixels may allow: the decoders' own ceiling (sharp's default limitInputPixels, 0x3FFF squared). */
 export const MAX_PIXELS_CEILING = 0x3fff * 0x3fff;
 

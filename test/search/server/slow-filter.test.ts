@@ -11,7 +11,7 @@ import { openIndex } from '../../../src/search/open-index.js';
 import { SearchTimeoutError } from '../../../src/search/search-timeout.js';
 import { createSearchServer } from '../../../src/search/server/app.js';
 import type { ItemMeta, VisualSearchIndex } from '../../../src/search/types.js';
-import { writeIndex } from '../../../src/search/write-index.js';
+import { writeUsearchIndex } from '../../../src/search/usearch/write.js';
 import { NO_EMBEDDER, randomUnit } from '../helpers.js';
 
 const N = 2000;
@@ -29,7 +29,7 @@ before(async () => {
     size: null,
     hash: null,
   }));
-  await writeIndex(
+  await writeUsearchIndex(
     join(dir, 'idx'),
     { items, dim: DIM, vectors: randomUnit(N, DIM, 5) },
     {

@@ -1,6 +1,6 @@
 // items.jsonl: one ItemMeta per line, in the order of the vector rows.
-import { FormatError } from '../util/errors.js';
-import type { ItemMeta } from './types.js';
+import { FormatError } from '../../util/errors.js';
+import type { ItemMeta } from '../types.js';
 
 export function serializeItems(items: readonly ItemMeta[]): string {
   return items

@@ -3,8 +3,11 @@
 //
 // Recall counts ties as hits: a returned item whose exact score is at least the exact 10th score counts
 // (binary codes tie often; which of several equal items comes back is not an error).
-import { tensor } from '../tensor/index.js';
-import { exactBinary, exactFloat, gatherRows, packCodes, rescore, unpackCodes } from './exact-search.js';
+import { tensor } from '../../tensor/index.js';
+import { packCodes } from '../binary-codes.js';
+import { sampleRows } from '../recall-sample.js';
+import { rescore } from '../rescore.js';
+import { exactBinary, exactFloat, gatherRows, unpackCodes } from './exact-search.js';
 import { buildHnsw, type HnswSpec, searchHnsw } from './hnsw.js';
 
 export interface HnswBuildRequest {
@@ -25,11 +28,6 @@ export interface HnswBuildResult {
   orphans: number[];
   recallAt10: number;
   recallQueries: number;
-}
-
-export function sampleRows(n: number, max: number): number[] {
-  const m = Math.min(n, max);
-  return Array.from({ length: m }, (_, i) => Math.floor((i * n) / m));
 }
 
 export function buildHnswFile(r: HnswBuildRequest): HnswBuildResult {

@@ -1,17 +1,15 @@
-// Writes an index folder (docs/index-format.md). Data files carry the build's generation in their names
+// Writes a usearch index folder (docs/index-format.md). Data files carry the build's generation in their names
 // (g3-vectors.f32, ...) and are each written to a temporary name, fsynced, renamed and the folder fsynced;
 // the manifest is written last, the same way, so a reader (or a crash) sees either the previous complete
 // index or the new one, never a mix. Files of older generations are removed after the manifest names the
 // new ones. The caller holds the folder's writer lock.
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { renameDurable, writeFileAtomic } from '../io/atomic.js';
-import { asDiskFull } from '../io/disk-full.js';
-import { faultPoint } from '../util/fault.js';
-import { EngineClient } from './engine-client.js';
-import { packCodes } from './exact-search.js';
-import { DEFAULT_HNSW, type HnswParams, type HnswSpec } from './hnsw.js';
-import { serializeItems } from './items-file.js';
+import { renameDurable, writeFileAtomic } from '../../io/atomic.js';
+import { asDiskFull } from '../../io/disk-full.js';
+import { faultPoint } from '../../util/fault.js';
+import type { IndexContent, WriteOptions } from '../backend.js';
+import { packCodes } from '../binary-codes.js';
 import {
   type DataFile,
   type DataRole,
@@ -21,33 +19,18 @@ import {
   MANIFEST_NAME,
   type Manifest,
   readManifest,
-  type SourceInfo,
-} from './manifest.js';
-import { dequantize, quantize } from './precision.js';
-import { sha256File, sha256Hex } from './sha256.js';
-import type { EmbedderIdentity, ItemMeta, VectorPrecision } from './types.js';
+  removeManifestTemps,
+} from '../manifest.js';
+import { dequantize, quantize } from '../precision.js';
+import { RECALL_QUERIES } from '../recall-sample.js';
+import { sha256File, sha256Hex } from '../sha256.js';
+import { EngineClient } from './engine-client.js';
+import { DEFAULT_HNSW, type HnswParams, type HnswSpec } from './hnsw.js';
+import { serializeItems } from './items-file.js';
 
-export const DEFAULT_EXACT_BELOW = 50_000;
-export const RECALL_QUERIES = 1000;
-
-export interface IndexContent {
-  items: ItemMeta[];
-  dim: number;
-  /** n x dim row-major, unit length, full precision. */
-  vectors: Float32Array;
-  /** Packed codes of the items (default: bit = x > 0 of the vectors; an incremental build keeps old ones). */
-  codes?: Uint8Array;
-}
-
-export interface WriteOptions {
-  precision: VectorPrecision;
-  exactBelow: number;
-  embedder: EmbedderIdentity;
-  imageRoot: string | null;
-  source: SourceInfo;
+export interface UsearchWriteOptions extends WriteOptions {
+  /** The HNSW graphs' parameters (default DEFAULT_HNSW). */
   hnsw?: HnswParams;
-  /** One line per step (HNSW build, recall) for the CLI. */
-  onStatus?: (line: string) => void;
 }
 
 function previousManifest(dir: string): Manifest | null {
@@ -58,16 +41,11 @@ function previousManifest(dir: string): Manifest | null {
   }
 }
 
-/** Temp files of manifests whose writer was killed (no one else writes here: the caller holds the lock). */
-export function removeManifestTemps(dir: string): void {
-  for (const name of readdirSync(dir))
-    if (name.startsWith(`${MANIFEST_NAME}.tmp-`)) rmSync(join(dir, name), { force: true });
-}
-
-export async function writeIndex(dir: string, content: IndexContent, o: WriteOptions): Promise<Manifest> {
+export async function writeUsearchIndex(dir: string, content: IndexContent, o: UsearchWriteOptions): Promise<Manifest> {
   const { items, dim, vectors } = content;
   const n = items.length;
-  if (vectors.length !== n * dim) throw new Error(`writeIndex: ${vectors.length} values for ${n} items of dim ${dim}`);
+  if (vectors.length !== n * dim)
+    throw new Error(`writeUsearchIndex: ${vectors.length} values for ${n} items of dim ${dim}`);
   mkdirSync(dir, { recursive: true });
   const prev = previousManifest(dir);
   const generation = (prev?.generation ?? 0) + 1;
@@ -80,7 +58,7 @@ export async function writeIndex(dir: string, content: IndexContent, o: WriteOpt
   const encoded = quantize(vectors, dim, o.precision);
   const codes = content.codes ?? packCodes(vectors, dim);
   if (codes.length !== n * Math.ceil(dim / 8))
-    throw new Error(`writeIndex: ${codes.length} code bytes for ${n} items of dim ${dim}`);
+    throw new Error(`writeUsearchIndex: ${codes.length} code bytes for ${n} items of dim ${dim}`);
   put('vectors', `vectors.${o.precision}`, encoded.vectors);
   if (encoded.scales) put('scales', 'scales.f32', encoded.scales);
   put('codes', 'codes.bin', codes);

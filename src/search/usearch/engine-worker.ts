@@ -2,10 +2,10 @@
 // HNSW files, so that usearch's synchronous calls, exact search and filter scans never block the main event
 // loop. Fault point (tests): search-worker:search ends this thread when a search arrives.
 import { parentPort } from 'node:worker_threads';
-import { firstLine, NormsoftmaxError } from '../util/errors.js';
-import { faultPoint } from '../util/fault.js';
+import { firstLine, NormsoftmaxError } from '../../util/errors.js';
+import { faultPoint } from '../../util/fault.js';
+import type { RowHits } from '../rescore.js';
 import { type EngineData, type EngineQuery, SearchEngine } from './engine.js';
-import type { RowHits } from './exact-search.js';
 import { buildHnswFile, type HnswBuildRequest } from './hnsw-build.js';
 
 export type EngineRequest =

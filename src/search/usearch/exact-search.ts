@@ -2,15 +2,10 @@
 // same k-NN as `normsoftmax eval`, ties by row ascending), binary by Hamming distance over packed codes
 // (ties by row ascending). A subset of rows (a filter's matches, ascending) is searched as its own
 // gallery and mapped back, which keeps the tie order.
-import { knnHamming } from '../eval/binary.js';
-import { knnInnerProduct } from '../eval/knn.js';
-import { scope, type Tensor, tensor } from '../tensor/index.js';
-
-/** One query's hits: gallery rows best first and their scores. */
-export interface RowHits {
-  rows: Int32Array;
-  scores: Float32Array;
-}
+import { knnHamming } from '../../eval/binary.js';
+import { knnInnerProduct } from '../../eval/knn.js';
+import { scope, type Tensor, tensor } from '../../tensor/index.js';
+import type { RowHits } from '../rescore.js';
 
 function gallerySubset(all: Tensor, rows: Int32Array | null): Tensor {
   return rows === null ? all : all.indexSelect(0, tensor(rows).to('int64'));
@@ -77,19 +72,6 @@ export function exactBinary(
   });
 }
 
-/** Packs bit = (x > 0) of row-major n x dim floats, LSB first in each byte (as src/eval/binary.ts). */
-export function packCodes(x: Float32Array, dim: number): Uint8Array {
-  const bytes = Math.ceil(dim / 8);
-  const n = dim === 0 ? 0 : x.length / dim;
-  const out = new Uint8Array(n * bytes);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < dim; j++)
-      if ((x[r * dim + j] as number) > 0)
-        out[r * bytes + (j >> 3)] = (out[r * bytes + (j >> 3)] as number) | (1 << (j & 7));
-  }
-  return out;
-}
-
 /** Codes as 0/1 floats, one per bit (bytes * 8 of them), for usearch's b1 index (it packs them itself). */
 export function unpackCodes(codes: Uint8Array): Float32Array {
   const out = new Float32Array(codes.length * 8);
@@ -98,27 +80,6 @@ export function unpackCodes(codes: Uint8Array): Float32Array {
     for (let j = 0; j < 8; j++) out[i * 8 + j] = (b >> j) & 1;
   }
   return out;
-}
-
-/**
- * Re-scores candidate rows with the float vectors and keeps the best k (score descending, row ascending).
- * vectors: n x dim row-major unit vectors.
- */
-export function rescore(
-  vectors: Float32Array,
-  dim: number,
-  query: Float32Array,
-  candidates: Int32Array,
-  k: number,
-): RowHits {
-  const scored = Array.from(candidates, (row) => {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += (vectors[row * dim + j] as number) * (query[j] as number);
-    return { row, score: Math.fround(s) };
-  });
-  scored.sort((a, b) => b.score - a.score || a.row - b.row);
-  const top = scored.slice(0, k);
-  return { rows: Int32Array.from(top, (t) => t.row), scores: Float32Array.from(top, (t) => t.score) };
 }
 
 /** The given rows of a row-major n x dim array, as a new array. */

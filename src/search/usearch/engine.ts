@@ -2,12 +2,14 @@
 // search with usearch, rerank, and `where` filters over the items' metadata (a filter's matching rows are
 // searched exactly). Synchronous: it runs inside the engine worker (engine-worker.ts) so that the caller's
 // event loop never waits on it, and a filter's scan stops at the query's deadline.
-import { type Tensor, tensor } from '../tensor/index.js';
-import { exactBinary, exactFloat, packCodes, type RowHits, rescore, unpackCodes } from './exact-search.js';
-import { compileWhere, type FilterFields } from './filter.js';
+import { type Tensor, tensor } from '../../tensor/index.js';
+import { packCodes } from '../binary-codes.js';
+import { compileWhere, type FilterFields } from '../filter.js';
+import { type RowHits, rescore } from '../rescore.js';
+import { SearchTimeoutError } from '../search-timeout.js';
+import type { SearchMode } from '../types.js';
+import { exactBinary, exactFloat, unpackCodes } from './exact-search.js';
 import { type HnswSpec, loadHnsw, searchHnsw } from './hnsw.js';
-import { SearchTimeoutError } from './search-timeout.js';
-import type { SearchMode } from './types.js';
 
 /** Filters whose matching rows are kept (the most recently used), so that a repeated filter is not rescanned. */
 const FILTER_CACHE_ENTRIES = 16;

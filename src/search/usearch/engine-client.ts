@@ -2,14 +2,14 @@
 // supervised (util/supervised-worker.ts): when it dies, the searches in flight fail, and a new thread opens
 // the same index again, so the service recovers by itself; health() says how it stands.
 import { Worker } from 'node:worker_threads';
-import { InputError, UsageError } from '../util/errors.js';
-import { withoutFaults } from '../util/fault.js';
-import { type PartHealth, type Settled, SupervisedWorker } from '../util/supervised-worker.js';
+import { InputError, UsageError } from '../../util/errors.js';
+import { withoutFaults } from '../../util/fault.js';
+import { type PartHealth, type Settled, SupervisedWorker } from '../../util/supervised-worker.js';
+import type { RowHits } from '../rescore.js';
+import { SearchTimeoutError } from '../search-timeout.js';
 import type { EngineData, EngineQuery } from './engine.js';
 import type { EngineReply } from './engine-worker.js';
-import type { RowHits } from './exact-search.js';
 import type { HnswBuildRequest, HnswBuildResult } from './hnsw-build.js';
-import { SearchTimeoutError } from './search-timeout.js';
 
 const BOOT = new URL('./engine-worker-boot.mjs', import.meta.url);
 

@@ -1,0 +1,62 @@
+// The seam between src/search and a search backend (usearch/, lancedb/): what every backend does for an
+// index folder (SearchBackend), and what passes through it. backends.ts holds the one table of them, keyed
+// by the manifest's `backend`.
+import type { Manifest, SourceInfo } from './manifest.js';
+import type { EmbedderIdentity, ItemMeta, VectorPrecision, VisualSearchIndex } from './types.js';
+
+export const DEFAULT_EXACT_BELOW = 50_000;
+
+/** What a build writes: the items, their vectors and (optionally) their codes. */
+export interface IndexContent {
+  items: ItemMeta[];
+  dim: number;
+  /** n x dim row-major, unit length, full precision. */
+  vectors: Float32Array;
+  /** Packed codes of the items (default: bit = x > 0 of the vectors; an incremental build keeps old ones). */
+  codes?: Uint8Array;
+}
+
+export interface WriteOptions {
+  precision: VectorPrecision;
+  /** Above this many items an approximate index is built; at or below it, search is exact. */
+  exactBelow: number;
+  embedder: EmbedderIdentity;
+  imageRoot: string | null;
+  source: SourceInfo;
+  /** One line per step (approximate index, recall) for the CLI. */
+  onStatus?: (line: string) => void;
+}
+
+/** The content of an existing index, for an incremental build to reuse. */
+export interface StoredContent {
+  manifest: Manifest;
+  items: ItemMeta[];
+  /** n x dim row-major, as stored (dequantised, not renormalised). */
+  vectors: Float32Array;
+  /** n x codeBytes packed codes. */
+  codes: Uint8Array;
+}
+
+export interface OpenIndexOptions {
+  /** Where a restart of a search worker is reported (default stderr). */
+  log?: (line: string) => void;
+}
+
+export interface SearchBackend {
+  /** The precisions it stores vectors at (index build refuses another before it embeds anything). */
+  readonly precisions: readonly VectorPrecision[];
+  /** Writes an index folder, or updates the one there; the caller holds the folder's writer lock. */
+  write(dir: string, content: IndexContent, o: WriteOptions): Promise<Manifest>;
+  /** Opens a folder whose manifest names this backend. */
+  open(dir: string, o: OpenIndexOptions): Promise<VisualSearchIndex>;
+  /** The content of an index folder of this backend, checked as open checks it (incremental builds). */
+  readContent(dir: string): Promise<StoredContent>;
+  /** `index info --verify`: throws an InputError naming what does not match the manifest. */
+  verify(dir: string, m: Manifest): Promise<void>;
+  /** Bytes of the index's data on disk, besides manifest.json (`index info`). */
+  dataBytes(dir: string, m: Manifest): number;
+  /** What `index build` prints after its summary: the approximate index's measured recall. */
+  builtLines(m: Manifest): string[];
+  /** The rows `index info` shows for the backend's own part of the manifest. */
+  infoRows(m: Manifest): [string, string][];
+}

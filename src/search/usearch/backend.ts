@@ -1,0 +1,24 @@
+// The usearch backend's row of the backend table (../backends.ts): the folder's own files (vectors at
+// f32, f16 or i8, codes, items.jsonl, HNSW graphs above exactBelow items), searched in an engine worker.
+import type { SearchBackend } from '../backend.js';
+import { filesBytes } from '../manifest.js';
+import { verifyFiles } from '../verify.js';
+import { openUsearchIndex } from './open.js';
+import { readUsearchContent } from './read-content.js';
+import { writeUsearchIndex } from './write.js';
+
+export const usearchBackend: SearchBackend = {
+  precisions: ['f32', 'f16', 'i8'],
+  write: writeUsearchIndex,
+  open: openUsearchIndex,
+  readContent: async (dir) => readUsearchContent(dir),
+  verify: async (dir, m) => verifyFiles(dir, m),
+  dataBytes: (_dir, m) => filesBytes(m),
+  builtLines: (m) =>
+    m.hnsw.map((h) => `${h.role} recall@10 vs exact: ${h.recallAt10.toFixed(4)} (${h.recallQueries} queries)`),
+  infoRows: (m) =>
+    m.hnsw.map((h) => [
+      h.role,
+      `${h.metric}, ${h.quantization}, ${h.dimensions} dims, M ${h.connectivity}, ef ${h.expansionAdd}/${h.expansionSearch}, recall@10 ${h.recallAt10.toFixed(4)}`,
+    ]),
+};

@@ -1,0 +1,57 @@
+// The data files of a usearch index folder, verified against the manifest (size and SHA-256) and checked
+// against its counts before anything reads them: for opening the index and for incremental rebuilds.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FormatError } from '../../util/errors.js';
+import type { StoredContent } from '../backend.js';
+import { type DataFile, fileOf, type Manifest, readManifest } from '../manifest.js';
+import { bytesPerValue, dequantize } from '../precision.js';
+import type { ItemMeta } from '../types.js';
+import { verifyFiles } from '../verify.js';
+import { parseItems } from './items-file.js';
+
+/** The raw arrays of an index (verified), for the index itself and for incremental rebuilds. */
+export interface IndexArrays {
+  manifest: Manifest;
+  items: ItemMeta[];
+  /** Stored bytes of the vectors (and i8 scales), as in the files. */
+  vectorBytes: Uint8Array;
+  scales: Uint8Array | null;
+  codes: Uint8Array;
+}
+
+function need(dir: string, m: Manifest, role: DataFile['role']): DataFile {
+  const f = fileOf(m, role);
+  if (!f) throw new FormatError(join(dir, 'manifest.json'), `lists no ${role} file`);
+  return f;
+}
+
+export function readIndexArrays(dir: string, o: { verify?: boolean } = {}): IndexArrays {
+  const manifest = readManifest(dir);
+  if (o.verify !== false) verifyFiles(dir, manifest);
+  const { items: n, dim, precision, codeBytes } = manifest;
+  const read = (f: DataFile) => new Uint8Array(readFileSync(join(dir, f.name)));
+  const vf = need(dir, manifest, 'vectors');
+  const vectorBytes = read(vf);
+  if (vectorBytes.length !== n * dim * bytesPerValue(precision))
+    throw new FormatError(join(dir, vf.name), `expected ${n} x ${dim} ${precision} values`);
+  const sf = precision === 'i8' ? need(dir, manifest, 'scales') : undefined;
+  const scales = sf ? read(sf) : null;
+  if (scales && scales.length !== n * 4)
+    throw new FormatError(join(dir, (sf as DataFile).name), `expected ${n} float32 scales`);
+  const cf = need(dir, manifest, 'codes');
+  const codes = read(cf);
+  if (codes.length !== n * codeBytes)
+    throw new FormatError(join(dir, cf.name), `expected ${n} codes of ${codeBytes} bytes`);
+  const itf = need(dir, manifest, 'items');
+  const items = parseItems(readFileSync(join(dir, itf.name), 'utf8'), join(dir, itf.name), n);
+  return { manifest, items, vectorBytes, scales, codes };
+}
+
+/** The items, vectors (dequantised from the stored precision, not renormalised) and codes of an index. */
+export function readUsearchContent(dir: string): StoredContent {
+  const a = readIndexArrays(dir);
+  const { items: n, dim, precision } = a.manifest;
+  const vectors = dequantize(a.vectorBytes, a.scales, n, dim, precision, { renormalise: false });
+  return { manifest: a.manifest, items: a.items, vectors, codes: a.codes };
+}
