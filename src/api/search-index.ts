@@ -2,9 +2,11 @@
 // per call, as `normsoftmax search` and the HTTP service answer them. Image queries load the index's model on
 // first use (in a worker thread), so a program that searches by id never loads one.
 import { readFileSync } from 'node:fs';
+import type { EngineName } from '../embed/engine.js';
 import { openIndex as openIndexFolder } from '../search/open-index.js';
 import { createQueryEmbedder, type SettledQueryEmbedder } from '../search/query-embedder.js';
 import type { IndexStats, ItemMeta, SearchHit, SearchMode, SearchRequest, VisualSearchIndex } from '../search/types.js';
+import type { Precision } from '../tensor/precision.js';
 import { InputError, UsageError } from '../util/errors.js';
 
 /** What to search for: an indexed item, a vector of the index's dimension, or an image (bytes or a file path). */
@@ -33,6 +35,9 @@ export interface OpenIndexOptions {
   checkpoint?: string;
   /** Accept a checkpoint whose SHA-256 differs from the index's. */
   force?: boolean;
+  /** The image queries' engine and precision (default as `serve` chooses). */
+  engine?: EngineName;
+  precision?: Precision;
 }
 
 export interface SearchIndex {
@@ -93,6 +98,8 @@ class LibrarySearchIndex implements SearchIndex {
     this.#embedder ??= createQueryEmbedder(this.index.embedder, {
       ...(this.options.checkpoint !== undefined ? { checkpoint: this.options.checkpoint } : {}),
       ...(this.options.force ? { force: true } : {}),
+      ...(this.options.engine !== undefined ? { engine: this.options.engine } : {}),
+      ...(this.options.precision !== undefined ? { precision: this.options.precision } : {}),
     });
     const [v] = await (await this.#embedder).embedSettled([bytes]);
     if (v instanceof Error) throw v;

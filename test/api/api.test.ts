@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { embedImages, evaluate, loadEmbedder, train } from '../../src/api/index.js';
+import { buildIndex, embedImages, evaluate, loadEmbedder, openIndex, serve, train } from '../../src/api/index.js';
 import { imageFolder } from '../../src/embed/image-folder.js';
 import { runEmbed } from '../../src/embed/run-embed.js';
 import { loadNpy } from '../../src/io/npy.js';
@@ -112,4 +112,52 @@ test('evaluate(): plain arrays, one set or query/gallery, Recall@K by hand', () 
   );
   assert.equal(two.float.recall['1'], 100);
   assert.throws(() => evaluate({ vectors: new Float32Array(5), labels: [0, 1] }), /5 values do not make 2 rows/);
+});
+
+test('buildIndex, openIndex (id, vector, image), serve: the index finds its items; the service answers', async () => {
+  const out = join(dir, 'idx');
+  const built = await buildIndex({ out, images, checkpoint: weights, arch: 'resnet18', dim: 16, engine: 'libtorch' });
+  assert.deepEqual(
+    { items: built.items, embedded: built.embedded, generation: built.generation },
+    { items: 6, embedded: 6, generation: 1 },
+  );
+  const again = await buildIndex({ out, images, checkpoint: weights, arch: 'resnet18', dim: 16, engine: 'libtorch' });
+  assert.deepEqual({ embedded: again.embedded, reused: again.reused }, { embedded: 0, reused: 6 });
+  await assert.rejects(buildIndex({ out, checkpoint: weights }), /give exactly one source/);
+
+  const index = await openIndex(out, { engine: 'libtorch' });
+  try {
+    const id = 'class1/img2.png';
+    const byId = await index.search({ id, k: 2 });
+    assert.equal(byId.results[0]?.id, id);
+    assert.ok(Math.abs((byId.results[0]?.score as number) - 1) < 1e-5);
+    const [own] = await embedImages(weights, [join(images, id)], { arch: 'resnet18', dim: 16, engine: 'libtorch' });
+    const byVector = (await index.search({ vector: Array.from(own as Float32Array), k: 1 })).results[0];
+    assert.equal(byVector?.id, id);
+    assert.ok((byVector?.score as number) > 0.99999);
+    const byImage = await index.search({ image: join(images, id), k: 1 });
+    assert.equal(byImage.results[0]?.id, id);
+    const filtered = await index.search({ id, k: 6, where: "path LIKE 'class0/%'" });
+    assert.deepEqual(
+      filtered.results.map((h) => h.id.split('/')[0]),
+      ['class0', 'class0', 'class0'],
+    );
+    await assert.rejects(index.search({ id: 'nope', k: 1 }), /no item with id "nope"/);
+  } finally {
+    await index.close();
+  }
+
+  const service = await serve({ index: out, port: 0, engine: 'libtorch', browserEmbed: false, log: () => {} });
+  try {
+    assert.match(service.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await fetch(`${service.url}/health`)).status, 200);
+    const r = await fetch(`${service.url}/api/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'class0/img1.png', k: 1 }),
+    });
+    assert.equal(((await r.json()) as { results: { id: string }[] }).results[0]?.id, 'class0/img1.png');
+  } finally {
+    await service.close();
+  }
 });

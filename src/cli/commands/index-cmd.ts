@@ -4,23 +4,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { transformForInput } from '../../data/image/transform-config.js';
-import { resolveWeights } from '../../data/weights/index.js';
-import { acquireWriterLock } from '../../io/writer-lock.js';
 import { DEFAULT_EXACT_BELOW } from '../../search/backend.js';
 import { BACKENDS, parseBackend } from '../../search/backends.js';
-import { buildIndex } from '../../search/build/build-index.js';
-import { type ItemEmbedder, modelEmbedder } from '../../search/build/item-embedder.js';
-import {
-  csvSource,
-  datasetSource,
-  embeddingsSource,
-  imagesSource,
-  type ListedSource,
-} from '../../search/build/sources.js';
+import { runIndexBuild } from '../../search/build/run-index-build.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
 import { UsageError } from '../../util/errors.js';
-import { openDataset, parseSplit } from '../dataset-options.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
 import { optionalInteger } from '../parse-flags.js';
 
@@ -49,37 +38,6 @@ interface BuildFlags {
   jpegDraft?: boolean;
 }
 
-function listSource(f: BuildFlags): ListedSource {
-  const given = [
-    f.images && '--images',
-    f.dataset && '--dataset',
-    f.csv && '--csv',
-    f.embeddings && '--embeddings',
-  ].filter(Boolean);
-  if (given.length !== 1) {
-    throw new UsageError(
-      `give exactly one source: --images DIR, --dataset NAME --root DIR, --csv FILE (each with --checkpoint) or --embeddings X.npy${given.length > 1 ? ` (got ${given.join(' and ')})` : ''}`,
-    );
-  }
-  if (f.embeddings) {
-    if (f.checkpoint) throw new UsageError('--embeddings takes no --checkpoint: the vectors are already computed');
-    if (!f.embeddings.endsWith('.npy')) throw new UsageError(`--embeddings ${f.embeddings}: expected a .npy file`);
-    return embeddingsSource(f.embeddings, f.meta);
-  }
-  if (f.meta) throw new UsageError('--meta goes with --embeddings');
-  if (!f.checkpoint) throw new UsageError(`${given[0]} needs --checkpoint FILE (the model that embeds the images)`);
-  if (f.images) return imagesSource(f.images, [f.out]);
-  if (f.csv) return csvSource(f.csv);
-  const dataset = openDataset({ dataset: f.dataset as string, root: f.root, splitFile: f.splitFile });
-  const split = parseSplit(dataset, f.split ?? (dataset.splits.test ? 'test' : 'gallery'));
-  return datasetSource(
-    dataset,
-    dataset.splits[split] ?? [],
-    { dataset: f.dataset as string, ...(f.root ? { root: resolve(f.root) } : {}), split },
-    dataset.classNames?.[split],
-  );
-}
-
 function parsePrecision(v: string): VectorPrecision {
   if (v !== 'f32' && v !== 'f16' && v !== 'i8')
     throw new UsageError(`--precision: expected f32, f16 or i8, got "${v}"`);
@@ -101,52 +59,33 @@ async function build(f: BuildFlags): Promise<void> {
     value: f.computePrecision,
     flag: '--compute-precision',
   });
-  // One writer per folder: a second build is refused before it lists, loads or embeds anything.
-  const lock = acquireWriterLock(resolve(f.out), 'index build');
-  let embedder: ItemEmbedder | null = null;
-  try {
-    const source = listSource(f);
-    if (!source.vectors) {
-      const named = await resolveWeights(f.checkpoint as string); // a weights name: its cached file
-      embedder = await modelEmbedder(named.path, {
-        arch: f.arch ?? named.arch,
-        dim,
-        batchSize,
-        workers,
-        precision: compute,
-        engine,
-        threads,
-        jpegDraft: f.jpegDraft === true,
-        log: (line) => console.error(line),
-      });
-      console.error(`model: ${embedder.description}`);
-    }
-    const log = (line: string) => console.error(line);
-    const r = await buildIndex(source, {
-      out: resolve(f.out),
-      precision,
-      backend,
-      exactBelow,
-      skipBadImages: f.skipBadImages === true,
-      embedder,
-      log,
-      lock,
-    });
-    const m = r.manifest;
-    const parts = [`${r.items} items`, `${r.embedded} embedded`, `${r.reused} unchanged`];
-    if (r.resumed) parts.push(`${r.resumed} resumed`);
-    if (r.removed) parts.push(`${r.removed} removed`);
-    console.log(
-      `index ${resolve(f.out)}: ${parts.join(', ')}; dim ${m.dim}, ${m.precision}, ${m.hnsw.length > 0 ? 'HNSW + exact' : 'exact search'}`,
-    );
-    for (const line of BACKENDS[m.backend].builtLines(m)) console.log(line);
-    if (r.skipped.length > 0) {
-      console.log(`skipped ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'}:`);
-      for (const p of r.skipped) console.log(`  ${p}`);
-    }
-  } finally {
-    (embedder as ItemEmbedder | null)?.close();
-    lock.release();
+  const log = (line: string) => console.error(line);
+  const r = await runIndexBuild({
+    ...f,
+    dim,
+    precision,
+    backend,
+    exactBelow,
+    skipBadImages: f.skipBadImages === true,
+    batchSize,
+    workers,
+    engine,
+    computePrecision: compute,
+    threads,
+    jpegDraft: f.jpegDraft === true,
+    log,
+  });
+  const m = r.manifest;
+  const parts = [`${r.items} items`, `${r.embedded} embedded`, `${r.reused} unchanged`];
+  if (r.resumed) parts.push(`${r.resumed} resumed`);
+  if (r.removed) parts.push(`${r.removed} removed`);
+  console.log(
+    `index ${resolve(f.out)}: ${parts.join(', ')}; dim ${m.dim}, ${m.precision}, ${m.hnsw.length > 0 ? 'HNSW + exact' : 'exact search'}`,
+  );
+  for (const line of BACKENDS[m.backend].builtLines(m)) console.log(line);
+  if (r.skipped.length > 0) {
+    console.log(`skipped ${r.skipped.length} unreadable image${r.skipped.length === 1 ? '' : 's'}:`);
+    for (const p of r.skipped) console.log(`  ${p}`);
   }
 }
 

@@ -1,19 +1,11 @@
 // `normsoftmax serve --index IDX`: the visual-search HTTP service and its web page. Loads the index and
 // the query model once; stops gracefully on SIGTERM / SIGINT (in-flight requests finish, then exit 0).
-import { accessSync, constants } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import sharp from 'sharp';
-import { expectBackend } from '../../search/backends.js';
-import { openIndex } from '../../search/open-index.js';
-import { createQueryEmbedder } from '../../search/query-embedder.js';
-import { createSearchServer } from '../../search/server/app.js';
 import { DEFAULT_SERVER_OPTIONS, MAX_PIXELS_CEILING } from '../../search/server/options.js';
-import type { QueryEmbedder } from '../../search/types.js';
+import { startSearchService } from '../../search/server/start-service.js';
 import { firstLine, UsageError } from '../../util/errors.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
 import { optionalInteger, parseNumber } from '../parse-flags.js';
-import { browserModelFor } from '../serve-browser-model.js';
 
 /** In-flight requests get this long to finish after SIGTERM / SIGINT before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 9000;
@@ -62,23 +54,6 @@ function parseCors(v: string | undefined): string | null {
   return url.origin;
 }
 
-function writable(dir: string): boolean {
-  try {
-    accessSync(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** One small embed before listening, so the first user's query does not pay for the model's first run. */
-async function warmUp(embedder: QueryEmbedder): Promise<void> {
-  const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 128, g: 128, b: 128 } } })
-    .png()
-    .toBuffer();
-  await embedder.embed([new Uint8Array(png)]);
-}
-
 async function serve(f: ServeFlags): Promise<void> {
   const port = optionalInteger('--port', f.port, 8080, 0);
   if (port > 65535) throw new UsageError(`--port: expected 0 to 65535, got "${f.port}"`);
@@ -99,62 +74,25 @@ async function serve(f: ServeFlags): Promise<void> {
   const choice = engineFromFlags(f, { value: f.precision });
   const log = (line: string) => console.error(`serve: ${line}`);
 
-  expectBackend(f.index, f.backend);
-  const index = await openIndex(f.index, { log });
-  let embedder: QueryEmbedder | null = null;
-  let browserModel: Awaited<ReturnType<typeof browserModelFor>> = null;
-  try {
-    const checkpoint = f.checkpoint ?? index.embedder.checkpointPath;
-    if (index.embedder.checkpointPath === null && f.checkpoint === undefined) {
-      console.error('serve: the index has no model (built from vectors): image queries are off, id and vector work');
-    } else {
-      embedder = await createQueryEmbedder(index.embedder, {
-        checkpoint: f.checkpoint,
-        force: f.force,
-        precision: choice.precision,
-        // Without --engine the query embedder chooses for the checkpoint it runs (an index built from an
-        // .onnx model: onnxruntime), by the same rule as the flags.
-        engine: f.engine === undefined ? undefined : choice.engine,
-        threads: choice.threads,
-        log,
-      });
-      await warmUp(embedder);
-      // After the query embedder (which checked the checkpoint): an onnxruntime one has cached the model.
-      if (f.browserEmbed && checkpoint) browserModel = await browserModelFor(checkpoint, index.embedder);
-    }
-  } catch (e) {
-    await index.close();
-    throw e;
-  }
-  const app = createSearchServer({
-    index,
-    embedder,
-    options: {
-      maxUploadBytes: Math.round(maxUploadMb * 1024 * 1024),
-      maxPixels,
-      cors,
-      rateLimit,
-      queue,
-      timeoutMs,
-      thumbDir: writable(index.dir) ? join(index.dir, 'thumbs') : null,
-    },
-    browserModel,
+  const service = await startSearchService({
+    index: f.index,
+    backend: f.backend,
+    port,
+    host: f.host,
+    checkpoint: f.checkpoint,
+    force: f.force,
+    precision: choice.precision,
+    // Without --engine the query embedder chooses for the checkpoint it runs (an index built from an .onnx
+    // model: onnxruntime), by the same rule as the flags.
+    engine: f.engine === undefined ? undefined : choice.engine,
+    threads: choice.threads,
+    browserEmbed: f.browserEmbed,
+    options: { maxUploadBytes: Math.round(maxUploadMb * 1024 * 1024), maxPixels, cors, rateLimit, queue, timeoutMs },
+    log,
   });
-  const release = async () => {
-    await embedder?.close();
-    await index.close();
-  };
-  let address: string;
-  try {
-    address = await app.listen({ port, host: f.host });
-  } catch (e) {
-    await release();
-    throw new UsageError(`--host ${f.host} --port ${port}: cannot listen (${firstLine(e)})`);
-  }
-  const s = index.stats();
-  console.error(
-    `serve: ${s.items} items (${s.dim}-d, ${embedder ? `model ${index.embedder.arch ?? 'from the checkpoint'}` : 'no model'}) on ${address}`,
-  );
+  const s = service.stats();
+  const model = service.embedder ? `model ${service.index.embedder.arch ?? 'from the checkpoint'}` : 'no model';
+  console.error(`serve: ${s.items} items (${s.dim}-d, ${model}) on ${service.url}`);
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -170,9 +108,8 @@ async function serve(f: ServeFlags): Promise<void> {
         process.exit(1);
       }, SHUTDOWN_GRACE_MS);
       deadline.unref();
-      app
+      service
         .close()
-        .then(release)
         .then(() => {
           clearTimeout(deadline);
           process.off('SIGTERM', stop);

@@ -36,7 +36,7 @@ export interface SearchServerSetup {
   pixels?: DatasetPixels | null;
   /** The model as ONNX for the page's in-browser embedding (default none: the page embeds on the server). */
   browserModel?: BrowserModel | null;
-  /** Where 5xx errors (and a data set that cannot be opened again) are reported (default console.error). */
+  /** Where 5xx errors (and a data set that cannot be opened again) are reported (default stderr, "serve: "). */
   log?: (line: string) => void;
 }
 
@@ -44,7 +44,7 @@ function defaultPixels(dir: string, log: (line: string) => void): DatasetPixels 
   try {
     return openDatasetPixels(dir);
   } catch (e) {
-    log(`serve: items will have no pictures: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+    log(`items will have no pictures: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
     return null;
   }
 }
@@ -71,7 +71,7 @@ const MAX_HEADER_BYTES = 64 * 1024;
 export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
   const { index, embedder } = setup;
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...setup.options };
-  const log = setup.log ?? ((line: string) => console.error(line));
+  const log = setup.log ?? ((line: string) => console.error(`serve: ${line}`));
   const metrics = createMetrics();
   const stats = index.stats();
   metrics.indexItems.set(stats.items);
@@ -149,7 +149,7 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
   app.setErrorHandler((e, req, reply) => {
     const a = answerOf(e, options, req.headers['content-type']);
     if (a.status >= 500 && a.status !== 503)
-      log(`serve: ${req.method} ${excerpt(req.url)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      log(`${req.method} ${excerpt(req.url)}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     reply.code(a.status).headers(a.headers).send({ error: a.message, statusCode: a.status });
   });
 

@@ -193,7 +193,7 @@ test('a data set that cannot be opened again: one log line, searches still work,
   const blind = createSearchServer({ index, embedder: null, log: (l) => lines.push(l) });
   try {
     assert.equal(lines.length, 1);
-    assert.match(lines[0] as string, /^serve: items will have no pictures: fashion-mnist: .*9\.json not found/);
+    assert.match(lines[0] as string, /^items will have no pictures: fashion-mnist: .*9\.json not found/);
     const s = await blind.inject({ method: 'POST', url: '/api/search', payload: { id: idOf(5), k: 1 } });
     assert.equal(s.json().results[0].id, idOf(5));
     assert.equal((await blind.inject({ method: 'GET', url: url('images', 5) })).statusCode, 404);

@@ -3,17 +3,17 @@
 // turns the feature off with one line; the server embeds on its side as before.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolveWeights } from '../data/weights/index.js';
-import { isOnnxFile } from '../embed/choose-engine.js';
-import { cachedOnnx } from '../embed/onnx-cache.js';
-import { type BrowserModel, browserModelOf } from '../search/server/browser-model.js';
-import type { EmbedderIdentity } from '../search/types.js';
-import { firstLine } from '../util/errors.js';
+import { resolveWeights } from '../../data/weights/index.js';
+import { isOnnxFile } from '../../embed/choose-engine.js';
+import { cachedOnnx } from '../../embed/onnx-cache.js';
+import { firstLine } from '../../util/errors.js';
+import type { EmbedderIdentity } from '../types.js';
+import { type BrowserModel, browserModelOf } from './browser-model.js';
 
 export async function browserModelFor(
   checkpoint: string,
   identity: EmbedderIdentity,
-  log: (line: string) => void = (line) => console.error(line),
+  log: (line: string) => void = (line) => console.error(`serve: ${line}`),
 ): Promise<BrowserModel | null> {
   try {
     const path = (await resolveWeights(checkpoint)).path;
@@ -27,10 +27,10 @@ export async function browserModelFor(
     }
     const model = browserModelOf(bytes, sha256, path);
     const mb = (bytes.length / 1e6).toFixed(1);
-    log(`serve: in-browser embedding: ${mb} MB ONNX model at /api/model.onnx`);
+    log(`in-browser embedding: ${mb} MB ONNX model at /api/model.onnx`);
     return model;
   } catch (e) {
-    log(`serve: in-browser embedding off: ${firstLine(e)}`);
+    log(`in-browser embedding off: ${firstLine(e)}`);
     return null;
   }
 }
