@@ -80,17 +80,28 @@ test('evaluate, search with a filter, and the subpath exports, from plain Node',
     `import { evaluate, openIndex } from 'normsoftmax';
 import { tensor } from 'normsoftmax/tensor';
 import { createEmbedder } from 'normsoftmax/nn';
+import { compileWhere } from 'normsoftmax/search';
 // Two classes, two points each: every point's nearest other point is of its class (R@1 = 100).
 const r = evaluate({ vectors: [[1, 0], [0.9, 0.1], [0.1, 0.9], [0, 1]], labels: [0, 0, 1, 1] }, { k: [1] });
 const index = await openIndex('runs/demo/index');
 const { results } = await index.search({ id: 'fashion-mnist:test/3', k: 4, where: "label = 'bag'" });
 await index.close();
-console.log(JSON.stringify({ r1: r.float.recall['1'], labels: results.map((h) => h.label), t: tensor([1, 2]).shape, e: typeof createEmbedder }));
+const where = compileWhere("label LIKE 'b%'")({ id: 'x', path: null, label: 'bag' });
+console.log(JSON.stringify({ r1: r.float.recall['1'], labels: results.map((h) => h.label), t: tensor([1, 2]).shape, e: typeof createEmbedder, where }));
 `,
   );
   const r = run(process.execPath, ['more.mjs']);
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout), { r1: 100, labels: ['bag', 'bag', 'bag', 'bag'], t: [2], e: 'function' });
+  assert.deepEqual(JSON.parse(r.stdout), {
+    r1: 100,
+    labels: ['bag', 'bag', 'bag', 'bag'],
+    t: [2],
+    e: 'function',
+    where: true,
+  });
+  writeFileSync(join(project, 'api.mjs'), "import * as api from 'normsoftmax'; console.log(Object.keys(api).sort().join(' '));");
+  const api = run(process.execPath, ['api.mjs']);
+  assert.equal(api.stdout, 'buildIndex embedImages evaluate loadEmbedder openIndex serve train\n', api.stderr);
   // Only the exports are reachable: the sources are not part of the API.
   writeFileSync(join(project, 'deep.mjs'), "await import('normsoftmax/src/tensor/index.js');");
   const deep = run(process.execPath, ['deep.mjs']);
