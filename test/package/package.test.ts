@@ -99,7 +99,10 @@ console.log(JSON.stringify({ r1: r.float.recall['1'], labels: results.map((h) =>
     e: 'function',
     where: true,
   });
-  writeFileSync(join(project, 'api.mjs'), "import * as api from 'normsoftmax'; console.log(Object.keys(api).sort().join(' '));");
+  writeFileSync(
+    join(project, 'api.mjs'),
+    "import * as api from 'normsoftmax'; console.log(Object.keys(api).sort().join(' '));",
+  );
   const api = run(process.execPath, ['api.mjs']);
   assert.equal(api.stdout, 'buildIndex embedImages evaluate loadEmbedder openIndex serve train\n', api.stderr);
   // Only the exports are reachable: the sources are not part of the API.
