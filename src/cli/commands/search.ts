@@ -1,10 +1,8 @@
 // `normsoftmax search --index IDX`: the k nearest items of query images, stored items or vectors.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadNpy } from '../../io/npy.js';
 import { expectBackend } from '../../search/backends.js';
 import { openIndex } from '../../search/open-index.js';
-import { createQueryEmbedder } from '../../search/query-embedder.js';
 import { DEFAULT_OVERSAMPLE } from '../../search/search-checks.js';
 import type { SearchHit, SearchMode, VisualSearchIndex } from '../../search/types.js';
 import { InputError, UsageError } from '../../util/errors.js';
@@ -31,7 +29,8 @@ interface Queries {
   vectors: Float32Array[];
 }
 
-function readVectors(path: string, dim: number): Queries {
+async function readVectors(path: string, dim: number): Promise<Queries> {
+  const { loadNpy } = await import('../../io/npy.js');
   const t = loadNpy(path);
   try {
     if (t.rank !== 2 || !['float32', 'float64', 'float16'].includes(t.dtype)) {
@@ -76,6 +75,8 @@ async function queriesOf(f: SearchFlags, index: VisualSearchIndex): Promise<Quer
       );
     }
   });
+  // Loaded for image queries only: a search by id or vector needs no model (nor libtorch on this thread).
+  const { createQueryEmbedder } = await import('../../search/query-embedder.js');
   const embedder = await createQueryEmbedder(index.embedder, { checkpoint: f.checkpoint, force: f.force });
   try {
     const results = await embedder.embedSettled(bytes);

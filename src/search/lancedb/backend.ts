@@ -1,26 +1,23 @@
 // The LanceDB backend's row of the backend table (../backends.ts): a Lance table in lance/, at the
-// version the manifest names (layout.ts, pinned-table.ts).
+// version the manifest names (layout.ts, pinned-table.ts). Its modules (and LanceDB's native library) load
+// when first used: a usearch index never loads them.
 import { join } from 'node:path';
 import { folderBytes } from '../../io/folder-bytes.js';
 import type { SearchBackend } from '../backend.js';
 import { filesBytes, type Manifest } from '../manifest.js';
 import { verifyFiles } from '../verify.js';
 import { LANCE_DIR, type LanceInfo, type LanceManifest } from './layout.js';
-import { openLanceIndex } from './open.js';
-import { readLanceContent } from './read-content.js';
-import { verifyLanceIndex } from './verify.js';
-import { writeLanceIndex } from './write.js';
 
 const lanceOf = (m: Manifest): LanceInfo | undefined => (m as Partial<LanceManifest>).lance;
 
 export const lanceBackend: SearchBackend = {
   precisions: ['f32'],
-  write: writeLanceIndex,
-  open: (dir) => openLanceIndex(dir),
-  readContent: readLanceContent,
+  write: async (dir, content, o) => (await import('./write.js')).writeLanceIndex(dir, content, o),
+  open: async (dir) => (await import('./open.js')).openLanceIndex(dir),
+  readContent: async (dir) => (await import('./read-content.js')).readLanceContent(dir),
   verify: async (dir, m) => {
     verifyFiles(dir, m);
-    await verifyLanceIndex(dir, m as LanceManifest);
+    await (await import('./verify.js')).verifyLanceIndex(dir, m as LanceManifest);
   },
   dataBytes: (dir, m) => filesBytes(m) + folderBytes(join(dir, LANCE_DIR)),
   builtLines: (m) => {

@@ -1,17 +1,16 @@
 // The usearch backend's row of the backend table (../backends.ts): the folder's own files (vectors at
 // f32, f16 or i8, codes, items.jsonl, HNSW graphs above exactBelow items), searched in an engine worker.
+// Its modules load when first used, so that a command that does not open, write or read an index pays
+// nothing for them.
 import type { SearchBackend } from '../backend.js';
 import { filesBytes } from '../manifest.js';
 import { verifyFiles } from '../verify.js';
-import { openUsearchIndex } from './open.js';
-import { readUsearchContent } from './read-content.js';
-import { writeUsearchIndex } from './write.js';
 
 export const usearchBackend: SearchBackend = {
   precisions: ['f32', 'f16', 'i8'],
-  write: writeUsearchIndex,
-  open: openUsearchIndex,
-  readContent: async (dir) => readUsearchContent(dir),
+  write: async (dir, content, o) => (await import('./write.js')).writeUsearchIndex(dir, content, o),
+  open: async (dir, o) => (await import('./open.js')).openUsearchIndex(dir, o),
+  readContent: async (dir) => (await import('./read-content.js')).readUsearchContent(dir),
   verify: async (dir, m) => verifyFiles(dir, m),
   dataBytes: (_dir, m) => filesBytes(m),
   builtLines: (m) =>

@@ -29,14 +29,21 @@ function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): E
 
 export async function openUsearchIndex(dirIn: string, o: OpenIndexOptions = {}): Promise<VisualSearchIndex> {
   const dir = resolve(dirIn);
-  const a = readIndexArrays(dir);
+  // The worker starts first: it loads libtorch while this thread reads and verifies the files.
+  const engine = new EngineClient({ log: o.log });
+  let a: ReturnType<typeof readIndexArrays>;
+  try {
+    a = readIndexArrays(dir);
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
   const m = a.manifest;
   const n = m.items;
   const dim = m.dim;
   const shared = new Float32Array(new SharedArrayBuffer(Math.max(4, n * dim * 4)), 0, n * dim);
   dequantize(a.vectorBytes, a.scales, n, dim, m.precision, { renormalise: true, into: shared });
   const rowOf = new Map(a.items.map((it, i) => [it.id, i]));
-  const engine = new EngineClient({ log: o.log });
   try {
     await engine.open({
       n,
