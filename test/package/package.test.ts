@@ -4,7 +4,7 @@
 // on an index this test builds.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,14 @@ before(async () => {
 });
 after(() => rmSync(project, { recursive: true, force: true }));
 
+/** The code blocks of the README's Library section, in order. */
+function readmeLibraryBlocks(): string[] {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('## Library\n');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  return [...section.matchAll(/```(?:js|ts)\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+}
+
 const EXAMPLE = `import { openIndex } from 'normsoftmax';
 const index = await openIndex('runs/demo/index');
 const { results } = await index.search({ id: 'fashion-mnist:test/0', k: 3 });
@@ -112,6 +120,12 @@ console.log(JSON.stringify({ r1: r.float.recall['1'], labels: results.map((h) =>
   assert.match(deep.stderr, /ERR_PACKAGE_PATH_NOT_EXPORTED/);
 });
 
+test("the README's Library section shows the example as it runs here", () => {
+  const blocks = readmeLibraryBlocks();
+  assert.equal(blocks.length, 2);
+  assert.equal(blocks[0], EXAMPLE);
+});
+
 test('TypeScript: the same example typechecks against the shipped .d.ts; a misuse is a type error', () => {
   writeFileSync(
     join(project, 'tsconfig.json'),
@@ -135,4 +149,8 @@ test('TypeScript: the same example typechecks against the shipped .d.ts; a misus
   const bad = run(process.execPath, [TSC, '-p', '.']);
   assert.equal(bad.code, 2);
   assert.match(bad.stdout, /example\.ts\(6,.*Type 'string' is not assignable to type 'number'/);
+  // The README's training loop over the subpaths (tensor, nn, loss, optim) typechecks too.
+  writeFileSync(join(project, 'example.ts'), readmeLibraryBlocks()[1] as string);
+  const loop = run(process.execPath, [TSC, '-p', '.']);
+  assert.equal(loop.code, 0, loop.stdout);
 });
