@@ -22,7 +22,11 @@ if (files.length === 0) {
 }
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout'];
+// With the whole suite, also the slowest files at the end (scripts/slowest-files.mjs).
+if (filters.length === 0)
+  reporters.push('--test-reporter=./scripts/slowest-files.mjs', '--test-reporter-destination=stdout');
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...reporters, ...files], {
   stdio: 'inherit',
   env: { ...process.env, NORMSOFTMAX_TEST: '1' },
 });
