@@ -20,7 +20,6 @@ namespace {
 struct Isa {
   static constexpr int W = 8;
   static constexpr int NR = 6;
-  static constexpr int MaxM = 2;
   using V = __m256;
   static V zero() { return _mm256_setzero_ps(); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
@@ -30,6 +29,35 @@ struct Isa {
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static uint32_t notLess(V s, V t) {
     return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(s, t, _CMP_NLT_UQ)));
+  }
+  static constexpr int PanelQueries = 2;
+  static constexpr int PanelQ = 2;
+  // out[c * 8 + l] = rows[l][k0 + c] for c < count: 8 x 8 in registers.
+  static void transpose(const float* const* rows, int64_t k0, int count, float* out) {
+    alignas(32) static const int32_t firsts[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(firsts + 8 - count));
+    __m256 r[8], t[8];
+#pragma GCC unroll 16
+    for (int l = 0; l < 8; ++l) r[l] = _mm256_maskload_ps(rows[l] + k0, m);
+#pragma GCC unroll 16
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 2; ++i) {
+      r[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);      // columns 0, 4 of 4 rows
+      r[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);  // 1, 5
+      r[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);  // 2, 6
+      r[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);  // 3, 7
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < 4; ++j) {
+      t[j] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x20);      // column j
+      t[j + 4] = _mm256_permute2f128_ps(r[j], r[4 + j], 0x31);  // column j + 4
+    }
+#pragma GCC unroll 16
+    for (int c = 0; c < count; ++c) _mm256_storeu_ps(out + c * 8, t[c]);
   }
   static void decodeF16(const uint8_t* src, int64_t n, float* dst) {
     int64_t j = 0;

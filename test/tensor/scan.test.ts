@@ -118,16 +118,23 @@ const RANDOM = (() => {
 test('f32, f16, i8 (float or int8 queries): scores equal to the bit a reference with the same roundings, at every level', () => {
   const { q, stores } = RANDOM;
   const k = 10;
+  const dim = RANDOM.dim;
   for (const [name, stored] of Object.entries(stores)) {
     const variants: InnerProductScanOptions[] = stored.precision === 'i8' ? [{ k }, { k, int8Queries: true }] : [{ k }];
     for (const o of variants) {
+      // 37 queries: across the lanes; 1, 3 and 8: rows across the lanes (a few queries), a shared subset too.
       const expected = referenceInnerProduct(stored, q, o);
-      for (const simd of LEVELS)
-        assertSameHits(
-          scanInnerProduct(stored, q, { ...o, simd }),
-          expected,
-          `${name} ${o.int8Queries ? 'int8 ' : ''}${simd}`,
-        );
+      const some = Int32Array.from({ length: 700 }, (_, i) => 2 * i + 1);
+      for (const nq of [1, 3, 8, 37]) {
+        const few = q.subarray(0, nq * dim);
+        const head = { rows: expected.rows.subarray(0, nq * k), scores: expected.scores.subarray(0, nq * k) };
+        const subset = referenceInnerProduct(stored, few, { ...o, rowsPerQuery: new Array(nq).fill(some) });
+        for (const simd of LEVELS) {
+          const label = `${name} ${o.int8Queries ? 'int8 ' : ''}${simd} ${nq} queries`;
+          assertSameHits(scanInnerProduct(stored, few, { ...o, simd }), head, label);
+          assertSameHits(scanInnerProduct(stored, few, { ...o, simd, rows: some }), subset, `${label}, subset`);
+        }
+      }
     }
   }
   // Row 5 holds +infinity and -infinity: its score is NaN where the query's components 3 and 4 have the same
