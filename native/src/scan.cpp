@@ -289,7 +289,8 @@ void quantizeQueries(const float* q, int64_t nq, int64_t dim, int8_t* q8, float*
     const float scale = static_cast<float>(static_cast<double>(max) / 127.0);
     scales[i] = scale;
     for (int64_t j = 0; j < dim; ++j) {
-      const double r = scale == 0.0f ? 0.0 : roundHalfUp(static_cast<double>(x[j]) / static_cast<double>(scale));
+      double r = scale == 0.0f ? 0.0 : roundHalfUp(static_cast<double>(x[j]) / static_cast<double>(scale));
+      if (std::isnan(r)) r = 0.0;  // only for non-finite queries, which scan.ts refuses
       q8[i * dim + j] = static_cast<int8_t>(std::max(-127.0, std::min(127.0, r)));
     }
   }

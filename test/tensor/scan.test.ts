@@ -328,7 +328,9 @@ test('row subsets, shared or per query, with self-exclusion and fewer rows than 
       assert.deepEqual(Array.from(h.rows.subarray(3 * k + 2, 4 * k)), new Array(k - 2).fill(-1));
     }
   }
-  // No rows at all.
+  // No queries, no rows at all.
+  const noQueries = scanInnerProduct(stores.f32 as StoredVectors, new Float32Array(0), { k: 3 });
+  assert.deepEqual([noQueries.nq, noQueries.rows.length, noQueries.scores.length], [0, 0, 0]);
   const empty = scanInnerProduct(stores.f32 as StoredVectors, q.subarray(0, dim), { k: 2, rows: new Int32Array(0) });
   assert.deepEqual(Array.from(empty.rows), [-1, -1]);
   const none = scanInnerProduct({ precision: 'f32', data: new Float32Array(0), n: 0, dim }, q.subarray(0, dim), {
@@ -509,6 +511,7 @@ test('bad arguments are clear errors, in TypeScript and again in C++, never a cr
       /selfRows must be rows in \[0, 600\) or -1, got -2/,
     ],
     [f(stored, q, { k: 1, threads: 0 }), /threads = 0 is out of range/],
+    [f(stored, new Float32Array(300 * dim), { k: 2 ** 20 }), /300 queries x k = 1048576 hits are too many/],
     [f(stored, q, { k: 1, simd: 'neon' }), /simd must be one of/],
     [f(stored, q, { k: 1, int8Queries: true }), /int8Queries needs i8 stored vectors/],
     [
@@ -687,4 +690,29 @@ test('bad arguments are clear errors, in TypeScript and again in C++, never a cr
     ],
   ];
   for (const [call, message] of raw) assert.throws(call, message);
+  // A non-finite query (which the TypeScript layer refuses) is no crash in C++ either.
+  const i8: StoredVectors = { precision: 'i8', data: new Int8Array(dim), n: 1, dim, rowScales: Float32Array.of(1) };
+  const bad = new Float32Array(dim).fill(Number.NaN);
+  bad[1] = Number.POSITIVE_INFINITY;
+  for (const int8Queries of [true, false]) {
+    const o = new Int32Array(1);
+    native.scanInnerProduct(
+      i8.data,
+      1,
+      dim,
+      2,
+      i8.rowScales ?? null,
+      bad,
+      1,
+      1,
+      null,
+      null,
+      int8Queries,
+      1,
+      level,
+      o,
+      new Float32Array(1),
+    );
+    assert.deepEqual(Array.from(o), [0]);
+  }
 });

@@ -98,6 +98,8 @@ const MAX_DIM = 65536;
 const MAX_K = 2 ** 20;
 const MAX_THREADS = 1024;
 const MAX_QUERIES = 2 ** 24;
+/** Bound on nq x k (the hits returned). */
+const MAX_HITS = 2 ** 28;
 /** Bound on the selection's memory (8-byte words: threads x queries x (2k + 2)): 1 GiB. */
 const MAX_SELECTION_WORDS = 2 ** 27;
 
@@ -158,6 +160,8 @@ interface Common {
 function checkCommon(fn: string, o: ScanOptions, n: number, nq: number): Common {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${fn}: options must be an object, got ${describe(o)}`);
   const k = checkInteger(fn, 'k', o.k, 1, MAX_K);
+  if (nq * k > MAX_HITS)
+    throw new RangeError(`${fn}: ${nq} queries x k = ${k} hits are too many; search in smaller batches`);
   const threads =
     o.threads === undefined ? native.getNumThreads() : checkInteger(fn, 'threads', o.threads, 1, MAX_THREADS);
   const level = o.simd === undefined ? levelCode(fn, 'simd', defaultSimdLevel()) : levelCode(fn, 'simd', o.simd);
