@@ -355,6 +355,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerImage(r);
   ns::registerJpeg(r);
   ns::registerKnn(r);
+  ns::registerScan(r);
   ns::registerAllocator(r);
   ns::registerDist(r);
   ns::registerAutocast(r);

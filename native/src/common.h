@@ -69,6 +69,7 @@ void registerBits(Registry& r);
 void registerHandles(Registry& r);
 void registerImage(Registry& r);
 void registerKnn(Registry& r);
+void registerScan(Registry& r);
 void registerAllocator(Registry& r);
 
 }  // namespace ns

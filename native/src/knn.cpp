@@ -1,17 +1,10 @@
 // Exact k-nearest-neighbour selection for evaluation.
 //
-// Each query row keeps its best candidates in a reservoir (as faiss' ReservoirTopN): one int64 state row
-// [threshold, count, slots...] with 2k slots. A candidate is packed into one 64-bit word that orders
-// exactly as the ranking rule:
-//   high 32 bits: the key mapped to an unsigned integer that grows as the candidate gets worse
-//                 (Hamming: the distance; inner product: the float's order-preserving bits, inverted);
-//   low 32 bits:  the gallery index.
-// So "better" is "smaller word": a better key wins; equal keys -> the smaller gallery index wins. This is
-// a total order (indices are distinct), so the selected set and its sorted order do not depend on the
-// order in which tiles are merged, nor on thread scheduling: ties are broken by gallery index, ascending.
-// A word below the row's threshold is appended; when the slots are full, nth_element keeps the k best and
-// the threshold drops to the k-th best, so most candidates are rejected by one comparison and an
-// accepted one costs O(1) amortised (a binary heap costs a mispredicted branch per level).
+// Each query row keeps its best candidates in a reservoir of packed (key, gallery index) words, ranked
+// by key then gallery index ascending (topk.h, shared with the search kernels of scan.cpp): a total order,
+// so the selected set and its sorted order do not depend on the order in which tiles are merged, nor on
+// thread scheduling: ties are broken by gallery index, ascending. The state is an int64 tensor with one
+// reservoir row [threshold, count, 2k slots] per query.
 //
 //   knnMergeScores(state i64 [n,2+2k], tile f32 [r,c], k, rowStart, colStart, excludeSelf, transposed)
 //     tile[i][j] is the score of query row rowStart+i against gallery item colStart+j (transposed: query
@@ -23,74 +16,19 @@
 // excludeSelf skips the candidate whose gallery index equals the query row (query set = gallery).
 #include <ATen/Parallel.h>
 
-// The popcnt and AVX-512 Hamming kernels are x86-only (target attributes, intrinsics, CPU dispatch);
-// elsewhere (aarch64) the portable kernel runs. -DNORMSOFTMAX_NO_X86_SIMD selects the portable path on
-// x86 too, so that it can be built and tested there.
-#if (defined(__x86_64__) || defined(_M_X64)) && !defined(NORMSOFTMAX_NO_X86_SIMD)
-#define NS_X86_SIMD 1
-#include <immintrin.h>
-#else
-#define NS_X86_SIMD 0
-#endif
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <vector>
 
 #include "common.h"
+#include "hamming.h"
+#include "topk.h"
 
 namespace ns {
 namespace {
 
-constexpr uint64_t kEmpty = std::numeric_limits<uint64_t>::max();
-
-inline uint64_t packDistance(int32_t distance, int64_t id) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(distance)) << 32) | static_cast<uint32_t>(id);
-}
-
-// Float bits mapped so that unsigned order = float order (+0 and -0 made equal), then inverted so that
-// larger scores give smaller words.
-inline uint32_t scoreRank(float score) {
-  if (score == 0.0f) score = 0.0f;
-  uint32_t u;
-  std::memcpy(&u, &score, 4);
-  u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-  return ~u;
-}
-
-inline float rankScore(uint32_t rank) {
-  uint32_t u = ~rank;
-  u = (u & 0x80000000u) ? (u & 0x7fffffffu) : ~u;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-inline uint64_t packScore(float score, int64_t id) {
-  return (static_cast<uint64_t>(scoreRank(score)) << 32) | static_cast<uint32_t>(id);
-}
-
-// One row of the selection state: [threshold word, count, slots[capacity]].
-struct Reservoir {
-  uint64_t* row;
-  int64_t k;
-  int64_t capacity;
-
-  // Keeps the k best of the first `count` slots and lowers the threshold to the k-th best.
-  void shrink(int64_t count) {
-    uint64_t* slots = row + 2;
-    std::nth_element(slots, slots + (k - 1), slots + count);
-    row[0] = slots[k - 1];
-    row[1] = static_cast<uint64_t>(k);
-  }
-  void offer(uint64_t word) {
-    if (word >= row[0]) return;
-    uint64_t& count = row[1];
-    row[2 + count] = word;
-    if (++count == static_cast<uint64_t>(capacity)) shrink(capacity);
-  }
-};
+constexpr uint64_t kEmpty = kEmptyWord;
 
 int64_t capacityOf(const at::Tensor& state) { return state.size(1) - 2; }
 
@@ -107,116 +45,7 @@ void checkRange(int64_t start, int64_t count, int64_t limit, const char* what, c
               " out of range (", limit, ")");
 }
 
-// ---- Hamming distances of one query against a block of gallery codes ----
-using HammingBlock = void (*)(const uint8_t* q, const uint8_t* g, int64_t count, int64_t bytes, int32_t* out);
-
-struct HammingKernel {
-  HammingBlock fn;
-  const char* name;
-};
-
-void hammingBlockPortable(const uint8_t* q, const uint8_t* g, int64_t count, int64_t bytes, int32_t* out) {
-  for (int64_t j = 0; j < count; ++j, g += bytes) {
-    int32_t d = 0;
-    int64_t b = 0;
-    for (; b + 8 <= bytes; b += 8) {
-      uint64_t x, y;
-      std::memcpy(&x, q + b, 8);
-      std::memcpy(&y, g + b, 8);
-      d += __builtin_popcountll(x ^ y);
-    }
-    for (; b < bytes; ++b) d += __builtin_popcount(static_cast<unsigned>(q[b] ^ g[b]));
-    out[j] = d;
-  }
-}
-
-#if NS_X86_SIMD
-__attribute__((target("popcnt"))) void hammingBlockPopcnt(const uint8_t* q, const uint8_t* g, int64_t count,
-                                                           int64_t bytes, int32_t* out) {
-  for (int64_t j = 0; j < count; ++j, g += bytes) {
-    uint64_t d0 = 0, d1 = 0;
-    int64_t b = 0;
-    for (; b + 16 <= bytes; b += 16) {
-      uint64_t x0, y0, x1, y1;
-      std::memcpy(&x0, q + b, 8);
-      std::memcpy(&y0, g + b, 8);
-      std::memcpy(&x1, q + b + 8, 8);
-      std::memcpy(&y1, g + b + 8, 8);
-      d0 += static_cast<uint64_t>(__builtin_popcountll(x0 ^ y0));
-      d1 += static_cast<uint64_t>(__builtin_popcountll(x1 ^ y1));
-    }
-    for (; b < bytes; ++b) d0 += static_cast<uint64_t>(__builtin_popcount(static_cast<unsigned>(q[b] ^ g[b])));
-    out[j] = static_cast<int32_t>(d0 + d1);
-  }
-}
-
-// AVX-512 VPOPCNTDQ: 64 bytes per instruction; four gallery codes at a time share the query loads
-// and one horizontal reduction each.
-__attribute__((target("avx512f,avx512bw,avx512vpopcntdq"))) void hammingBlockAvx512(const uint8_t* q,
-                                                                                       const uint8_t* g,
-                                                                                       int64_t count, int64_t bytes,
-                                                                                       int32_t* out) {
-  const int64_t full = bytes / 64;
-  const int64_t tail = bytes % 64;
-  const __mmask64 tailMask = tail == 0 ? 0 : (~0ULL >> (64 - tail));
-  int64_t j = 0;
-  for (; j + 4 <= count; j += 4) {
-    const uint8_t* g0 = g + (j + 0) * bytes;
-    const uint8_t* g1 = g + (j + 1) * bytes;
-    const uint8_t* g2 = g + (j + 2) * bytes;
-    const uint8_t* g3 = g + (j + 3) * bytes;
-    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
-    for (int64_t c = 0; c < full; ++c) {
-      const __m512i x = _mm512_loadu_si512(q + c * 64);
-      a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_xor_si512(x, _mm512_loadu_si512(g0 + c * 64))));
-      a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_xor_si512(x, _mm512_loadu_si512(g1 + c * 64))));
-      a2 = _mm512_add_epi64(a2, _mm512_popcnt_epi64(_mm512_xor_si512(x, _mm512_loadu_si512(g2 + c * 64))));
-      a3 = _mm512_add_epi64(a3, _mm512_popcnt_epi64(_mm512_xor_si512(x, _mm512_loadu_si512(g3 + c * 64))));
-    }
-    if (tail != 0) {
-      const int64_t o = full * 64;
-      const __m512i x = _mm512_maskz_loadu_epi8(tailMask, q + o);
-      a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_xor_si512(x, _mm512_maskz_loadu_epi8(tailMask, g0 + o))));
-      a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_xor_si512(x, _mm512_maskz_loadu_epi8(tailMask, g1 + o))));
-      a2 = _mm512_add_epi64(a2, _mm512_popcnt_epi64(_mm512_xor_si512(x, _mm512_maskz_loadu_epi8(tailMask, g2 + o))));
-      a3 = _mm512_add_epi64(a3, _mm512_popcnt_epi64(_mm512_xor_si512(x, _mm512_maskz_loadu_epi8(tailMask, g3 + o))));
-    }
-    out[j + 0] = static_cast<int32_t>(_mm512_reduce_add_epi64(a0));
-    out[j + 1] = static_cast<int32_t>(_mm512_reduce_add_epi64(a1));
-    out[j + 2] = static_cast<int32_t>(_mm512_reduce_add_epi64(a2));
-    out[j + 3] = static_cast<int32_t>(_mm512_reduce_add_epi64(a3));
-  }
-  for (; j < count; ++j) {
-    const uint8_t* gj = g + j * bytes;
-    __m512i a = _mm512_setzero_si512();
-    for (int64_t c = 0; c < full; ++c) {
-      a = _mm512_add_epi64(
-          a, _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_loadu_si512(q + c * 64), _mm512_loadu_si512(gj + c * 64))));
-    }
-    if (tail != 0) {
-      const int64_t o = full * 64;
-      a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_maskz_loadu_epi8(tailMask, q + o),
-                                                                   _mm512_maskz_loadu_epi8(tailMask, gj + o))));
-    }
-    out[j] = static_cast<int32_t>(_mm512_reduce_add_epi64(a));
-  }
-}
-
-HammingKernel pickHammingBlock() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vpopcntdq")) {
-    return {hammingBlockAvx512, "avx512-vpopcntdq"};
-  }
-  if (__builtin_cpu_supports("popcnt")) return {hammingBlockPopcnt, "popcnt"};
-  return {hammingBlockPortable, "portable"};
-}
-#else
-HammingKernel pickHammingBlock() { return {hammingBlockPortable, "portable"}; }
-#endif  // NS_X86_SIMD
-
-const HammingKernel hammingKernel = pickHammingBlock();
-const HammingBlock hammingBlock = hammingKernel.fn;
+const HammingBlock hammingBlock = bestHammingKernel().fn;
 
 NS_INPLACE(knnMergeScores, {
   auto& state = NS_T(0);
@@ -351,7 +180,7 @@ NS_FN(knnFinish, {
 
 }  // namespace
 
-const char* hammingKernelName() { return hammingKernel.name; }
+const char* hammingKernelName() { return bestHammingKernel().name; }
 
 void registerKnn(Registry& r) {
   r.insert(r.end(), {{"knnMergeScores", knnMergeScores},

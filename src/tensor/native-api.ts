@@ -318,6 +318,39 @@ export interface NativeAddon {
   rsqrt(t: T): T;
   rsub(t: T, value: number): T;
   sameStorage(a: T, b: T): boolean;
+  /** See src/tensor/kernels/scan.ts. */
+  scanHamming(
+    codes: NativeTypedArray,
+    n: number,
+    bytes: number,
+    queries: Uint8Array,
+    nq: number,
+    k: number,
+    subset: Int32Array | null,
+    selfRows: Int32Array | null,
+    threads: number,
+    level: number,
+    outRows: Int32Array,
+    outDistances: Int32Array,
+  ): void;
+  scanInnerProduct(
+    vectors: NativeTypedArray,
+    n: number,
+    dim: number,
+    stored: number,
+    rowScales: Float32Array | null,
+    queries: Float32Array,
+    nq: number,
+    k: number,
+    subset: Int32Array | null,
+    selfRows: Int32Array | null,
+    int8Queries: boolean,
+    threads: number,
+    level: number,
+    outRows: Int32Array,
+    outScores: Float32Array,
+  ): void;
+  scanSimdLevels(): string[];
   setData(t: T, src: T): void;
   scatter(t: T, dim: number, index: T, src: TensorOrNumber): T;
   scatterAdd(t: T, dim: number, index: T, src: T): T;
