@@ -12,6 +12,7 @@ interface Faults {
   pagesPerRound: number;
   minorFaultsPerRound: number;
   majorFaultsPerRound: number;
+  minorFaultsByRound: number[];
 }
 
 // The children must not inherit a malloc setting from whoever runs the tests.
@@ -46,13 +47,17 @@ describe('malloc policy', {
     assert.deepEqual(system.policy.settings, []);
     assert.match(system.policy.note, /NORMSOFTMAX_SYSTEM_MALLOC/);
     const pages = ours.pagesPerRound; // 8192
-    // Under the policy the two blocks come back from the heap: a few faults of Node's own.
-    assert.ok(ours.minorFaultsPerRound < pages / 20, `policy: ${ours.minorFaultsPerRound} faults per round`);
+    // Under the policy the two blocks come back from the heap: a few faults of Node's own (the median
+    // round; one round may still fault its blocks in when the heap grows once more).
+    assert.ok(
+      ours.minorFaultsPerRound < pages / 20,
+      `policy: median ${ours.minorFaultsPerRound} faults per round (${ours.minorFaultsByRound.join(' ')})`,
+    );
     // glibc's defaults give the 32 MiB back at every free (its trim threshold follows the blocks' size),
     // so every page is faulted in again (fewer with transparent huge pages).
     assert.ok(
       system.minorFaultsPerRound > 10 * Math.max(ours.minorFaultsPerRound, 10),
-      `glibc defaults: ${system.minorFaultsPerRound} faults per round, policy: ${ours.minorFaultsPerRound}`,
+      `glibc defaults: median ${system.minorFaultsPerRound} faults per round (${system.minorFaultsByRound.join(' ')}), policy: ${ours.minorFaultsPerRound}`,
     );
     assert.equal(ours.majorFaultsPerRound, 0);
   });
