@@ -1,6 +1,6 @@
 // Search benchmark (issue 9 point 7): 100,000 x 512 clustered unit vectors (seeded) and their binary codes
 // (bit = x > 0), ours vs faiss in one run:
-//   - exact float search (src/search/usearch/exact-search.ts, the eval kernels) vs IndexFlatIP;
+//   - exact float search (src/search/usearch/exact-search.ts, the scan kernels) vs IndexFlatIP;
 //   - exact binary search vs IndexBinaryFlat;
 //   - HNSW: usearch through our index code (src/search/usearch/hnsw.ts: single-threaded add, unreachable
 //     items repaired) vs IndexHNSWFlat at the same M and efConstruction; an ef sweep of recall@10 vs queries/s at 1
@@ -28,7 +28,7 @@ import { rescore } from '../../src/search/rescore.js';
 import type { VisualSearchIndex } from '../../src/search/types.js';
 import { exactBinary, exactFloat } from '../../src/search/usearch/exact-search.js';
 import { buildHnsw, createIndex, DEFAULT_HNSW, type HnswSpec } from '../../src/search/usearch/hnsw.js';
-import { arange, F, Generator, libtorchVersion, randn, scope, setNumThreads, tensor } from '../../src/tensor/index.js';
+import { arange, F, Generator, libtorchVersion, randn, scope, setNumThreads } from '../../src/tensor/index.js';
 import { BenchArgsError, parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
 import { PythonWorker } from '../common/python.js';
@@ -255,9 +255,7 @@ async function main(): Promise<void> {
   try {
     await worker.request({ op: 'load', dir });
     setNumThreads(args.threads);
-    const g = tensor(x, { shape: [n, DIM] });
     const codes = packCodes(x, DIM);
-    const gc = tensor(codes, { shape: [n, DIM / 8] });
     const qc = packCodes(q, DIM);
 
     progress(`exact float at ${args.threads} threads`);
@@ -265,7 +263,7 @@ async function main(): Promise<void> {
       s.repeats,
       () => {
         const t0 = process.hrtime.bigint();
-        const value = exactFloat(g, q, nq, K);
+        const value = exactFloat(x, DIM, q, nq, K);
         return { seconds: seconds(t0), value };
       },
       () =>
@@ -280,7 +278,7 @@ async function main(): Promise<void> {
       s.repeats,
       () => {
         const t0 = process.hrtime.bigint();
-        const value = exactBinary(gc, qc, nq, K, DIM);
+        const value = exactBinary(codes, qc, nq, K, DIM);
         return { seconds: seconds(t0), value };
       },
       () =>
@@ -338,21 +336,19 @@ async function main(): Promise<void> {
     }
 
     progress('rerank: Hamming candidates re-scored with the float vectors');
-    exactBinary(gc, qc.subarray(0, 16 * (DIM / 8)), 16, K * 2, DIM); // warm-up
+    exactBinary(codes, qc.subarray(0, 16 * (DIM / 8)), 16, K * 2, DIM); // warm-up
     const rerank = RERANK_MS.map((m) => {
       let best = Number.POSITIVE_INFINITY;
       let ids: number[][] = [];
       for (let r = 0; r < Math.max(2, s.repeats); r++) {
         const start = process.hrtime.bigint();
-        const cands = exactBinary(gc, qc, nq, K * m, DIM);
+        const cands = exactBinary(codes, qc, nq, K * m, DIM);
         const hits = cands.map((c, i) => rescore(x, DIM, q.subarray(i * DIM, (i + 1) * DIM), c.rows, K));
         best = Math.min(best, seconds(start));
         ids = hits.map((h) => Array.from(h.rows));
       }
       return { m, recallAt10: round(recallAtK(truth, ids, K), 4), queriesPerSecond: round(nq / best, 1) };
     });
-    g.dispose();
-    gc.dispose();
 
     let lancedb: unknown = 'skipped (--no-lancedb)';
     if (own.lancedb) {

@@ -1,8 +1,7 @@
-// The search engine over one index's arrays: exact float / binary search with the eval kernels, HNSW
+// The search engine over one index's arrays: exact float / binary search with the scan kernels, HNSW
 // search with usearch, rerank, and `where` filters over the items' metadata (a filter's matching rows are
 // searched exactly). Synchronous: it runs inside the engine worker (engine-worker.ts) so that the caller's
 // event loop never waits on it, and a filter's scan stops at the query's deadline.
-import { type Tensor, tensor } from '../../tensor/index.js';
 import { packCodes } from '../binary-codes.js';
 import { compileWhere, type FilterFields } from '../filter.js';
 import { type RowHits, rescore } from '../rescore.js';
@@ -87,9 +86,6 @@ function topK(h: RowHits, k: number): RowHits {
 
 export class SearchEngine {
   readonly #d: EngineData;
-  readonly #vectors: Tensor;
-  readonly #codes: Tensor;
-  readonly #bytes: number;
   // biome-ignore lint/suspicious/noExplicitAny: usearch's Index class type is not exported under a stable name.
   readonly #hnswFloat: any;
   // biome-ignore lint/suspicious/noExplicitAny: as above.
@@ -98,11 +94,6 @@ export class SearchEngine {
 
   constructor(d: EngineData) {
     this.#d = d;
-    this.#bytes = Math.ceil(d.dim / 8);
-    // The addon reads only ArrayBuffer-backed arrays; a SharedArrayBuffer view is copied into one first.
-    const own = d.vectors.buffer instanceof SharedArrayBuffer ? d.vectors.slice() : d.vectors;
-    this.#vectors = tensor(own, { shape: [d.n, d.dim] });
-    this.#codes = tensor(d.codes, { shape: [d.n, this.#bytes] });
     this.#hnswFloat = d.hnswFloat ? loadHnsw(d.hnswFloat.spec, d.hnswFloat.path) : null;
     this.#hnswBinary = d.hnswBinary ? loadHnsw(d.hnswBinary.spec, d.hnswBinary.path) : null;
   }
@@ -119,7 +110,7 @@ export class SearchEngine {
           rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), union(h.rows, orphans), q.k),
         );
       }
-      return exactFloat(this.#vectors, queries, nq, q.k, q.rows);
+      return exactFloat(this.#d.vectors, dim, queries, nq, q.k, q.rows);
     }
     const k = q.mode === 'binary' ? q.k : q.k * q.oversample;
     const binary = this.#binary(packCodes(queries, dim), nq, k, q);
@@ -154,17 +145,15 @@ export class SearchEngine {
     const { dim } = this.#d;
     if (this.#hnswBinary && !q.exact && q.rows === null) {
       const orphans = this.#d.hnswBinary?.orphans ?? new Int32Array(0);
-      const extra = orphans.length > 0 ? exactBinary(this.#codes, codes, nq, k, dim, orphans) : null;
+      const extra = orphans.length > 0 ? exactBinary(this.#d.codes, codes, nq, k, dim, orphans) : null;
       return searchHnsw(this.#hnswBinary, unpackCodes(codes), nq, k).map((h, i) => {
         const graph = { rows: h.rows, scores: Float32Array.from(h.distances, (d) => dim - Math.round(d)) };
         return topK(mergeHits(graph, extra?.[i] ?? null), k);
       });
     }
-    return exactBinary(this.#codes, codes, nq, k, dim, q.rows);
+    return exactBinary(this.#d.codes, codes, nq, k, dim, q.rows);
   }
 
-  close(): void {
-    this.#vectors.dispose();
-    this.#codes.dispose();
-  }
+  /** Nothing native to free: the arrays are the caller's, the graphs usearch's (freed with them). */
+  close(): void {}
 }

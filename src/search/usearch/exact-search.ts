@@ -1,75 +1,64 @@
-// Exact search with the evaluation kernels (src/eval): float by inner product over unit vectors (the
-// same k-NN as `normsoftmax eval`, ties by row ascending), binary by Hamming distance over packed codes
-// (ties by row ascending). A subset of rows (a filter's matches, ascending) is searched as its own
-// gallery and mapped back, which keeps the tie order.
-import { knnHamming } from '../../eval/binary.js';
-import { knnInnerProduct } from '../../eval/knn.js';
-import { scope, type Tensor, tensor } from '../../tensor/index.js';
+// Exact search with the scan kernels (src/tensor/kernels/scan.ts): float by inner product over unit
+// vectors, binary by Hamming distance over packed codes, both with ties by row ascending (evaluation's
+// k-NN order). The stored arrays are read where they lie (a SharedArrayBuffer view included), never
+// copied; a batch of queries shares each pass over them. A subset of rows (a filter's matches, ascending)
+// is scanned in place.
+import { scanHamming, scanInnerProduct } from '../../tensor/kernels/scan.js';
 import type { RowHits } from '../rescore.js';
 
-function gallerySubset(all: Tensor, rows: Int32Array | null): Tensor {
-  return rows === null ? all : all.indexSelect(0, tensor(rows).to('int64'));
-}
-
 function split(
-  n: number,
+  nq: number,
   k: number,
-  ids: Int32Array,
-  keys: ArrayLike<number>,
-  rows: Int32Array | null,
-  toScore: (key: number) => number,
+  hitRows: Int32Array,
+  values: ArrayLike<number>,
+  toScore: (value: number) => number,
 ): RowHits[] {
-  const out: RowHits[] = [];
-  for (let q = 0; q < n; q++) {
-    const r = new Int32Array(k);
-    const s = new Float32Array(k);
-    for (let j = 0; j < k; j++) {
-      const id = ids[q * k + j] as number;
-      r[j] = rows === null ? id : (rows[id] as number);
-      s[j] = toScore(keys[q * k + j] as number);
-    }
-    out.push({ rows: r, scores: s });
-  }
-  return out;
+  return Array.from({ length: nq }, (_, q) => {
+    const rows = hitRows.slice(q * k, (q + 1) * k);
+    const scores = new Float32Array(k);
+    for (let j = 0; j < k; j++) scores[j] = toScore(values[q * k + j] as number);
+    return { rows, scores };
+  });
 }
 
-/** The k rows with the largest inner product for each query (queries: nq x dim row-major). */
+function empty(nq: number): RowHits[] {
+  return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
+}
+
+/** The k rows with the largest inner product for each query (vectors: n x dim, queries: nq x dim, row-major). */
 export function exactFloat(
-  vectors: Tensor,
+  vectors: Float32Array,
+  dim: number,
   queries: Float32Array,
   nq: number,
   k: number,
   rows: Int32Array | null = null,
 ): RowHits[] {
-  const dim = vectors.size(1);
-  return scope(() => {
-    const g = gallerySubset(vectors, rows);
-    const kk = Math.min(k, g.size(0));
-    if (kk === 0 || nq === 0)
-      return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
-    const nb = knnInnerProduct(tensor(queries, { shape: [nq, dim] }), g, kk);
-    return split(nq, kk, nb.indices, nb.keys, rows, (v) => v);
+  const n = vectors.length / dim;
+  const kk = Math.min(k, rows === null ? n : rows.length);
+  if (kk === 0 || nq === 0) return empty(nq);
+  const hits = scanInnerProduct({ precision: 'f32', data: vectors, n, dim }, queries.subarray(0, nq * dim), {
+    k: kk,
+    rows,
   });
+  return split(nq, kk, hits.rows, hits.scores, (v) => v);
 }
 
-/** The k rows nearest in Hamming distance; score = bits - distance (bits in common). */
+/** The k rows nearest in Hamming distance over codes of ceil(bits / 8) bytes; score = bits - distance. */
 export function exactBinary(
-  codes: Tensor,
+  codes: Uint8Array,
   queryCodes: Uint8Array,
   nq: number,
   k: number,
   bits: number,
   rows: Int32Array | null = null,
 ): RowHits[] {
-  const bytes = codes.size(1);
-  return scope(() => {
-    const g = gallerySubset(codes, rows);
-    const kk = Math.min(k, g.size(0));
-    if (kk === 0 || nq === 0)
-      return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
-    const nb = knnHamming(tensor(queryCodes, { shape: [nq, bytes] }), g, kk);
-    return split(nq, kk, nb.indices, nb.keys, rows, (d) => bits - d);
-  });
+  const bytes = Math.ceil(bits / 8);
+  const n = codes.length / bytes;
+  const kk = Math.min(k, rows === null ? n : rows.length);
+  if (kk === 0 || nq === 0) return empty(nq);
+  const hits = scanHamming({ data: codes, n, bytes }, queryCodes.subarray(0, nq * bytes), { k: kk, rows });
+  return split(nq, kk, hits.rows, hits.distances, (d) => bits - d);
 }
 
 /** Codes as 0/1 floats, one per bit (bytes * 8 of them), for usearch's b1 index (it packs them itself). */

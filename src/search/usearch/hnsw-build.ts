@@ -3,7 +3,6 @@
 //
 // Recall counts ties as hits: a returned item whose exact score is at least the exact 10th score counts
 // (binary codes tie often; which of several equal items comes back is not an error).
-import { tensor } from '../../tensor/index.js';
 import { packCodes } from '../binary-codes.js';
 import { sampleRows } from '../recall-sample.js';
 import { rescore } from '../rescore.js';
@@ -39,13 +38,10 @@ export function buildHnswFile(r: HnswBuildRequest): HnswBuildResult {
 
   const rows = sampleRows(n, r.recallQueries);
   const k = Math.min(10, n);
-  const bytes = Math.ceil(dim / 8);
   const q = gatherRows(r.vectors, dim, rows);
   let hits = 0;
   if (r.kind === 'float') {
-    const g = tensor(r.vectors, { shape: [n, dim] });
-    const exact = exactFloat(g, q, rows.length, k);
-    g.dispose();
+    const exact = exactFloat(r.vectors, dim, q, rows.length, k);
     searchHnsw(built.index, q, rows.length, k).forEach((h, i) => {
       const kth = exact[i]?.scores[k - 1] as number;
       const got = rescore(r.vectors, dim, q.subarray(i * dim, (i + 1) * dim), h.rows, k);
@@ -53,9 +49,7 @@ export function buildHnswFile(r: HnswBuildRequest): HnswBuildResult {
     });
   } else {
     const qc = packCodes(q, dim);
-    const g = tensor(codes, { shape: [n, bytes] });
-    const exact = exactBinary(g, qc, rows.length, k, dim);
-    g.dispose();
+    const exact = exactBinary(codes, qc, rows.length, k, dim);
     const qBits = unpackCodes(qc);
     searchHnsw(built.index, qBits, rows.length, k).forEach((h, i) => {
       const kth = exact[i]?.scores[k - 1] as number;
