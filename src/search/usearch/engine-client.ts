@@ -1,6 +1,7 @@
 // The main-thread side of an engine worker: calls by message id, answers by promise. The worker is
 // supervised (util/supervised-worker.ts): when it dies, the searches in flight fail, and a new thread opens
-// the same index again, so the service recovers by itself; health() says how it stands.
+// the same index again, so the service recovers by itself; health() says how it stands. Concurrent searches
+// share one call (search-batcher.ts).
 import { Worker } from 'node:worker_threads';
 import { InputError, UsageError } from '../../util/errors.js';
 import { withoutFaults } from '../../util/fault.js';
@@ -10,6 +11,7 @@ import { SearchTimeoutError } from '../search-timeout.js';
 import type { EngineData, EngineQuery } from './engine.js';
 import type { EngineReply } from './engine-worker.js';
 import type { HnswBuildRequest, HnswBuildResult } from './hnsw-build.js';
+import { SearchBatcher } from './search-batcher.js';
 
 const BOOT = new URL('./engine-worker-boot.mjs', import.meta.url);
 
@@ -36,6 +38,9 @@ export interface EngineClientOptions {
 export class EngineClient {
   readonly #worker: SupervisedWorker;
   #data: EngineData | null = null;
+  readonly #batcher = new SearchBatcher<RowHits>(
+    (queries, nq, query) => this.#worker.call({ op: 'search', queries, nq, query }) as Promise<RowHits[]>,
+  );
 
   constructor(o: EngineClientOptions = {}) {
     this.#worker = new SupervisedWorker({
@@ -59,8 +64,14 @@ export class EngineClient {
     this.#data = data;
   }
 
+  /** Concurrent searches are sent together (search-batcher.ts). */
   search(queries: Float32Array, nq: number, query: EngineQuery): Promise<RowHits[]> {
-    return this.#worker.call({ op: 'search', queries, nq, query }) as Promise<RowHits[]>;
+    return this.#batcher.search(queries, nq, query);
+  }
+
+  /** Engine calls made and queries searched (the mean batch is their ratio). */
+  batchStats(): { batches: number; queries: number } {
+    return this.#batcher.stats();
   }
 
   buildHnsw(request: HnswBuildRequest): Promise<HnswBuildResult> {
