@@ -1,8 +1,11 @@
-// Serving benchmark (issue 9 point 7): a loopback load test of `normsoftmax serve` with autocannon.
+// Serving benchmark (issue 9 point 7, issue 21): a loopback load test of `normsoftmax serve` with autocannon.
 // A 50,000-item index of random 128-d vectors whose embedder is bare resnet18 weights at a small input
-// (resize 72, crop 64), so image queries run the real model; 2,000 searches by id and 500 by image (16
-// generated PNGs) at 16 connections. The same id searches run in process on the same index at the same
-// concurrency: the server's overhead is its latency over the in-process search's. Prints one JSON object.
+// (resize 72, crop 64), so image queries run the real model; 2,000 searches by id, 2,000 by vector and 500
+// by image (16 generated PNGs) at 16 connections. The same id searches run in process on the same index at
+// the same concurrency: the server's overhead is its latency over the in-process search's. The ceiling
+// (issue 21): a bare fastify route answering a fixed 10-result JSON (bare-fastify.mjs, same connections)
+// and the exact scan of batches of 16 queries over the same vectors in process, combined as
+// 1 / (1/bare + 1/scan16); searches by vector and by id should reach half of it. Prints one JSON object.
 // Usage: node --import tsx bench/serve/run.ts [--threads N] [--quick]   (--quick: 5,000 items, fewer requests)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { sha256File } from '../../src/search/sha256.js';
 import type { ItemMeta } from '../../src/search/types.js';
 import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 import { manualSeed } from '../../src/tensor/index.js';
+import { scanInnerProduct } from '../../src/tensor/kernels/scan.js';
 import { parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
 import { median, round } from '../common/timing.js';
@@ -125,11 +129,18 @@ function multipartBody(png: Buffer, boundary: string): Buffer {
 }
 
 async function startServer(idx: string, threads: number): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
+  return startChild(
     [join(ROOT, 'bin', 'normsoftmax.mjs'), 'serve', '--index', idx, '--port', '0', '--queue', '256'],
-    { cwd: ROOT, env: { ...process.env, NORMSOFTMAX_THREADS: String(threads) }, stdio: ['ignore', 'ignore', 'pipe'] },
+    threads,
   );
+}
+
+async function startChild(args: string[], threads: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, NORMSOFTMAX_THREADS: String(threads) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr?.on('data', (d: Buffer) => {
     log += d.toString();
@@ -141,7 +152,7 @@ async function startServer(idx: string, threads: number): Promise<{ child: Child
     await new Promise((r) => setTimeout(r, 100));
   }
   child.kill('SIGKILL');
-  throw new Error(`serve did not start: ${log.trim().split('\n').pop()}`);
+  throw new Error(`${args[0]} did not start: ${log.trim().split('\n').pop()}`);
 }
 
 function summary(r: Result, amount: number) {
@@ -193,6 +204,41 @@ async function inProcess(idx: string, ids: readonly string[]) {
   }
 }
 
+/** Queries per second of the exact scan in batches of 16 (best of 3 passes over all the queries). */
+function scanBatch16(vectors: Float32Array, queries: Float32Array): number {
+  const nq = queries.length / DIM;
+  const stored = { precision: 'f32' as const, data: vectors, n: vectors.length / DIM, dim: DIM };
+  let best = Number.POSITIVE_INFINITY;
+  for (let pass = 0; pass < 3; pass++) {
+    const t = performance.now();
+    for (let q = 0; q + 16 <= nq; q += 16)
+      scanInnerProduct(stored, queries.subarray(q * DIM, (q + 16) * DIM), { k: K });
+    best = Math.min(best, performance.now() - t);
+  }
+  return (Math.floor(nq / 16) * 16) / (best / 1000);
+}
+
+/** POSTs of a fixed JSON body builder, CONNECTIONS at a time. */
+function post(url: string, amount: number, body: (i: number) => string) {
+  let i = 0;
+  return autocannon({
+    url: `${url}/api/search`,
+    connections: CONNECTIONS,
+    amount,
+    timeout: 30,
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: body(i++),
+        }),
+      },
+    ],
+  });
+}
+
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
   const machine = machineInfo();
@@ -205,6 +251,10 @@ async function main(): Promise<void> {
     seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
     return `item${seed % items}`;
   });
+  const queryVectors = randomUnit(byIdCount, DIM, 99);
+  const vectorBodies = Array.from({ length: byIdCount }, (_, q) =>
+    JSON.stringify({ vector: Array.from(queryVectors.subarray(q * DIM, (q + 1) * DIM)), k: K }),
+  );
   const boundary = 'benchserveboundary';
   const bodies = (await queryImages(16)).map((png) => multipartBody(png, boundary));
 
@@ -224,23 +274,10 @@ async function main(): Promise<void> {
       body: JSON.stringify({ id: 'item1', k: K }),
     });
     progress(`${byIdCount} searches by id, ${CONNECTIONS} connections`);
-    let i = 0;
-    const byId = await autocannon({
-      url: `${url}/api/search`,
-      connections: CONNECTIONS,
-      amount: byIdCount,
-      timeout: 30,
-      requests: [
-        {
-          setupRequest: (req) => ({
-            ...req,
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ id: ids[i++ % ids.length], k: K }),
-          }),
-        },
-      ],
-    });
+    const byId = await post(url, byIdCount, (i) => JSON.stringify({ id: ids[i % ids.length], k: K }));
+    progress(`${byIdCount} searches by vector, ${CONNECTIONS} connections`);
+    await post(url, 64, (i) => vectorBodies[i % vectorBodies.length] as string); // warm-up
+    const byVector = await post(url, byIdCount, (i) => vectorBodies[i % vectorBodies.length] as string);
     progress(`${byImageCount} searches by image, ${CONNECTIONS} connections`);
     let j = 0;
     const byImage = await autocannon({
@@ -260,6 +297,22 @@ async function main(): Promise<void> {
       ],
     });
     const metrics = await (await fetch(`${url}/metrics`)).text();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.on('exit', r));
+
+    progress('the ceiling: a bare fastify route, and the scan in batches of 16');
+    const bare = await startChild([join(HERE, 'bare-fastify.mjs')], args.threads);
+    let bareRun: Result;
+    try {
+      await post(bare.url, 200, () => '{}');
+      bareRun = await post(bare.url, 4 * byIdCount, () => '{}');
+    } finally {
+      bare.child.kill('SIGTERM');
+      await new Promise((r) => bare.child.on('exit', r));
+    }
+    const bareSummary = summary(bareRun, 4 * byIdCount);
+    const scan16 = scanBatch16(randomUnit(items, DIM, 1), queryVectors);
+    const ceiling = 1 / (1 / bareSummary.throughputPerS + 1 / scan16);
     // the in-process side again once the server is idle (load from elsewhere hits both alike); the faster run counts
     progress('in-process search again');
     localRuns.push(await inProcess(idx, ids));
@@ -268,7 +321,8 @@ async function main(): Promise<void> {
     const batchCount = Number(metrics.match(/^normsoftmax_embed_batch_size_count (\S+)$/m)?.[1] ?? Number.NaN);
     const id = summary(byId, byIdCount);
     const image = summary(byImage, byImageCount);
-    const errors = id.errors + id.non2xx + image.errors + image.non2xx;
+    const vector = summary(byVector, byIdCount);
+    const errors = id.errors + id.non2xx + image.errors + image.non2xx + vector.errors + vector.non2xx;
     console.log(
       JSON.stringify(
         {
@@ -279,6 +333,7 @@ async function main(): Promise<void> {
           connections: CONNECTIONS,
           k: K,
           byId: id,
+          byVector: vector,
           byImage: { ...image, meanEmbedBatch: round(batchSum / batchCount, 2) },
           inProcess: { ...local, p50MsOfEachRun: localRuns.map((r) => r.latencyMs.p50) },
           overhead: {
@@ -287,7 +342,20 @@ async function main(): Promise<void> {
             p99Ms: round(id.latencyMs.p99 - local.latencyMs.p99, 3),
             throughputRatio: round(id.throughputPerS / local.throughputPerS, 3),
           },
-          targets: { zeroErrors: errors === 0 },
+          ceiling: {
+            note: '1 / (1/bare fastify + 1/exact scan of batches of 16), both measured in this run',
+            bareFastifyPerS: bareSummary.throughputPerS,
+            bareFastifyP99Ms: bareSummary.latencyMs.p99,
+            scanBatch16QueriesPerS: round(scan16, 1),
+            combinedPerS: round(ceiling, 1),
+            byVectorRatio: round(vector.throughputPerS / ceiling, 3),
+            byIdRatio: round(id.throughputPerS / ceiling, 3),
+          },
+          targets: {
+            zeroErrors: errors === 0,
+            halfTheCeiling: vector.throughputPerS >= ceiling / 2 && id.throughputPerS >= ceiling / 2,
+            p99Under20Ms: vector.latencyMs.p99 < 20 && id.latencyMs.p99 < 20,
+          },
           machine,
         },
         null,
@@ -296,8 +364,10 @@ async function main(): Promise<void> {
     );
     if (errors !== 0) process.exitCode = 1;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.on('exit', r));
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.on('exit', r));
+    }
   }
 }
 
