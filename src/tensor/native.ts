@@ -1,4 +1,5 @@
-// Loads the libtorch addon built by native/build.mjs. Only src/tensor talks to it directly.
+// Loads the libtorch addon built by native/build.mjs. Only src/tensor talks to it directly. (The search
+// kernels load from the search addon, without libtorch: src/tensor/search-native.ts.)
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -7,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import type { NativeAddon } from './native-api.js';
 import type { NativeName } from './native-names.js';
+import { followLibtorchThreads } from './scan-threads.js';
 
 export type { GeneratorHandle, Handle, NativeAddon } from './native-api.js';
 
@@ -48,3 +50,6 @@ if (isMainThread) {
     native.setNumThreads(Math.max(1, Number.parseInt(process.env.NORMSOFTMAX_THREADS, 10) || 1));
   }
 }
+
+// Scans that name no thread count use libtorch's in a thread that loaded it (src/tensor/scan-threads.ts).
+followLibtorchThreads(() => native.getNumThreads());
