@@ -3,26 +3,13 @@
 // (search --id, the usearch engine's worker) does not load libtorch (~0.7 s of start-up). The libtorch
 // addon exports the same functions from the same code; it runs them where the search addon was not built
 // (a build from before it existed), at the cost of loading libtorch.
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { libtorchAddonFile, searchAddonPath } from './addon-files.js';
 import type { NativeAddon } from './native-api.js';
 
 export const SEARCH_ADDON_NAMES = ['scanHamming', 'scanInnerProduct', 'scanSimdLevels'] as const;
 /** The functions both addons export for the scan kernels (src/tensor/kernels/scan.ts). */
 export type SearchAddon = Pick<NativeAddon, (typeof SEARCH_ADDON_NAMES)[number]>;
-
-function findSearchAddon(): string | null {
-  // NORMSOFTMAX_SEARCH_ADDON: another build of the search addon (as NORMSOFTMAX_ADDON for the other).
-  const override = process.env.NORMSOFTMAX_SEARCH_ADDON;
-  if (override) {
-    if (!existsSync(override)) throw new Error(`NORMSOFTMAX_SEARCH_ADDON: ${override} does not exist`);
-    return override;
-  }
-  const path = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'native', 'build', 'normsoftmax_search.node');
-  return existsSync(path) ? path : null;
-}
 
 function searchFunctions(path: string, addon: Record<string, unknown>): SearchAddon {
   const missing = SEARCH_ADDON_NAMES.filter((name) => typeof addon[name] !== 'function');
@@ -32,10 +19,13 @@ function searchFunctions(path: string, addon: Record<string, unknown>): SearchAd
   return Object.fromEntries(SEARCH_ADDON_NAMES.map((name) => [name, addon[name]])) as unknown as SearchAddon;
 }
 
-const path = findSearchAddon();
+const path = searchAddonPath();
 
-/** The addon that runs the scan kernels: the search addon, or the libtorch addon where it is absent. */
+/** The search addon's file; null where it is absent and the libtorch addon runs the kernels. */
 export const searchAddonFile: string | null = path;
 
-export const searchNative: SearchAddon =
-  path !== null ? searchFunctions(path, createRequire(import.meta.url)(path)) : (await import('./native.js')).native;
+// The fallback requires the libtorch addon itself rather than importing src/tensor/native.ts (that would take
+// a top-level await, which keeps a module from being require()d); libtorch's intra-op threads are then
+// what native.ts sets where it is loaded too, else libtorch's default.
+const file = path ?? libtorchAddonFile();
+export const searchNative: SearchAddon = searchFunctions(file, createRequire(import.meta.url)(file));
