@@ -19,13 +19,13 @@ export function libtorchAddonFile(): string {
 }
 
 /** The search addon, or null where it was not built (a build from before it existed). */
-export function searchAddonPath(): string | null {
+export function searchAddonPath(env: NodeJS.ProcessEnv = process.env, dir = buildDir): string | null {
   // NORMSOFTMAX_SEARCH_ADDON: another build of the search addon (as NORMSOFTMAX_ADDON for the other).
-  const override = process.env.NORMSOFTMAX_SEARCH_ADDON;
+  const override = env.NORMSOFTMAX_SEARCH_ADDON;
   if (override) {
     if (!existsSync(override)) throw new Error(`NORMSOFTMAX_SEARCH_ADDON: ${override} does not exist`);
     return override;
   }
-  const path = join(buildDir, 'normsoftmax_search.node');
+  const path = join(dir, 'normsoftmax_search.node');
   return existsSync(path) ? path : null;
 }

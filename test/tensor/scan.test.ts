@@ -6,10 +6,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { test as nodeTest, type TestFn } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { knnHamming, knnHammingSelf } from '../../src/eval/binary.js';
 import { knnInnerProduct, knnInnerProductSelf } from '../../src/eval/knn.js';
+import { libtorchAddonFile, searchAddonPath } from '../../src/tensor/addon-files.js';
 import { scope, tensor } from '../../src/tensor/index.js';
 import * as searchKernels from '../../src/tensor/kernels/scan.js';
 import {
@@ -833,5 +836,20 @@ nodeTest(
     const [reply] = (await once(worker, 'message')) as [{ threads: number; row: number }];
     await worker.terminate();
     assert.deepEqual({ threads: reply.threads, row: reply.row }, { threads: wanted, row: 1 });
+  },
+);
+
+nodeTest(
+  'the search addon: NORMSOFTMAX_SEARCH_ADDON, else the build folder, else none (the libtorch addon runs)',
+  () => {
+    const built = searchAddonPath({});
+    assert.match(built ?? 'none', /\/native\/build\/normsoftmax_search\.node$/);
+    const libtorchAddon = libtorchAddonFile();
+    assert.equal(searchAddonPath({ NORMSOFTMAX_SEARCH_ADDON: libtorchAddon }), libtorchAddon);
+    assert.throws(
+      () => searchAddonPath({ NORMSOFTMAX_SEARCH_ADDON: '/nonexistent/search.node' }),
+      /^Error: NORMSOFTMAX_SEARCH_ADDON: \/nonexistent\/search\.node does not exist$/,
+    );
+    assert.equal(searchAddonPath({}, dirname(fileURLToPath(import.meta.url))), null, 'a folder without it');
   },
 );
