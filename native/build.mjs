@@ -1,5 +1,9 @@
-// Builds native/build/normsoftmax.node from native/src/*.cpp against the libtorch that
-// find-libtorch.mjs locates. Runs during `npm ci`; incremental (skips up-to-date objects).
+// Builds the two addons from native/src/*.cpp: native/build/normsoftmax.node (everything, against the
+// libtorch that find-libtorch.mjs locates) and native/build/normsoftmax_search.node (the exact search
+// kernels alone, without libtorch: SEARCH_SOURCES and the search_*.cpp files, which must not include
+// libtorch's headers or common.h; loading libtorch costs a process that only searches ~0.7 s). Objects
+// are compiled once, with the same flags, and linked into either addon or both. Runs during `npm ci`;
+// incremental (an object is rebuilt when its source or a header it includes, directly or not, is newer).
 // Usage: node native/build.mjs [--force] [--debug]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,6 +18,19 @@ const srcDir = join(here, 'src');
 const buildDir = join(here, 'build');
 const objDir = join(buildDir, 'obj');
 const target = join(buildDir, 'normsoftmax.node');
+const searchTarget = join(buildDir, 'normsoftmax_search.node');
+// Linked into the search addon as well as the libtorch addon; the search_*.cpp files into the search addon only.
+const SEARCH_SOURCES = [
+  'hamming.cpp',
+  'napi_common.cpp',
+  'scan.cpp',
+  'scan_avx2.cpp',
+  'scan_avx512.cpp',
+  'scan_scalar.cpp',
+  'scan_vnni.cpp',
+  'simd.cpp',
+];
+const isSearchOnly = (file) => file.startsWith('search_');
 const force = process.argv.includes('--force');
 const debug = process.argv.includes('--debug');
 
@@ -48,6 +65,36 @@ async function runPool(jobs, parallel) {
     while (queue.length > 0) await queue.shift()();
   });
   await Promise.all(workers);
+}
+
+// The local headers a file includes (#include "x.h"), directly or through other headers.
+function localHeaders(file, memo = new Map()) {
+  const known = memo.get(file);
+  if (known) return known;
+  const found = new Set();
+  memo.set(file, found);
+  const text = readFileSync(join(srcDir, file), 'utf8');
+  for (const [, header] of text.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)) {
+    if (!existsSync(join(srcDir, header))) continue;
+    found.add(header);
+    for (const h of localHeaders(header, memo)) found.add(h);
+  }
+  return found;
+}
+
+// The search addon must not need libtorch: none of its sources may include libtorch's headers or common.h.
+function checkTorchFree(files, memo) {
+  for (const file of files) {
+    for (const f of [file, ...localHeaders(file, memo)]) {
+      const text = readFileSync(join(srcDir, f), 'utf8');
+      const bad = f === 'common.h' ? 'common.h' : text.match(/^\s*#\s*include\s+<((?:torch|ATen|c10)\/[^>]+)>/m)?.[1];
+      if (bad) throw new Error(`${file} is linked into the search addon but includes ${bad} (through ${f}): it must not need libtorch`);
+    }
+  }
+}
+
+function newer(path, than) {
+  return !existsSync(than) || statSync(path).mtimeMs > statSync(than).mtimeMs;
 }
 
 async function main() {
@@ -94,23 +141,26 @@ async function main() {
   const rebuildAll = force || previous?.configHash !== configHash;
   const rebuildDist = rebuildAll || previous?.distHash !== distHash;
 
-  const headers = readdirSync(srcDir).filter((f) => f.endsWith('.h'));
-  const newestHeader = Math.max(0, ...headers.map((h) => statSync(join(srcDir, h)).mtimeMs));
   const sources = readdirSync(srcDir)
     .filter((f) => f.endsWith('.cpp'))
     .sort();
-  const objects = [];
+  const missing = SEARCH_SOURCES.filter((f) => !sources.includes(f));
+  if (missing.length > 0) throw new Error(`search addon sources missing: ${missing.join(', ')}`);
+  const memo = new Map();
+  const searchSources = sources.filter((f) => SEARCH_SOURCES.includes(f) || isSearchOnly(f));
+  checkTorchFree(searchSources, memo);
+  const objectOf = (file) => join(objDir, file.replace(/\.cpp$/, '.o'));
   const jobs = [];
   for (const file of sources) {
     const src = join(srcDir, file);
-    const obj = join(objDir, file.replace(/\.cpp$/, '.o'));
-    objects.push(obj);
+    const obj = objectOf(file);
     const isDist = file.startsWith('dist');
+    const newestInput = Math.max(
+      statSync(src).mtimeMs,
+      ...[...localHeaders(file, memo)].map((h) => statSync(join(srcDir, h)).mtimeMs),
+    );
     const stale =
-      rebuildAll ||
-      (isDist && rebuildDist) ||
-      !existsSync(obj) ||
-      statSync(obj).mtimeMs < Math.max(statSync(src).mtimeMs, newestHeader);
+      rebuildAll || (isDist && rebuildDist) || !existsSync(obj) || statSync(obj).mtimeMs < newestInput;
     if (stale) {
       jobs.push(async () => {
         console.log(`[normsoftmax native] compiling ${file}`);
@@ -118,9 +168,15 @@ async function main() {
       });
     }
   }
-  if (jobs.length === 0 && existsSync(target) && !rebuildAll && !rebuildDist) {
-    console.log('[normsoftmax native] up to date');
-    return;
+  const mainObjects = sources.filter((f) => !isSearchOnly(f)).map(objectOf);
+  const searchObjects = searchSources.map(objectOf);
+  if (jobs.length === 0 && !rebuildAll && !rebuildDist) {
+    const mainCurrent = existsSync(target) && !mainObjects.some((o) => newer(o, target));
+    const searchCurrent = existsSync(searchTarget) && !searchObjects.some((o) => newer(o, searchTarget));
+    if (mainCurrent && searchCurrent) {
+      console.log('[normsoftmax native] up to date');
+      return;
+    }
   }
   console.log(`[normsoftmax native] libtorch: ${torch.source}, C++11 ABI ${torch.cxx11Abi}`);
   console.log(
@@ -129,11 +185,16 @@ async function main() {
       : `[normsoftmax native] distributed: unavailable, ${torch.gloo.reason}`,
   );
   await runPool(jobs, Math.max(1, availableParallelism()));
-  const tmp = `${target}.tmp`;
-  await run(cxx, [...objects, '-o', tmp, ...ldflags]);
-  renameSync(tmp, target);
+  const link = async (out, objects, flags) => {
+    if (!rebuildAll && !rebuildDist && existsSync(out) && !objects.some((o) => newer(o, out))) return;
+    const tmp = `${out}.tmp`;
+    await run(cxx, [...objects, '-o', tmp, ...flags]);
+    renameSync(tmp, out);
+    console.log(`[normsoftmax native] built ${out}`);
+  };
+  await link(target, mainObjects, ldflags);
+  await link(searchTarget, searchObjects, ['-shared', '-pthread']);
   writeFileSync(stampFile, `${JSON.stringify({ configHash, distHash, libtorch: torch }, null, 2)}\n`);
-  console.log(`[normsoftmax native] built ${target}`);
 }
 
 main().catch((e) => {

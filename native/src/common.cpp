@@ -18,26 +18,6 @@ static int64_t storageBytes(const at::Tensor& t) {
   return static_cast<int64_t>(t.storage().nbytes());
 }
 
-static Napi::Error argError(const Napi::CallbackInfo& info, size_t i, const char* expected) {
-  return Napi::TypeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected);
-}
-
-// A JS number that is an integer in int64's range. Int64Value() would truncate 1.5 to 1, turn NaN
-// into 0 and saturate 1e300: a wrong size or index that libtorch then accepts.
-static bool toInt64(double d, int64_t* out) {
-  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) return false;
-  *out = static_cast<int64_t>(d);
-  return true;
-}
-
-static Napi::Error notAnInteger(const Napi::CallbackInfo& info, size_t i, double d, const char* expected) {
-  std::ostringstream got;
-  got.precision(17);
-  got << d;
-  return Napi::RangeError::New(info.Env(), "argument " + std::to_string(i) + ": expected " + expected +
-                                               " (in int64 range), got " + got.str());
-}
-
 // Tensor handles are BigInts: (generation << 32) | slot. Numbers stay free for scalar operands,
 // and a stale handle (its slot freed and reused) is recognised by its generation. A BigInt costs
 // a fraction of what an External with a finalizer did (~1.4 us per tensor, most of a small op);
@@ -235,14 +215,6 @@ c10::optional<std::vector<int64_t>> optIntsArg(const Napi::CallbackInfo& info, s
   return intsArg(info, i);
 }
 
-int64_t intArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsNumber()) throw argError(info, i, "an integer");
-  const double d = info[i].As<Napi::Number>().DoubleValue();
-  int64_t v = 0;
-  if (!toInt64(d, &v)) throw notAnInteger(info, i, d, "an integer");
-  return v;
-}
-
 double doubleArg(const Napi::CallbackInfo& info, size_t i) {
   if (i >= info.Length() || !info[i].IsNumber()) throw argError(info, i, "a number");
   return info[i].As<Napi::Number>().DoubleValue();
@@ -251,11 +223,6 @@ double doubleArg(const Napi::CallbackInfo& info, size_t i) {
 c10::optional<double> optDoubleArg(const Napi::CallbackInfo& info, size_t i) {
   if (isMissing(info, i)) return c10::nullopt;
   return doubleArg(info, i);
-}
-
-bool boolArg(const Napi::CallbackInfo& info, size_t i) {
-  if (i >= info.Length() || !info[i].IsBoolean()) throw argError(info, i, "a boolean");
-  return info[i].As<Napi::Boolean>().Value();
 }
 
 std::string stringArg(const Napi::CallbackInfo& info, size_t i) {
@@ -359,8 +326,7 @@ static Napi::Object init(Napi::Env env, Napi::Object exports) {
   ns::registerAllocator(r);
   ns::registerDist(r);
   ns::registerAutocast(r);
-  for (auto& [name, fn] : r) exports.Set(name, Napi::Function::New(env, fn, name));
-  return exports;
+  return ns::exportAll(env, exports, r);
 }
 
 NODE_API_MODULE(normsoftmax, init)

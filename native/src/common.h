@@ -5,6 +5,8 @@
 #include <napi.h>
 #include <torch/torch.h>
 
+#include "napi_common.h"
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -37,10 +39,8 @@ c10::optional<at::Tensor> optTensorArg(const Napi::CallbackInfo& info, size_t i)
 std::vector<at::Tensor> tensorListArg(const Napi::CallbackInfo& info, size_t i);
 std::vector<int64_t> intsArg(const Napi::CallbackInfo& info, size_t i);
 c10::optional<std::vector<int64_t>> optIntsArg(const Napi::CallbackInfo& info, size_t i);
-int64_t intArg(const Napi::CallbackInfo& info, size_t i);
 double doubleArg(const Napi::CallbackInfo& info, size_t i);
 c10::optional<double> optDoubleArg(const Napi::CallbackInfo& info, size_t i);
-bool boolArg(const Napi::CallbackInfo& info, size_t i);
 std::string stringArg(const Napi::CallbackInfo& info, size_t i);
 at::Scalar scalarArg(const Napi::CallbackInfo& info, size_t i);
 bool isNumber(const Napi::CallbackInfo& info, size_t i);
@@ -57,7 +57,6 @@ void configureAllocator();
 // The Hamming distance kernel knn.cpp dispatches to ("avx512-vpopcntdq", "popcnt" or "portable").
 const char* hammingKernelName();
 
-using Registry = std::vector<std::pair<const char*, Napi::Function::Callback>>;
 void registerCreation(Registry& r);
 void registerShape(Registry& r);
 void registerPointwise(Registry& r);

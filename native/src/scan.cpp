@@ -1,9 +1,11 @@
 // Exact search over stored vectors, batched: the N-API functions and the driver of the scan kernels
 // (scan.h). The stored matrix is read where it lies (any ArrayBuffer or SharedArrayBuffer behind a typed
 // array), never copied. Its rows are split into one contiguous range per partition; the partitions run
-// on libtorch's intra-op threads, each keeps its own top-k of every query, and the partitions' top-k
-// are merged at the end. Since candidates are ranked by a total order (score or distance, then row),
-// the result does not depend on the partitions, the tiles or the instruction set.
+// in parallel (parallel.h: libtorch's intra-op threads in the libtorch addon, std::threads in the search
+// addon, which is built from this file without libtorch), each keeps its own top-k of every query, and
+// the partitions' top-k are merged at the end. Since candidates are ranked by a total order (score or
+// distance, then row), the result does not depend on the partitions, the tiles, the threads or the
+// instruction set.
 //
 //   scanInnerProduct(vectors, n, dim, stored, rowScales | null, queries f32 [nq, dim], nq, k,
 //                    subset i32 | null, selfRows i32 [nq] | null, int8Queries, threads, level,
@@ -13,8 +15,6 @@
 //   scanSimdLevels() -> the names of the levels this CPU runs, lowest first
 // Every argument is checked (again: src/tensor/kernels/scan.ts checks them first, with better messages).
 // Where fewer than k rows qualify, the remaining slots get row -1 and score NaN (distance -1).
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -22,8 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "common.h"
 #include "hamming.h"
+#include "napi_common.h"
+#include "parallel.h"
 #include "scan.h"
 
 namespace ns {
@@ -238,11 +239,11 @@ void runPartitions(int64_t count, int64_t threads, int64_t nq, int64_t k, const 
   if (parts == 1) {
     runOne(0);
   } else {
-    at::parallel_for(0, parts, 1, [&](int64_t b, int64_t e) {
+    parallelFor(0, parts, 1, parts, [&](int64_t b, int64_t e) {
       for (int64_t p = b; p < e; ++p) runOne(p);
     });
   }
-  at::parallel_for(0, nq, 64, [&](int64_t b, int64_t e) {
+  parallelFor(0, nq, 64, threads, [&](int64_t b, int64_t e) {
     std::vector<uint64_t> words;
     for (int64_t q = b; q < e; ++q) {
       words.clear();
@@ -303,7 +304,7 @@ constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxQueries = 1 << 24;
 
 Napi::Value scanInnerProduct(const Napi::CallbackInfo& info) {
-  NS_GUARD_BEGIN
+  NS_STD_GUARD_BEGIN
   const char* fn = "scanInnerProduct";
   if (info.Length() != 15) throw Napi::TypeError::New(info.Env(), "scanInnerProduct: expected 15 arguments");
   const int64_t n = intIn(info, 1, 0, kMaxRows, fn, "n");
@@ -371,11 +372,11 @@ Napi::Value scanInnerProduct(const Napi::CallbackInfo& info) {
                   [&](Selection& sel, int64_t b, int64_t e) { kernels.scan(job, sel, b, e); });
   }
   return info.Env().Undefined();
-  NS_GUARD_END
+  NS_STD_GUARD_END
 }
 
 Napi::Value scanHamming(const Napi::CallbackInfo& info) {
-  NS_GUARD_BEGIN
+  NS_STD_GUARD_BEGIN
   const char* fn = "scanHamming";
   if (info.Length() != 12) throw Napi::TypeError::New(info.Env(), "scanHamming: expected 12 arguments");
   const int64_t n = intIn(info, 1, 0, kMaxRows, fn, "n");
@@ -435,11 +436,11 @@ Napi::Value scanHamming(const Napi::CallbackInfo& info) {
                   }
                 });
   return info.Env().Undefined();
-  NS_GUARD_END
+  NS_STD_GUARD_END
 }
 
 Napi::Value scanSimdLevels(const Napi::CallbackInfo& info) {
-  NS_GUARD_BEGIN
+  NS_STD_GUARD_BEGIN
   auto out = Napi::Array::New(info.Env());
   uint32_t at = 0;
   for (int i = 0; i < kSimdLevels; ++i) {
@@ -447,7 +448,7 @@ Napi::Value scanSimdLevels(const Napi::CallbackInfo& info) {
     if (simdLevelSupported(level)) out.Set(at++, Napi::String::New(info.Env(), simdLevelName(level)));
   }
   return out;
-  NS_GUARD_END
+  NS_STD_GUARD_END
 }
 
 }  // namespace

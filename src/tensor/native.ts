@@ -1,12 +1,12 @@
-// Loads the libtorch addon built by native/build.mjs. Only src/tensor talks to it directly.
-import { existsSync } from 'node:fs';
+// Loads the libtorch addon built by native/build.mjs. Only src/tensor talks to it directly. (The search
+// kernels load from the search addon, without libtorch: src/tensor/search-native.ts.)
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { libtorchAddonFile } from './addon-files.js';
 import type { NativeAddon } from './native-api.js';
 import type { NativeName } from './native-names.js';
+import { followLibtorchThreads } from './scan-threads.js';
 
 export type { GeneratorHandle, Handle, NativeAddon } from './native-api.js';
 
@@ -19,22 +19,10 @@ const signaturesMatchNames: [Unlisted, Untyped] extends [never, never]
   : { unlisted: Unlisted; untyped: Untyped } = true;
 void signaturesMatchNames;
 
-function findAddon(): string {
-  // NORMSOFTMAX_ADDON: another build of the addon (a debug build, or one built with
-  // -DNORMSOFTMAX_NO_X86_SIMD to test the portable kernels on x86).
-  const override = process.env.NORMSOFTMAX_ADDON;
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const path = override || join(root, 'native', 'build', 'normsoftmax.node');
-  if (!existsSync(path)) {
-    throw new Error(`native addon not built (${path} missing): run \`npm ci\` or \`npm run build:native\``);
-  }
-  return path;
-}
-
 const require = createRequire(import.meta.url);
 // A plain copy: the addon's exports object has ~200 properties and is in dictionary mode, which
 // makes every `native.x` lookup a hash probe; a spread copy gets fast properties.
-export const native: NativeAddon = { ...require(findAddon()) };
+export const native: NativeAddon = { ...require(libtorchAddonFile()) };
 
 // The intra-op thread count is the process's (libtorch keeps it in a global that every thread
 // started later copies), so only the main thread sets it: a worker thread that loads this module
@@ -48,3 +36,6 @@ if (isMainThread) {
     native.setNumThreads(Math.max(1, Number.parseInt(process.env.NORMSOFTMAX_THREADS, 10) || 1));
   }
 }
+
+// Scans that name no thread count use libtorch's in a thread that loaded it (src/tensor/scan-threads.ts).
+followLibtorchThreads(() => native.getNumThreads());

@@ -12,7 +12,9 @@
 //     integer dot product exact (AVX-512 VNNI where the CPU has it).
 // Hits are ordered by score descending, then row ascending: evaluation's k-NN order (src/eval/knn.ts).
 // Hamming: distance ascending, then row ascending (src/eval/binary.ts).
-import { native } from '../native.js';
+// The kernels run in the search addon, which loads no libtorch (src/tensor/search-native.ts).
+import { defaultScanThreads } from '../scan-threads.js';
+import { type SearchAddon, searchNative } from '../search-native.js';
 import { checkBoolean, checkInteger, describe } from './check.js';
 
 export const SIMD_LEVELS = ['scalar', 'avx2', 'avx512', 'avx512-vnni'] as const;
@@ -63,8 +65,9 @@ export interface ScanOptions {
   /** Per query, a row it must not find (its own, when the queries are stored rows); -1: none. */
   selfRows?: Int32Array | null;
   /**
-   * Partitions of the rows, scanned on libtorch's intra-op threads (at most getNumThreads() at once).
-   * Default: getNumThreads().
+   * Partitions of the rows, scanned on as many threads at once (at most). Default: getNumThreads() where
+   * libtorch is loaded in this thread, else NORMSOFTMAX_THREADS, OMP_NUM_THREADS or every core
+   * (src/tensor/scan-threads.ts).
    */
   threads?: number;
   /** Default: NORMSOFTMAX_SIMD when set, else the best level this CPU runs. */
@@ -103,34 +106,6 @@ const MAX_HITS = 2 ** 28;
 /** Bound on the selection's memory (8-byte words: threads x queries x (2k + 2)): 1 GiB. */
 const MAX_SELECTION_WORDS = 2 ** 27;
 
-let levelsCache: SimdLevel[] | null = null;
-
-/** The levels this CPU runs, lowest first (scalar always). */
-export function simdLevels(): SimdLevel[] {
-  levelsCache ??= native.scanSimdLevels() as SimdLevel[];
-  return [...levelsCache];
-}
-
-function levelCode(fn: string, what: string, level: unknown): number {
-  const code = SIMD_LEVELS.indexOf(level as SimdLevel);
-  if (code < 0) throw new RangeError(`${fn}: ${what} must be one of ${SIMD_LEVELS.join(', ')}, got ${describe(level)}`);
-  const supported = simdLevels();
-  if (!supported.includes(level as SimdLevel)) {
-    throw new RangeError(`${fn}: ${what} = ${level}: this CPU runs ${supported.join(', ')}`);
-  }
-  return code;
-}
-
-/** The level a scan uses when none is given: NORMSOFTMAX_SIMD, else the best this CPU runs. */
-export function defaultSimdLevel(): SimdLevel {
-  const forced = process.env.NORMSOFTMAX_SIMD;
-  if (forced !== undefined && forced !== '') {
-    levelCode('NORMSOFTMAX_SIMD', 'the level', forced);
-    return forced as SimdLevel;
-  }
-  return simdLevels().at(-1) as SimdLevel;
-}
-
 function checkRows(fn: string, what: string, rows: unknown, n: number): Int32Array {
   if (!(rows instanceof Int32Array)) throw new TypeError(`${fn}: ${what} must be an Int32Array, got ${describe(rows)}`);
   let previous = -1;
@@ -156,15 +131,24 @@ interface Common {
   level: number;
 }
 
+/** What the checks need of the kernels: their levels and default thread count. */
+interface KernelDefaults {
+  levelCode(fn: string, what: string, level: unknown): number;
+  defaultSimdLevel(): SimdLevel;
+  defaultThreads(): number;
+}
+
 /** Checks the options every scan takes; groups the queries by the rows they search. */
-function checkCommon(fn: string, o: ScanOptions, n: number, nq: number): Common {
+function checkCommon(fn: string, o: ScanOptions, n: number, nq: number, d: KernelDefaults): Common {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${fn}: options must be an object, got ${describe(o)}`);
   const k = checkInteger(fn, 'k', o.k, 1, MAX_K);
   if (nq * k > MAX_HITS)
     throw new RangeError(`${fn}: ${nq} queries x k = ${k} hits are too many; search in smaller batches`);
   const threads =
-    o.threads === undefined ? native.getNumThreads() : checkInteger(fn, 'threads', o.threads, 1, MAX_THREADS);
-  const level = o.simd === undefined ? levelCode(fn, 'simd', defaultSimdLevel()) : levelCode(fn, 'simd', o.simd);
+    o.threads === undefined
+      ? Math.min(MAX_THREADS, d.defaultThreads())
+      : checkInteger(fn, 'threads', o.threads, 1, MAX_THREADS);
+  const level = d.levelCode(fn, 'simd', o.simd === undefined ? d.defaultSimdLevel() : o.simd);
   // Per partition of the rows (4096 at least), each query keeps up to 2 min(k, n) + 2 words.
   const partitions = Math.min(threads, Math.max(1, Math.ceil(n / 4096)));
   if (nq * (2 * Math.min(k, Math.max(1, n)) + 2) * partitions > MAX_SELECTION_WORDS) {
@@ -277,79 +261,145 @@ function checkStored(fn: string, s: StoredVectors): void {
   }
 }
 
+/** The scan functions over one addon's kernels (both addons export them: the tests compare the two). */
+export interface ScanKernels {
+  simdLevels(): SimdLevel[];
+  defaultSimdLevel(): SimdLevel;
+  scanInnerProduct(stored: StoredVectors, queries: Float32Array, o: InnerProductScanOptions): ScanHits;
+  scanHamming(codes: StoredCodes, queries: Uint8Array, o: ScanOptions): HammingHits;
+}
+
+/** The scan functions of `addon`; scans that name no thread count use defaultThreads(). */
+export function scanKernels(addon: SearchAddon, defaultThreads: () => number): ScanKernels {
+  let levelsCache: SimdLevel[] | null = null;
+
+  /** The levels this CPU runs, lowest first (scalar always). */
+  function simdLevels(): SimdLevel[] {
+    levelsCache ??= addon.scanSimdLevels() as SimdLevel[];
+    return [...levelsCache];
+  }
+
+  function levelCode(fn: string, what: string, level: unknown): number {
+    const code = SIMD_LEVELS.indexOf(level as SimdLevel);
+    if (code < 0)
+      throw new RangeError(`${fn}: ${what} must be one of ${SIMD_LEVELS.join(', ')}, got ${describe(level)}`);
+    const supported = simdLevels();
+    if (!supported.includes(level as SimdLevel)) {
+      throw new RangeError(`${fn}: ${what} = ${level}: this CPU runs ${supported.join(', ')}`);
+    }
+    return code;
+  }
+
+  /** The level a scan uses when none is given: NORMSOFTMAX_SIMD, else the best this CPU runs. */
+  function defaultSimdLevel(): SimdLevel {
+    const forced = process.env.NORMSOFTMAX_SIMD;
+    if (forced !== undefined && forced !== '') {
+      levelCode('NORMSOFTMAX_SIMD', 'the level', forced);
+      return forced as SimdLevel;
+    }
+    return simdLevels().at(-1) as SimdLevel;
+  }
+
+  const defaults: KernelDefaults = { levelCode, defaultSimdLevel, defaultThreads };
+
+  /** The k rows with the largest inner product for each query (queries: nq x dim float32, row-major). */
+  function scanInnerProduct(stored: StoredVectors, queries: Float32Array, o: InnerProductScanOptions): ScanHits {
+    const fn = 'scanInnerProduct()';
+    checkStored(fn, stored);
+    const { n, dim } = stored;
+    if (!(queries instanceof Float32Array)) {
+      throw new TypeError(`${fn}: queries must be a Float32Array, got ${describe(queries)}`);
+    }
+    if (queries.length % dim !== 0) {
+      throw new RangeError(`${fn}: queries hold ${queries.length} values, not a whole number of ${dim}-d queries`);
+    }
+    const nq = queries.length / dim;
+    if (nq > MAX_QUERIES) throw new RangeError(`${fn}: at most ${MAX_QUERIES} queries at a time, got ${nq}`);
+    for (let i = 0; i < queries.length; i++) {
+      if (!Number.isFinite(queries[i])) {
+        throw new RangeError(`${fn}: query ${Math.floor(i / dim)} has a non-finite value at ${i % dim}`);
+      }
+    }
+    const int8Queries = o?.int8Queries === undefined ? false : checkBoolean(fn, 'int8Queries', o.int8Queries);
+    if (int8Queries && stored.precision !== 'i8') throw new RangeError(`${fn}: int8Queries needs i8 stored vectors`);
+    const c = checkCommon(fn, o, n, nq, defaults);
+    const rows = new Int32Array(nq * c.k);
+    const scores = new Float32Array(nq * c.k);
+    eachGroup(c, queries, dim, rows, scores, (q, m, subset, self, oRows, oScores) =>
+      addon.scanInnerProduct(
+        stored.data,
+        n,
+        dim,
+        STORED_CODE[stored.precision],
+        stored.rowScales ?? null,
+        q,
+        m,
+        c.k,
+        subset,
+        self,
+        int8Queries,
+        c.threads,
+        c.level,
+        oRows,
+        oScores,
+      ),
+    );
+    return { nq, k: c.k, rows, scores };
+  }
+
+  /** The k codes nearest in Hamming distance to each query code (queries: nq x bytes, packed as the codes). */
+  function scanHamming(codes: StoredCodes, queries: Uint8Array, o: ScanOptions): HammingHits {
+    const fn = 'scanHamming()';
+    if (typeof codes !== 'object' || codes === null) {
+      throw new TypeError(`${fn}: codes must be an object, got ${describe(codes)}`);
+    }
+    const n = checkInteger(fn, 'codes.n', codes.n, 0, MAX_ROWS);
+    const bytes = checkInteger(fn, 'codes.bytes', codes.bytes, 1, MAX_DIM);
+    if (!(codes.data instanceof Uint8Array)) {
+      throw new TypeError(`${fn}: codes.data must be a Uint8Array, got ${describe(codes.data)}`);
+    }
+    if (codes.data.byteLength !== n * bytes) {
+      throw new RangeError(
+        `${fn}: codes.data holds ${codes.data.byteLength} bytes, ${n} codes of ${bytes} need ${n * bytes}`,
+      );
+    }
+    if (!(queries instanceof Uint8Array))
+      throw new TypeError(`${fn}: queries must be a Uint8Array, got ${describe(queries)}`);
+    if (queries.length % bytes !== 0) {
+      throw new RangeError(`${fn}: queries hold ${queries.length} bytes, not a whole number of ${bytes}-byte codes`);
+    }
+    const nq = queries.length / bytes;
+    if (nq > MAX_QUERIES) throw new RangeError(`${fn}: at most ${MAX_QUERIES} queries at a time, got ${nq}`);
+    const c = checkCommon(fn, o, n, nq, defaults);
+    const rows = new Int32Array(nq * c.k);
+    const distances = new Int32Array(nq * c.k);
+    eachGroup(c, queries, bytes, rows, distances, (q, m, subset, self, oRows, oDistances) =>
+      addon.scanHamming(codes.data, n, bytes, q, m, c.k, subset, self, c.threads, c.level, oRows, oDistances),
+    );
+    return { nq, k: c.k, rows, distances };
+  }
+
+  return { simdLevels, defaultSimdLevel, scanInnerProduct, scanHamming };
+}
+
+const kernels = scanKernels(searchNative, defaultScanThreads);
+
+/** The levels this CPU runs, lowest first (scalar always). */
+export function simdLevels(): SimdLevel[] {
+  return kernels.simdLevels();
+}
+
+/** The level a scan uses when none is given: NORMSOFTMAX_SIMD, else the best this CPU runs. */
+export function defaultSimdLevel(): SimdLevel {
+  return kernels.defaultSimdLevel();
+}
+
 /** The k rows with the largest inner product for each query (queries: nq x dim float32, row-major). */
 export function scanInnerProduct(stored: StoredVectors, queries: Float32Array, o: InnerProductScanOptions): ScanHits {
-  const fn = 'scanInnerProduct()';
-  checkStored(fn, stored);
-  const { n, dim } = stored;
-  if (!(queries instanceof Float32Array)) {
-    throw new TypeError(`${fn}: queries must be a Float32Array, got ${describe(queries)}`);
-  }
-  if (queries.length % dim !== 0) {
-    throw new RangeError(`${fn}: queries hold ${queries.length} values, not a whole number of ${dim}-d queries`);
-  }
-  const nq = queries.length / dim;
-  if (nq > MAX_QUERIES) throw new RangeError(`${fn}: at most ${MAX_QUERIES} queries at a time, got ${nq}`);
-  for (let i = 0; i < queries.length; i++) {
-    if (!Number.isFinite(queries[i])) {
-      throw new RangeError(`${fn}: query ${Math.floor(i / dim)} has a non-finite value at ${i % dim}`);
-    }
-  }
-  const int8Queries = o?.int8Queries === undefined ? false : checkBoolean(fn, 'int8Queries', o.int8Queries);
-  if (int8Queries && stored.precision !== 'i8') throw new RangeError(`${fn}: int8Queries needs i8 stored vectors`);
-  const c = checkCommon(fn, o, n, nq);
-  const rows = new Int32Array(nq * c.k);
-  const scores = new Float32Array(nq * c.k);
-  eachGroup(c, queries, dim, rows, scores, (q, m, subset, self, oRows, oScores) =>
-    native.scanInnerProduct(
-      stored.data,
-      n,
-      dim,
-      STORED_CODE[stored.precision],
-      stored.rowScales ?? null,
-      q,
-      m,
-      c.k,
-      subset,
-      self,
-      int8Queries,
-      c.threads,
-      c.level,
-      oRows,
-      oScores,
-    ),
-  );
-  return { nq, k: c.k, rows, scores };
+  return kernels.scanInnerProduct(stored, queries, o);
 }
 
 /** The k codes nearest in Hamming distance to each query code (queries: nq x bytes, packed as the codes). */
 export function scanHamming(codes: StoredCodes, queries: Uint8Array, o: ScanOptions): HammingHits {
-  const fn = 'scanHamming()';
-  if (typeof codes !== 'object' || codes === null) {
-    throw new TypeError(`${fn}: codes must be an object, got ${describe(codes)}`);
-  }
-  const n = checkInteger(fn, 'codes.n', codes.n, 0, MAX_ROWS);
-  const bytes = checkInteger(fn, 'codes.bytes', codes.bytes, 1, MAX_DIM);
-  if (!(codes.data instanceof Uint8Array)) {
-    throw new TypeError(`${fn}: codes.data must be a Uint8Array, got ${describe(codes.data)}`);
-  }
-  if (codes.data.byteLength !== n * bytes) {
-    throw new RangeError(
-      `${fn}: codes.data holds ${codes.data.byteLength} bytes, ${n} codes of ${bytes} need ${n * bytes}`,
-    );
-  }
-  if (!(queries instanceof Uint8Array))
-    throw new TypeError(`${fn}: queries must be a Uint8Array, got ${describe(queries)}`);
-  if (queries.length % bytes !== 0) {
-    throw new RangeError(`${fn}: queries hold ${queries.length} bytes, not a whole number of ${bytes}-byte codes`);
-  }
-  const nq = queries.length / bytes;
-  if (nq > MAX_QUERIES) throw new RangeError(`${fn}: at most ${MAX_QUERIES} queries at a time, got ${nq}`);
-  const c = checkCommon(fn, o, n, nq);
-  const rows = new Int32Array(nq * c.k);
-  const distances = new Int32Array(nq * c.k);
-  eachGroup(c, queries, bytes, rows, distances, (q, m, subset, self, oRows, oDistances) =>
-    native.scanHamming(codes.data, n, bytes, q, m, c.k, subset, self, c.threads, c.level, oRows, oDistances),
-  );
-  return { nq, k: c.k, rows, distances };
+  return kernels.scanHamming(codes, queries, o);
 }
