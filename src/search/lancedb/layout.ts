@@ -46,7 +46,7 @@ export function readLanceManifest(dir: string): LanceManifest {
   if (typeof m.version !== 'number' || m.version > INDEX_VERSION || m.version < 1)
     throw new FormatError(
       path,
-      `index format version ${String(m.version)} is not one this normsoftmax reads (${INDEX_VERSION})`,
+      `index format version ${String(m.version)} is not one this normsoftmax reads (1 to ${INDEX_VERSION})`,
     );
   if (m.backend !== 'lancedb') throw new FormatError(path, `backend is "${String(m.backend)}", expected "lancedb"`);
   if (!m.lance || typeof m.lance.table !== 'string' || !Number.isInteger(m.dim) || !m.embedder)
