@@ -8,6 +8,8 @@ import type { ItemFields } from './types.js';
 
 export const MAX_FIELDS = 32;
 export const MAX_FIELD_CHARS = 1000;
+/** Bound on all of an item's fields as JSON (what a multipart field may carry, 4 KB). */
+export const MAX_FIELDS_JSON = 4096;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** The fields of `value`, checked; a string naming the first problem (prefixed by `what`) otherwise. */
@@ -29,5 +31,6 @@ export function checkItemFields(value: unknown, what: string): ItemFields | stri
       return `${what}.${k}: expected a string, number or boolean, got ${v === null ? 'null' : typeof v}`;
     out[k] = v as string | number | boolean;
   }
+  if (JSON.stringify(out).length > MAX_FIELDS_JSON) return `${what}: at most ${MAX_FIELDS_JSON} characters as JSON`;
   return out;
 }

@@ -95,6 +95,10 @@ test('fields a put may carry: flat, named, bounded', () => {
     [{ a: { b: 1 } }, /got object/],
     [{ a: 'x'.repeat(1001) }, /at most 1000 characters/],
     [{ a: '\uD800' }, /lone surrogate/],
+    [
+      Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`f${i}`, 'x'.repeat(900)])),
+      /at most 4096 characters as JSON/,
+    ],
     [Object.fromEntries(Array.from({ length: MAX_FIELDS + 1 }, (_, i) => [`f${i}`, i])), /at most 32 fields/],
   ] as const) {
     const r = checkItemFields(value, 'meta');

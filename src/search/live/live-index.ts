@@ -36,6 +36,8 @@ import type { LiveOp } from './wal-format.js';
 
 /** Above this many delta entries (puts and tombstones) a writable index compacts in the background. */
 export const DEFAULT_COMPACT_ABOVE = 10_000;
+const FIRST_RETRY_MS = 5_000;
+const MAX_RETRY_MS = 300_000;
 
 /** A search of a live base: the base's rows (hidden ones left out) and the delta's, merged, best first. */
 export interface LiveBaseHits {
@@ -115,6 +117,9 @@ export class LiveIndex implements VisualSearchIndex {
   #walOpening: Promise<WalWriter> | null = null;
   readonly #overlay = new Map<string, Overlay>();
   #compacting: Promise<CompactReport | null> | null = null;
+  /** After a background compaction failed: not before this time (ms), doubling with each failure. */
+  #retryAt = 0;
+  #failures = 0;
   #closed = false;
   readonly #counts = { puts: 0, deletes: 0, compactions: 0 };
   readonly writer?: IndexWriter;
@@ -327,11 +332,22 @@ export class LiveIndex implements VisualSearchIndex {
     this.#lastSeq = (ops.at(-1) as LiveOp).seq;
     void this.#base.delta.applyDelta(change);
     const above = this.#o.writer?.compactAbove ?? DEFAULT_COMPACT_ABOVE;
-    if (this.#delta.size > above && this.#compacting === null && !this.#closed) {
+    if (this.#delta.size > above && this.#compacting === null && !this.#closed && Date.now() >= this.#retryAt) {
       this.#o.log(`the delta holds ${this.#delta.size} entries (above ${above}): compacting`);
       this.compact().then(
-        (r) => r && this.#o.log(compactLine(r)),
-        (e: unknown) => this.#o.log(`compaction failed: ${e instanceof Error ? e.message : String(e)}`),
+        (r) => {
+          this.#failures = 0;
+          this.#retryAt = 0;
+          if (r) this.#o.log(compactLine(r));
+        },
+        (e: unknown) => {
+          // Not again at the next batch: a compaction that keeps failing (a full disk) would start one per write.
+          const wait = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.#failures++);
+          this.#retryAt = Date.now() + wait;
+          this.#o.log(
+            `compaction failed: ${e instanceof Error ? e.message : String(e)}; writes go on, next try in ${wait / 1000} s or by index compact`,
+          );
+        },
       );
     }
   }
