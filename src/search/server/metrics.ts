@@ -55,6 +55,14 @@ export function createMetrics(items: () => number = () => 0, live: LiveSource = 
     () => live()?.compactions,
   );
   new Gauge({
+    name: 'normsoftmax_compacting',
+    help: 'Whether a compaction of the live index is running (1) or not (0)',
+    registers: [registry],
+    collect() {
+      this.set(live()?.compacting ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'normsoftmax_index_delta_items',
     help: 'Delta entries of the live index: items put since its generation files, and base rows they hide',
     registers: [registry],

@@ -172,36 +172,43 @@ export class LiveEngine {
   #searchDelta(query: Float32Array, candidates: number[], q: EngineQuery): Scored[] {
     if (candidates.length === 0) return [];
     const d = this.#delta;
+    const dim = this.#dim;
+    // Scores in a typed array and a bounded selection: no object per delta item, no sort of the whole delta.
     const dot = (i: number) => {
       const v = d.vector(i);
       let s = 0;
-      for (let j = 0; j < this.#dim; j++) s += (query[j] as number) * (v[j] as number);
-      return s;
+      for (let j = 0; j < dim; j++) s += (query[j] as number) * (v[j] as number);
+      return Math.fround(s);
     };
+    const rowOf = (i: number) => this.#n + (d.slots[i] as number);
     const scored = (i: number, score: number): Scored => ({
-      row: this.#n + (d.slots[i] as number),
+      row: rowOf(i),
       score,
       fields: d.fields[i] as FilterFields,
     });
-    if (q.mode === 'float')
-      return best(
-        candidates.map((i) => scored(i, Math.fround(dot(i)))),
-        q.k,
+    const scores = new Float64Array(candidates.length);
+    if (q.mode === 'float') {
+      for (let c = 0; c < candidates.length; c++) scores[c] = dot(candidates[c] as number);
+      return selectBest(scores, (c) => rowOf(candidates[c] as number), q.k).map((c) =>
+        scored(candidates[c] as number, scores[c] as number),
       );
-    const code = packCodes(query, this.#dim);
-    const common = (i: number) => {
-      const c = d.code(i);
+    }
+    const code = packCodes(query, dim);
+    for (let c = 0; c < candidates.length; c++) {
+      const own = d.code(candidates[c] as number);
       let diff = 0;
-      for (let b = 0; b < c.length; b++) diff += POPCOUNT[((c[b] as number) ^ (code[b] as number)) & 0xff] as number;
-      return this.#dim - diff;
-    };
-    const binary = best(
-      candidates.map((i) => ({ ...scored(i, common(i)), i })),
+      for (let b = 0; b < own.length; b++)
+        diff += POPCOUNT[((own[b] as number) ^ (code[b] as number)) & 0xff] as number;
+      scores[c] = dim - diff;
+    }
+    const binary = selectBest(
+      scores,
+      (c) => rowOf(candidates[c] as number),
       q.mode === 'binary' ? q.k : q.k * q.oversample,
     );
-    if (q.mode === 'binary') return binary;
+    if (q.mode === 'binary') return binary.map((c) => scored(candidates[c] as number, scores[c] as number));
     return best(
-      binary.map((h) => ({ ...h, score: Math.fround(dot((h as Scored & { i: number }).i)) })),
+      binary.map((c) => scored(candidates[c] as number, dot(candidates[c] as number))),
       q.k,
     );
   }
@@ -219,6 +226,49 @@ export class LiveEngine {
   close(): void {
     this.#base?.close();
   }
+}
+
+/**
+ * The positions of the k best scores, best first (ties: the lower row first), by a bounded heap whose root is
+ * the worst kept: n log k instead of sorting all n.
+ */
+export function selectBest(scores: Float64Array, rowOf: (i: number) => number, k: number): number[] {
+  const n = scores.length;
+  const worse = (a: number, b: number) => {
+    const sa = scores[a] as number;
+    const sb = scores[b] as number;
+    return sa < sb || (sa === sb && rowOf(a) > rowOf(b));
+  };
+  const heap: number[] = [];
+  const down = (from: number) => {
+    let i = from;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let w = i;
+      if (l < heap.length && worse(heap[l] as number, heap[w] as number)) w = l;
+      if (r < heap.length && worse(heap[r] as number, heap[w] as number)) w = r;
+      if (w === i) return;
+      [heap[i], heap[w]] = [heap[w] as number, heap[i] as number];
+      i = w;
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    if (heap.length < k) {
+      heap.push(i);
+      let c = heap.length - 1;
+      while (c > 0) {
+        const p = (c - 1) >> 1;
+        if (!worse(heap[c] as number, heap[p] as number)) break;
+        [heap[c], heap[p]] = [heap[p] as number, heap[c] as number];
+        c = p;
+      }
+    } else if (k > 0 && worse(heap[0] as number, i)) {
+      heap[0] = i;
+      down(0);
+    }
+  }
+  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
 }
 
 /** The k best, by score then row. */
