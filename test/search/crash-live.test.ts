@@ -204,8 +204,14 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'torn batch (wal:mid-append)', fault: 'wal:mid-append@9', compactAbove: 100_000 },
-  { name: 'written, not fsynced (wal:before-fsync)', fault: 'wal:before-fsync@12', compactAbove: 100_000 },
+  // The log is the same code for both backends (src/search/live/wal.ts): its points are killed on one.
+  { name: 'torn batch (wal:mid-append)', fault: 'wal:mid-append@9', compactAbove: 100_000, backends: ['usearch'] },
+  {
+    name: 'written, not fsynced (wal:before-fsync)',
+    fault: 'wal:before-fsync@12',
+    compactAbove: 100_000,
+    backends: ['lancedb'],
+  },
   { name: 'fsynced, not answered (wal:after-fsync)', fault: 'wal:after-fsync@15', compactAbove: 100_000 },
   { name: 'compaction before its manifest', fault: 'compact:before-manifest', compactAbove: 10 },
   { name: 'compaction after its manifest', fault: 'compact:after-manifest', compactAbove: 10 },

@@ -402,6 +402,32 @@ test('a full disk at the log: 507, the write not made, the next write works', as
   }
 });
 
+test('with --cors, the preflight of a writable server allows PUT, DELETE and the authorization header', async () => {
+  const s = await serveWritable('usearch', 'cors');
+  const app = createSearchServer({
+    index: s.index,
+    embedder: null,
+    pixels: null,
+    log: () => {},
+    writeToken: TOKEN,
+    options: { cors: 'https://shop.example.com' },
+  });
+  try {
+    await app.ready();
+    const r = await app.inject({
+      method: 'OPTIONS',
+      url: url('a'),
+      headers: { origin: 'https://shop.example.com', 'access-control-request-method': 'PUT' },
+    });
+    assert.equal(r.statusCode, 204);
+    assert.equal(r.headers['access-control-allow-methods'], 'GET, POST, PUT, DELETE, OPTIONS');
+    assert.equal(r.headers['access-control-allow-headers'], 'content-type, authorization');
+  } finally {
+    await app.close();
+    await close(s);
+  }
+});
+
 test('a read-only server has no write routes, and says so in /api/info', async () => {
   const idx = join(dir, 'readonly');
   await write(idx, base, FAKE_DIM);
