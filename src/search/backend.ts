@@ -1,7 +1,8 @@
 // The seam between src/search and a search backend (usearch/, lancedb/): what every backend does for an
 // index folder (SearchBackend), and what passes through it. backends.ts holds the one table of them, keyed
 // by the manifest's `backend`.
-import type { Manifest, SourceInfo } from './manifest.js';
+import type { WriterLock } from '../io/writer-lock.js';
+import type { Manifest, SourceInfo, WalInfo } from './manifest.js';
 import type { EmbedderIdentity, ItemMeta, VectorPrecision, VisualSearchIndex } from './types.js';
 
 export const DEFAULT_EXACT_BELOW = 50_000;
@@ -25,6 +26,8 @@ export interface WriteOptions {
   source: SourceInfo;
   /** One line per step (approximate index, recall) for the CLI. */
   onStatus?: (line: string) => void;
+  /** A live index's write-ahead log position that the written content includes (the manifest's `wal`). */
+  wal?: WalInfo;
 }
 
 /** The content of an existing index, for an incremental build to reuse. */
@@ -38,8 +41,13 @@ export interface StoredContent {
 }
 
 export interface OpenIndexOptions {
-  /** Where a restart of a search worker is reported (default stderr). */
+  /** Where a restart of a search worker (and a live index's compactions) is reported (default stderr). */
   log?: (line: string) => void;
+  /**
+   * Open for writing (a live index: docs/index-format.md): the folder's writer lock, which the caller holds
+   * for as long as the index is open, and the delta size above which it compacts in the background.
+   */
+  writer?: { lock: WriterLock; compactAbove?: number };
 }
 
 export interface SearchBackend {

@@ -7,7 +7,8 @@ import { FormatError, InputError } from '../util/errors.js';
 import { type EmbedderIdentity, INDEX_BACKENDS, type IndexBackend, type VectorPrecision } from './types.js';
 
 export const INDEX_FORMAT = 'normsoftmax-index';
-export const INDEX_VERSION = 1;
+/** The newest version this normsoftmax reads and writes: 2 adds the live index (`wal`, items with fields). */
+export const INDEX_VERSION = 2;
 export const MANIFEST_NAME = 'manifest.json';
 
 export type DataRole = 'vectors' | 'scales' | 'codes' | 'items' | 'hnsw-float' | 'hnsw-binary';
@@ -43,6 +44,15 @@ export interface SourceInfo {
   detail: Record<string, string>;
 }
 
+/** The live part of an index (version 2): writes since the generation files are in IDX/wal/. */
+export interface WalInfo {
+  /**
+   * Every write-ahead log record up to this sequence number is in the generation files (or the Lance table
+   * version); readers apply the records after it.
+   */
+  appliedSeq: number;
+}
+
 export interface Manifest {
   format: typeof INDEX_FORMAT;
   version: number;
@@ -63,6 +73,17 @@ export interface Manifest {
   exactBelow: number;
   files: DataFile[];
   hnsw: HnswInfo[];
+  /** Present (and `version` 2) once the index has been opened for writing: see WalInfo. */
+  wal?: WalInfo;
+}
+
+/**
+ * The version a manifest is written with: 1 while the index has never been written live (readers of
+ * version 1 read it as before), 2 once it has a write-ahead log (an older reader refuses it, naming the
+ * version, instead of missing the writes in the log).
+ */
+export function manifestVersion(m: Pick<Manifest, 'wal'>): number {
+  return m.wal === undefined ? 1 : 2;
 }
 
 function fail(dir: string, problem: string): never {
@@ -102,6 +123,12 @@ export function readManifest(dir: string): Manifest {
     fail(dir, `unknown precision "${String(m.precision)}"`);
   if (!Array.isArray(m.files) || !Array.isArray(m.hnsw) || !m.embedder || !m.source)
     fail(dir, 'files, hnsw, embedder and source are required');
+  if (m.wal !== undefined) {
+    const seq = (m.wal as Partial<WalInfo> | null)?.appliedSeq;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)
+      fail(dir, 'wal.appliedSeq must be a non-negative integer');
+    if (m.version < 2) fail(dir, 'a wal section needs version 2');
+  }
   for (const f of m.files) {
     if (
       !f ||

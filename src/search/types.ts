@@ -30,21 +30,34 @@ export interface EmbedderIdentity {
   jpegDraft?: true;
 }
 
+/** An item's own fields, given when it is put into a live index: `where` tests them as meta.NAME. */
+export type MetaValue = string | number | boolean;
+export type ItemFields = Record<string, MetaValue>;
+
 export interface ItemMeta {
   /** Unique within the index: the path relative to the image root, the CSV/dataset path, or the row number. */
   id: string;
-  /** Relative to the index's image root (never absolute, never with ".."); null when unknown. */
+  /**
+   * Relative to the index's image root (never absolute, never with ".."); null when unknown. For an image
+   * put into a live index (`stored`): relative to the index folder (files/ab/<sha256>.<ext>).
+   */
   path: string | null;
   label: string | null;
   /** File size in bytes and SHA-256 of the file's content, for incremental rebuilds; null when unknown. */
   size: number | null;
   hash: string | null;
+  /** Fields given with a live put (absent: none). */
+  meta?: ItemFields;
+  /** The image was put into the index and is stored in its folder (IDX/files/), not under the image root. */
+  stored?: true;
 }
 
 export interface SearchHit {
   id: string;
   path: string | null;
   label: string | null;
+  /** The item's fields (only for items that have some). */
+  meta?: ItemFields;
   /** Cosine similarity for float and rerank; bits in common (dim - Hamming distance) for binary. */
   score: number;
 }
@@ -74,6 +87,51 @@ export interface IndexStats {
   bytesOnDisk: number;
 }
 
+/** How a live index stands (docs/index-format.md, "The live index"). */
+export interface LiveStats {
+  /** Opened for writing (the process holds the folder's writer lock). */
+  writable: boolean;
+  /** Items put since the generation files were written, and the base rows they replaced or deleted. */
+  deltaItems: number;
+  tombstones: number;
+  /** The last log record the generation files include, and the last record of the log. */
+  appliedSeq: number;
+  lastSeq: number;
+  /** Since this process opened the index: puts and deletes made durable, log bytes and batches, compactions. */
+  puts: number;
+  deletes: number;
+  walBytes: number;
+  walBatches: number;
+  compactions: number;
+  compacting: boolean;
+}
+
+export interface PutResult {
+  /** False: the id was in the index, and its item is replaced. */
+  created: boolean;
+  item: ItemMeta;
+}
+
+export interface CompactReport {
+  generation: number;
+  items: number;
+  /** Puts and tombstones folded into the new generation. */
+  folded: number;
+  seconds: number;
+  /** What the compaction did, one line each (graphs extended or rebuilt, recall). */
+  lines: string[];
+}
+
+/** The writes of an index opened writable. Each resolves once its write is durable (in the log, fsynced). */
+export interface IndexWriter {
+  /** Creates or replaces the item `item.id`; vector: dim values (stored at unit length). */
+  put(item: ItemMeta, vector: Float32Array): Promise<PutResult>;
+  /** Deletes an item; false (and nothing written) when there is none. */
+  remove(id: string): Promise<boolean>;
+  /** Folds the log into a new generation (null: nothing to fold). */
+  compact(): Promise<CompactReport | null>;
+}
+
 export interface VisualSearchIndex {
   readonly dir: string;
   readonly embedder: EmbedderIdentity;
@@ -87,6 +145,12 @@ export interface VisualSearchIndex {
   search(queries: readonly Float32Array[], request: SearchRequest): Promise<SearchHit[][]>;
   /** The absolute path of an item's image, checked to lie inside the image root; null otherwise. */
   imageFile(id: string): string | null;
+  /** The folder an item's image must lie in (the image root, or the index's files/); default imageRoot. */
+  imageRootOf?(id: string): string | null;
+  /** A live index: its delta, log and writes (absent: an index that cannot change). */
+  live?(): LiveStats;
+  /** Present when the index was opened for writing. */
+  readonly writer?: IndexWriter;
   /** How the index's search worker stands (absent: nothing that can die, e.g. LanceDB in this thread). */
   health?(): PartHealth;
   close(): Promise<void>;

@@ -25,6 +25,18 @@ export const FAULT_POINTS = [
   'index-build:write-manifest',
   /** index build: the manifest renamed into place; older generations and .partial not yet removed. */
   'index-build:after-manifest',
+  /** live index: half of a group commit's records written to the write-ahead log (a torn batch). */
+  'wal:mid-append',
+  /** live index: a group commit's records written, not yet fsynced (nor answered). */
+  'wal:before-fsync',
+  /** live index: a group commit fsynced, not yet applied nor answered. */
+  'wal:after-fsync',
+  /** live index compaction (engine worker): half of a data file of the next generation written. */
+  'compact:write-data',
+  /** live index compaction: the next generation written (or the Lance table committed); no manifest yet. */
+  'compact:before-manifest',
+  /** live index compaction: the manifest switched; the old generation's files and log segments not yet removed. */
+  'compact:after-manifest',
   /** train: half of a metrics.jsonl record appended. */
   'train:mid-metrics',
   /** the search worker thread, when a search arrives. */

@@ -77,12 +77,12 @@ test('a newer format version is refused with a message naming it', async () => {
   await write(out, randomUnit(5, 8), 8);
   const path = join(out, 'manifest.json');
   const m = JSON.parse(readFileSync(path, 'utf8'));
-  writeFileSync(path, JSON.stringify({ ...m, version: 2 }));
+  writeFileSync(path, JSON.stringify({ ...m, version: 3 }));
   assert.throws(() => readManifest(out), {
     name: 'FormatError',
-    message: /index format version 2 is newer than this normsoftmax reads \(version 1\)/,
+    message: /index format version 3 is newer than this normsoftmax reads \(version 2\)/,
   });
-  await assert.rejects(openIndex(out), /version 2/);
+  await assert.rejects(openIndex(out), /version 3/);
   writeFileSync(path, JSON.stringify({ ...m, format: 'something-else' }));
   await assert.rejects(openIndex(out), /format is "something-else"/);
 });

@@ -1,5 +1,5 @@
-// `normsoftmax index build|info`: a searchable index folder (docs/index-format.md) from images, a data
-// set split, a CSV or precomputed vectors.
+// `normsoftmax index build|info|add|remove|compact`: a searchable index folder (docs/index-format.md) from
+// images, a data set split, a CSV or precomputed vectors; and the live writes to it (src/search/live/).
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -7,6 +7,9 @@ import { transformForInput } from '../../data/image/transform-config.js';
 import { DEFAULT_EXACT_BELOW } from '../../search/backend.js';
 import { BACKENDS, parseBackend } from '../../search/backends.js';
 import { runIndexBuild } from '../../search/build/run-index-build.js';
+import { compactLine, DEFAULT_COMPACT_ABOVE } from '../../search/live/live-index.js';
+import { addToIndex, compactIndex, readIdsFile, removeFromIndex } from '../../search/live/offline-writes.js';
+import { logAfter } from '../../search/live/replay.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
 import { UsageError } from '../../util/errors.js';
@@ -103,20 +106,35 @@ function pipelineText(e: EmbedderIdentity): string {
   return `resize ${e.resize}, crop ${e.crop}`;
 }
 
+/** A live index's writes after its generation: the live item count (the log replayed) and the log's records. */
+async function liveOf(dir: string): Promise<{ items: number; logged: number } | null> {
+  const m = readManifest(dir);
+  const logged = logAfter(dir, m).ops.length;
+  if (logged === 0) return null;
+  return { items: (await BACKENDS[m.backend].readContent(dir)).items.length, logged };
+}
+
 async function info(dir: string, o: { json?: boolean; verify?: boolean }): Promise<void> {
   const m = readManifest(dir);
   const backend = BACKENDS[m.backend];
   if (o.verify) await backend.verify(dir, m);
   const total = statSync(join(dir, MANIFEST_NAME)).size + backend.dataBytes(dir, m);
+  const live = await liveOf(dir);
   if (o.json) {
-    console.log(JSON.stringify({ ...JSON.parse(readFileSync(join(dir, MANIFEST_NAME), 'utf8')), bytesOnDisk: total }));
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST_NAME), 'utf8'));
+    console.log(JSON.stringify({ ...manifest, bytesOnDisk: total, ...(live ? { live } : {}) }));
     return;
   }
   const e = m.embedder;
   const rows: [string, string][] = [
     ['index', resolve(dir)],
     ['format', `${m.format} version ${m.version} (${m.backend}), generation ${m.generation}`],
-    ['items', String(m.items)],
+    [
+      'items',
+      live
+        ? `${live.items} (${m.items} in generation ${m.generation}, then ${live.logged} writes in the log; index compact folds them)`
+        : String(m.items),
+    ],
     ['vectors', `dim ${m.dim}, ${m.precision}; binary codes ${m.codeBytes} bytes`],
     [
       'search',
@@ -145,6 +163,67 @@ async function info(dir: string, o: { json?: boolean; verify?: boolean }): Promi
   for (const f of m.files)
     rows.push([`  ${f.role}`, `${f.name}  ${formatBytes(f.bytes)}  sha256 ${f.sha256.slice(0, 16)}...`]);
   for (const [k, v] of rows) console.log(`${k.padEnd(18)} ${v}`);
+}
+
+interface AddFlags {
+  index: string;
+  images?: string;
+  csv?: string;
+  embeddings?: string;
+  meta?: string;
+  batchSize?: string;
+  workers?: string;
+  engine?: string;
+  threads?: string;
+  compactAbove?: string;
+}
+
+const log = (line: string) => console.error(line);
+
+async function add(f: AddFlags): Promise<void> {
+  const compactAbove = optionalInteger('--compact-above', f.compactAbove, DEFAULT_COMPACT_ABOVE);
+  const batchSize = optionalInteger('--batch-size', f.batchSize, 64);
+  const workers = optionalInteger('--workers', f.workers, undefined, 0);
+  const { engine, threads } = engineFromFlags(f, { value: undefined });
+  const r = await addToIndex({
+    index: f.index,
+    ...(f.images !== undefined ? { images: f.images } : {}),
+    ...(f.csv !== undefined ? { csv: f.csv } : {}),
+    ...(f.embeddings !== undefined ? { embeddings: f.embeddings } : {}),
+    ...(f.meta !== undefined ? { meta: f.meta } : {}),
+    batchSize,
+    ...(workers !== undefined ? { workers } : {}),
+    ...(f.engine !== undefined ? { engine } : {}),
+    ...(threads !== undefined ? { threads } : {}),
+    compactAbove,
+    log,
+  });
+  console.log(
+    `index ${resolve(f.index)}: ${r.items} items written (${r.created} new, ${r.replaced} replaced, ${r.stored} images stored); ${r.total} items`,
+  );
+}
+
+async function remove(f: { index: string; id?: string[]; idsFile?: string }): Promise<void> {
+  if ((f.id === undefined) === (f.idsFile === undefined))
+    throw new UsageError('give the items to remove: --id ID ... or --ids-file FILE (one of the two)');
+  const ids = f.id ?? readIdsFile(f.idsFile as string);
+  const r = await removeFromIndex({ index: f.index, ids, log });
+  if (r.missing.length > 0) {
+    const shown = r.missing.slice(0, 5).map((id) => JSON.stringify(id));
+    console.error(
+      `not in the index (nothing to remove): ${shown.join(', ')}${r.missing.length > 5 ? ` and ${r.missing.length - 5} more` : ''}`,
+    );
+  }
+  console.log(`index ${resolve(f.index)}: ${r.removed} items removed; ${r.total} items`);
+}
+
+async function compact(f: { index: string }): Promise<void> {
+  const r = await compactIndex({ index: f.index, log });
+  console.log(
+    r
+      ? `index ${resolve(f.index)}: ${compactLine(r)}`
+      : `index ${resolve(f.index)}: nothing to compact (the log is empty)`,
+  );
 }
 
 export function register(program: Command): void {
@@ -195,4 +274,33 @@ export function register(program: Command): void {
       "check every file's SHA-256 against the manifest (lancedb: the table's version and item count at it)",
     )
     .action(info);
+  const addCmd = index
+    .command('add')
+    .description(
+      "put items into an index without rebuilding it: new ids are added, known ones replaced (embedded with the index's model; images stored in IDX/files/)",
+    )
+    .requiredOption('--index <dir>', 'the index folder')
+    .option('--images <dir>', 'every image file under this folder (ids: paths relative to it)')
+    .option('--csv <file>', 'a CSV of path[,label] (paths relative to the CSV file)')
+    .option('--embeddings <x.npy>', "N x D vectors of the index's dimension (e.g. from `normsoftmax embed`)")
+    .option('--meta <x.json>', 'with --embeddings: {"paths": [...], "labels": [...]} (embed\'s sidecar)')
+    .option('--batch-size <n>', 'images per batch (default 64)')
+    .option('--workers <n>', 'image decode worker threads (default 4)')
+    .option(
+      '--compact-above <n>',
+      `compact while adding when the delta passes this many items (default ${DEFAULT_COMPACT_ABOVE})`,
+    );
+  addEngineOptions(addCmd).action(add);
+  index
+    .command('remove')
+    .description('delete items from an index without rebuilding it')
+    .requiredOption('--index <dir>', 'the index folder')
+    .option('--id <id...>', 'the ids of the items to remove')
+    .option('--ids-file <file>', 'a file of ids to remove, one a line')
+    .action(remove);
+  index
+    .command('compact')
+    .description("fold an index's write-ahead log into a new generation of its files")
+    .requiredOption('--index <dir>', 'the index folder')
+    .action(compact);
 }

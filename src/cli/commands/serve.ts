@@ -1,8 +1,11 @@
 // `normsoftmax serve --index IDX`: the visual-search HTTP service and its web page. Loads the index and
 // the query model once; stops gracefully on SIGTERM / SIGINT (in-flight requests finish, then exit 0).
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { DEFAULT_COMPACT_ABOVE } from '../../search/live/live-index.js';
 import { DEFAULT_SERVER_OPTIONS, MAX_PIXELS_CEILING } from '../../search/server/options.js';
 import { startSearchService } from '../../search/server/start-service.js';
+import { MAX_TOKEN_CHARS, MIN_TOKEN_CHARS } from '../../search/server/write-token.js';
 import { firstLine, UsageError } from '../../util/errors.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
 import { optionalInteger, parseNumber } from '../parse-flags.js';
@@ -27,6 +30,42 @@ interface ServeFlags {
   threads?: string;
   browserEmbed: boolean;
   rateLimit?: string;
+  writable?: boolean;
+  writeTokenFile?: string;
+  compactAbove?: string;
+}
+
+export const WRITE_TOKEN_ENV = 'NORMSOFTMAX_WRITE_TOKEN';
+
+/**
+ * The write routes' token: the first line of --write-token-file, else $NORMSOFTMAX_WRITE_TOKEN. Never printed:
+ * the messages name where it came from, not what it is.
+ */
+function writeTokenOf(f: ServeFlags): string {
+  let token: string;
+  let from: string;
+  if (f.writeTokenFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(f.writeTokenFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--write-token-file ${f.writeTokenFile}: cannot read it (${firstLine(e)})`);
+    }
+    token = (text.split(/\r?\n/)[0] ?? '').trim();
+    from = `--write-token-file ${f.writeTokenFile}`;
+  } else {
+    token = (process.env[WRITE_TOKEN_ENV] ?? '').trim();
+    from = `$${WRITE_TOKEN_ENV}`;
+    if (token === '')
+      throw new UsageError(
+        `--writable: writes need a token: give --write-token-file FILE (its first line) or set $${WRITE_TOKEN_ENV}`,
+      );
+  }
+  if (token.length < MIN_TOKEN_CHARS || token.length > MAX_TOKEN_CHARS || /\s/.test(token))
+    throw new UsageError(
+      `${from}: expected a token of ${MIN_TOKEN_CHARS} to ${MAX_TOKEN_CHARS} characters without spaces (e.g. openssl rand -hex 24)`,
+    );
+  return token;
 }
 
 /** --rate-limit N/s (or N): requests per second one client may make. */
@@ -73,6 +112,16 @@ async function serve(f: ServeFlags): Promise<void> {
   const rateLimit = parseRateLimit(f.rateLimit);
   const choice = engineFromFlags(f, { value: f.precision });
   const log = (line: string) => console.error(`serve: ${line}`);
+  if (!f.writable && (f.writeTokenFile !== undefined || f.compactAbove !== undefined))
+    throw new UsageError(
+      `${f.writeTokenFile !== undefined ? '--write-token-file' : '--compact-above'}: only with --writable`,
+    );
+  const writable = f.writable
+    ? {
+        token: writeTokenOf(f),
+        compactAbove: optionalInteger('--compact-above', f.compactAbove, DEFAULT_COMPACT_ABOVE),
+      }
+    : undefined;
 
   const service = await startSearchService({
     index: f.index,
@@ -89,10 +138,14 @@ async function serve(f: ServeFlags): Promise<void> {
     browserEmbed: f.browserEmbed,
     options: { maxUploadBytes: Math.round(maxUploadMb * 1024 * 1024), maxPixels, cors, rateLimit, queue, timeoutMs },
     log,
+    ...(writable ? { writable } : {}),
   });
   const s = service.stats();
   const model = service.embedder ? `model ${service.index.embedder.arch ?? 'from the checkpoint'}` : 'no model';
-  console.error(`serve: ${s.items} items (${s.dim}-d, ${model}) on ${service.url}`);
+  const mode = writable
+    ? `, writable: PUT/DELETE /api/items/:id with the token, compacting above ${writable.compactAbove}`
+    : '';
+  console.error(`serve: ${s.items} items (${s.dim}-d, ${model}${mode}) on ${service.url}`);
 
   await new Promise<void>((resolve) => {
     let stopping = false;
@@ -153,6 +206,15 @@ export function register(program: Command): void {
       '--precision <p>',
       'query image forwards: fp32 (default), bf16 (autocast; fp32 on a CPU without AVX-512 BF16 or AMX, saying why), or auto (bf16 where the CPU has AVX-512 BF16 or AMX)',
     )
-    .option('--no-browser-embed', 'do not offer the model to the page for embedding query images in the browser');
+    .option('--no-browser-embed', 'do not offer the model to the page for embedding query images in the browser')
+    .option(
+      '--writable',
+      `open the write routes (PUT and DELETE /api/items/:id) behind a bearer token; holds the index's writer lock`,
+    )
+    .option('--write-token-file <file>', `with --writable: the token is its first line (default $${WRITE_TOKEN_ENV})`)
+    .option(
+      '--compact-above <n>',
+      `with --writable: compact in the background when the delta passes this many items (default ${DEFAULT_COMPACT_ABOVE})`,
+    );
   addEngineOptions(cmd).action(serve);
 }

@@ -2,17 +2,20 @@
 // (same id, size and content hash, same embedder and precision), embeds the rest in chunks whose results
 // are kept in IDX/.partial (an interrupted build resumes there), then writes the index atomically. The
 // whole build holds the folder's writer lock (IDX/.lock): a second writer is refused.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BadImageError } from '../../data/image/bad-image-error.js';
 import type { Sample } from '../../data/types.js';
+import { fsyncDir } from '../../io/atomic.js';
 import { acquireWriterLock, type WriterLock } from '../../io/writer-lock.js';
 import { UsageError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import type { SearchBackend, StoredContent } from '../backend.js';
 import { BACKENDS } from '../backends.js';
 import { packCodes } from '../binary-codes.js';
-import { MANIFEST_NAME, type Manifest, readManifest } from '../manifest.js';
+import { logAfter } from '../live/replay.js';
+import { WAL_DIR } from '../live/wal.js';
+import { MANIFEST_NAME, type Manifest, readManifest, type WalInfo } from '../manifest.js';
 import { normaliseRows } from '../precision.js';
 import type { EmbedderIdentity, IndexBackend, ItemMeta, VectorPrecision } from '../types.js';
 import type { ItemEmbedder } from './item-embedder.js';
@@ -122,11 +125,36 @@ export async function buildIndex(source: ListedSource, o: BuildOptions): Promise
   }
 }
 
+/**
+ * A live index's log (docs/index-format.md, "The live index"): the build's content supersedes every record
+ * in it (its items are the source's; reuse sees the logged vectors), so the manifest it writes says so and
+ * the segments go once it is written. Undefined for an index never written live.
+ */
+function foldedLog(out: string): WalInfo | undefined {
+  if (!existsSync(join(out, MANIFEST_NAME))) return undefined;
+  let m: Manifest;
+  try {
+    m = readManifest(out);
+  } catch {
+    return undefined;
+  }
+  return m.wal === undefined ? undefined : { appliedSeq: logAfter(out, m).lastSeq };
+}
+
+function dropLog(out: string, wal: WalInfo | undefined): void {
+  if (wal === undefined) return;
+  const walDir = join(out, WAL_DIR);
+  if (!existsSync(walDir)) return;
+  for (const name of readdirSync(walDir)) rmSync(join(walDir, name), { force: true });
+  fsyncDir(walDir);
+}
+
 async function buildLocked(source: ListedSource, o: BuildOptions): Promise<BuildReport> {
   const log = o.log ?? (() => {});
   const name = o.backend ?? 'usearch';
   checkBackend(o.out, name, o.precision);
   const backend = BACKENDS[name];
+  const wal = foldedLog(o.out);
   if (source.vectors) {
     const { data, dim } = source.vectors;
     const vectors = normaliseRows(data.slice(), dim);
@@ -143,8 +171,9 @@ async function buildLocked(source: ListedSource, o: BuildOptions): Promise<Build
     const manifest = await backend.write(
       o.out,
       { items, dim, vectors },
-      { ...o, embedder, imageRoot: source.imageRoot, source: source.info, onStatus: log },
+      { ...o, embedder, imageRoot: source.imageRoot, source: source.info, onStatus: log, ...(wal ? { wal } : {}) },
     );
+    dropLog(o.out, wal);
     return { manifest, items: items.length, embedded: 0, reused: 0, resumed: 0, removed: 0, skipped: [] };
   }
   const embedder = o.embedder;
@@ -254,8 +283,16 @@ async function buildLocked(source: ListedSource, o: BuildOptions): Promise<Build
   const manifest = await backend.write(
     o.out,
     { items, dim, vectors, codes },
-    { ...o, embedder: identity, imageRoot: source.imageRoot, source: source.info, onStatus: log },
+    {
+      ...o,
+      embedder: identity,
+      imageRoot: source.imageRoot,
+      source: source.info,
+      onStatus: log,
+      ...(wal ? { wal } : {}),
+    },
   );
+  dropLog(o.out, wal);
   partial.remove();
   return { manifest, items: items.length, embedded, reused, resumed, removed, skipped };
 }

@@ -13,7 +13,7 @@ const lanceOf = (m: Manifest): LanceInfo | undefined => (m as Partial<LanceManif
 export const lanceBackend: SearchBackend = {
   precisions: ['f32'],
   write: async (dir, content, o) => (await import('./write.js')).writeLanceIndex(dir, content, o),
-  open: async (dir) => (await import('./open.js')).openLanceIndex(dir),
+  open: async (dir, o) => (await import('./open-live.js')).openLanceLive(dir, o),
   readContent: async (dir) => (await import('./read-content.js')).readLanceContent(dir),
   verify: async (dir, m) => {
     verifyFiles(dir, m);

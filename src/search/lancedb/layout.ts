@@ -46,11 +46,16 @@ export function readLanceManifest(dir: string): LanceManifest {
   if (typeof m.version !== 'number' || m.version > INDEX_VERSION || m.version < 1)
     throw new FormatError(
       path,
-      `index format version ${String(m.version)} is not one this normsoftmax reads (${INDEX_VERSION})`,
+      `index format version ${String(m.version)} is not one this normsoftmax reads (1 to ${INDEX_VERSION})`,
     );
   if (m.backend !== 'lancedb') throw new FormatError(path, `backend is "${String(m.backend)}", expected "lancedb"`);
   if (!m.lance || typeof m.lance.table !== 'string' || !Number.isInteger(m.dim) || !m.embedder)
     throw new FormatError(path, 'lance, dim and embedder are required');
+  if (
+    m.wal !== undefined &&
+    (m.version < 2 || !Number.isSafeInteger(m.wal?.appliedSeq) || (m.wal?.appliedSeq as number) < 0)
+  )
+    throw new FormatError(path, 'wal.appliedSeq must be a non-negative integer (and the version 2)');
   if (!Number.isInteger(m.lance.tableVersion) || m.lance.tableVersion < 1)
     throw new FormatError(path, 'lance.tableVersion (the Lance table version the index is at) is required');
   if (!existsSync(join(dir, LANCE_DIR)))

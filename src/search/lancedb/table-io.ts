@@ -2,8 +2,9 @@
 // and adding only the rows that differ (no rewrite of the rest, no index rebuild).
 import type { Table as LanceTable } from '@lancedb/lancedb';
 import type { Table as ArrowTable, Data } from 'apache-arrow';
+import { checkItemFields } from '../item-fields.js';
 import type { ItemMeta } from '../types.js';
-import { CODE_COLUMN, itemsTable, VECTOR_COLUMN } from './table-data.js';
+import { CODE_COLUMN, itemsTable, META_COLUMN, STORED_COLUMN, VECTOR_COLUMN } from './table-data.js';
 
 export interface TableContent {
   items: ItemMeta[];
@@ -24,11 +25,38 @@ function text(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
 
+/** Whether the table has a live index's columns (meta, stored). */
+export async function hasLiveColumns(table: LanceTable): Promise<boolean> {
+  return (await table.schema()).fields.some((f) => f.name === META_COLUMN);
+}
+
+/** An item's fields as the meta column holds them (JSON text, as bytes); null when unreadable. */
+function metaOf(v: unknown): ItemMeta['meta'] | null {
+  if (v === null || v === undefined) return undefined;
+  try {
+    const text = typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('utf8');
+    const fields = checkItemFields(JSON.parse(text), 'meta');
+    return typeof fields === 'string' ? null : fields;
+  } catch {
+    return null;
+  }
+}
+
 /** Every row of the table (in Lance's scan order), with its metadata, vector and code. */
 export async function readTable(table: LanceTable, dim: number): Promise<TableContent> {
+  const live = await hasLiveColumns(table);
   const t = (await table
     .query()
-    .select(['id', 'path', 'label', 'size', 'hash', VECTOR_COLUMN, CODE_COLUMN])
+    .select([
+      'id',
+      'path',
+      'label',
+      'size',
+      'hash',
+      VECTOR_COLUMN,
+      CODE_COLUMN,
+      ...(live ? [META_COLUMN, STORED_COLUMN] : []),
+    ])
     .toArrow()) as unknown as ArrowTable;
   const n = t.numRows;
   const codeBytes = Math.ceil(dim / 8);
@@ -38,16 +66,32 @@ export async function readTable(table: LanceTable, dim: number): Promise<TableCo
   let row = 0;
   for (const batch of t.batches) {
     const col = (name: string) => batch.getChild(name);
-    const [id, path, label, size, hash] = ['id', 'path', 'label', 'size', 'hash'].map(col);
+    const [id, path, label, size, hash, meta, stored] = [
+      'id',
+      'path',
+      'label',
+      'size',
+      'hash',
+      META_COLUMN,
+      STORED_COLUMN,
+    ].map(col);
     for (let i = 0; i < batch.numRows; i++) {
       const s = size?.get(i);
-      items.push({
+      const item: ItemMeta = {
         id: String(id?.get(i)),
         path: text(path?.get(i)),
         label: text(label?.get(i)),
         size: s === null || s === undefined ? null : Number(s),
         hash: text(hash?.get(i)),
-      });
+      };
+      const fields = metaOf(meta?.get(i));
+      if (fields === null)
+        throw new Error(
+          `the Lance table's meta of item ${JSON.stringify(item.id).slice(0, 100)} is not an object of fields`,
+        );
+      if (fields !== undefined) item.meta = fields;
+      if (stored?.get(i) === true) item.stored = true;
+      items.push(item);
     }
     for (const d of col(VECTOR_COLUMN)?.data ?? []) {
       vectors.set(listValues<Float32Array>(d, dim), row * dim);
@@ -84,13 +128,15 @@ export async function addRows(
   codes: Uint8Array,
 ): Promise<void> {
   if (items.length === 0) return;
-  await table.add(itemsTable(items, dim, vectors, codes) as never);
+  await table.add(itemsTable(items, dim, vectors, codes, await hasLiveColumns(table)) as never);
 }
 
 function sameRow(a: TableContent, i: number, b: TableContent, j: number, dim: number): boolean {
   const x = a.items[i] as ItemMeta;
   const y = b.items[j] as ItemMeta;
   if (x.path !== y.path || x.label !== y.label || x.size !== y.size || x.hash !== y.hash) return false;
+  if (JSON.stringify(x.meta ?? null) !== JSON.stringify(y.meta ?? null) || (x.stored ?? false) !== (y.stored ?? false))
+    return false;
   for (let c = 0; c < dim; c++) if (a.vectors[i * dim + c] !== b.vectors[j * dim + c]) return false;
   return true;
 }

@@ -16,7 +16,7 @@ import { UsageError } from '../../util/errors.js';
 import { faultPoint } from '../../util/fault.js';
 import type { IndexContent, WriteOptions } from '../backend.js';
 import { packCodes } from '../binary-codes.js';
-import { INDEX_FORMAT, INDEX_VERSION, MANIFEST_NAME, removeManifestTemps } from '../manifest.js';
+import { INDEX_FORMAT, MANIFEST_NAME, manifestVersion, removeManifestTemps } from '../manifest.js';
 import { RECALL_QUERIES, sampleRows } from '../recall-sample.js';
 import type { EmbedderIdentity } from '../types.js';
 import { isLanceIndex, LANCE_DIR, LANCE_TABLE, type LanceManifest, readLanceManifest } from './layout.js';
@@ -146,7 +146,7 @@ export async function writeLanceIndex(
   const now = new Date().toISOString();
   const manifest: LanceManifest = {
     format: INDEX_FORMAT,
-    version: INDEX_VERSION,
+    version: manifestVersion(o),
     backend: 'lancedb',
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
@@ -170,6 +170,7 @@ export async function writeLanceIndex(
       selfHits: quality?.selfHits ?? null,
       tableVersion: await table.version(),
     },
+    ...(o.wal ? { wal: o.wal } : {}),
   };
   table.close();
   faultPoint('index-build:before-manifest');

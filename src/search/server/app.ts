@@ -23,6 +23,7 @@ import { registerNotFound } from './not-found.js';
 import { DEFAULT_SERVER_OPTIONS, jsonLimitOf, type ServerOptions } from './options.js';
 import { registerSearchRoute } from './search-route.js';
 import { ThumbCache } from './thumbs.js';
+import { registerWriteRoutes } from './write-routes.js';
 
 export interface SearchServerSetup {
   index: VisualSearchIndex;
@@ -38,6 +39,11 @@ export interface SearchServerSetup {
   browserModel?: BrowserModel | null;
   /** Where 5xx errors (and a data set that cannot be opened again) are reported (default stderr, "serve: "). */
   log?: (line: string) => void;
+  /**
+   * The bearer token of the write routes (write-routes.ts), for an index opened writable: the routes exist only
+   * with both. Never logged.
+   */
+  writeToken?: string | null;
 }
 
 function defaultPixels(dir: string, log: (line: string) => void): DatasetPixels | null {
@@ -72,9 +78,11 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
   const { index, embedder } = setup;
   const options: ServerOptions = { ...DEFAULT_SERVER_OPTIONS, ...setup.options };
   const log = setup.log ?? ((line: string) => console.error(`serve: ${line}`));
-  const metrics = createMetrics();
-  const stats = index.stats();
-  metrics.indexItems.set(stats.items);
+  const metrics = createMetrics(
+    () => index.stats().items,
+    () => index.live?.(),
+  );
+  const writer = setup.writeToken ? (index.writer ?? null) : null;
   const admission = new Admission(options.queue, options.retryAfterS, (d) => metrics.queueDepth.set(d));
   const batcher = embedder
     ? new EmbedBatcher(embedder, options.batchSize, options.batchWindowMs, (n) => metrics.embedBatch.observe(n))
@@ -157,8 +165,8 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
     app.options('/api/*', async (_req, reply) =>
       reply
         .code(204)
-        .header('access-control-allow-methods', 'GET, POST, OPTIONS')
-        .header('access-control-allow-headers', 'content-type')
+        .header('access-control-allow-methods', writer ? 'GET, POST, PUT, DELETE, OPTIONS' : 'GET, POST, OPTIONS')
+        .header('access-control-allow-headers', writer ? 'content-type, authorization' : 'content-type')
         .header('access-control-max-age', '600')
         .send(),
     );
@@ -171,33 +179,49 @@ export function createSearchServer(setup: SearchServerSetup): FastifyInstance {
       const text = await metrics.registry.metrics();
       return reply.header('content-type', metrics.registry.contentType).send(text);
     });
-    api.get('/api/info', async () => ({
-      items: stats.items,
-      dim: stats.dim,
-      precision: stats.precision,
-      backend: stats.backend,
-      generation: stats.generation,
-      hnsw: stats.hnsw,
-      bytesOnDisk: stats.bytesOnDisk,
-      modes: ['float', 'binary', 'rerank'],
-      imageSearch: embedder !== null,
-      images: index.imageRoot !== null || pixels !== null,
-      maxUploadBytes: options.maxUploadBytes,
-      maxPixels: options.maxPixels,
-      browserEmbed: browserModelInfo(setup.browserModel ?? null),
-      embedder: {
-        arch: index.embedder.arch,
-        dim: index.embedder.dim,
-        checkpointSha256: index.embedder.checkpointSha256,
-        input: index.embedder.input,
-        resize: index.embedder.resize,
-        crop: index.embedder.crop,
-        jpegDraft: index.embedder.jpegDraft === true,
-      },
-    }));
+    api.get('/api/info', async () => {
+      // Live figures: a writable index's items and generation change while it is served.
+      const stats = index.stats();
+      return {
+        items: stats.items,
+        dim: stats.dim,
+        precision: stats.precision,
+        backend: stats.backend,
+        generation: stats.generation,
+        hnsw: stats.hnsw,
+        bytesOnDisk: stats.bytesOnDisk,
+        modes: ['float', 'binary', 'rerank'],
+        imageSearch: embedder !== null,
+        images: index.imageRoot !== null || pixels !== null || writer !== null,
+        maxUploadBytes: options.maxUploadBytes,
+        maxPixels: options.maxPixels,
+        browserEmbed: browserModelInfo(setup.browserModel ?? null),
+        embedder: {
+          arch: index.embedder.arch,
+          dim: index.embedder.dim,
+          checkpointSha256: index.embedder.checkpointSha256,
+          input: index.embedder.input,
+          resize: index.embedder.resize,
+          crop: index.embedder.crop,
+          jpegDraft: index.embedder.jpegDraft === true,
+        },
+        writable: writer !== null,
+      };
+    });
 
     registerSearchRoute(api, { index, embedder, batcher, admission, metrics, options });
     registerItemRoutes(api, index, thumbs, pixels);
+    if (writer && setup.writeToken)
+      registerWriteRoutes(api, {
+        index,
+        writer,
+        batcher,
+        admission,
+        metrics,
+        options,
+        pixels,
+        token: setup.writeToken,
+      });
     registerBrowserModelRoutes(api, setup.browserModel ?? null);
     api.register(fastifyStatic, {
       root: WEB_ROOT,

@@ -35,7 +35,7 @@ export interface ItemFile {
 /** The image file of `id`, checked to be a regular file inside the image root (also after symlinks). */
 export function imageFileOf(index: VisualSearchIndex, id: string): ItemFile {
   const item = itemOf(index, id);
-  const root = index.imageRoot;
+  const root = index.imageRootOf?.(id) ?? index.imageRoot;
   const path = index.imageFile(id);
   if (root === null || path === null) throw notFound(`item ${excerpt(id)} has no image file`);
   let real: string;

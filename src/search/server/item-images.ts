@@ -35,7 +35,7 @@ export function itemImageOf(index: VisualSearchIndex, pixels: DatasetPixels | nu
 /** Whether the item has a picture to serve (without reading a file). */
 export function hasImage(index: VisualSearchIndex, pixels: DatasetPixels | null, item: ItemMeta): boolean {
   if (item.path === null) return pixels !== null && pixels.raw(item) !== null;
-  return index.imageRoot !== null;
+  return item.stored === true || index.imageRoot !== null;
 }
 
 const rawInput = (raw: RawImage) => ({

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { excerpt } from '../../util/excerpt.js';
-import type { VisualSearchIndex } from '../types.js';
+import type { ItemMeta, VisualSearchIndex } from '../types.js';
 import type { DatasetPixels } from './dataset-pixels.js';
 import { HttpError } from './http-error.js';
 import { itemOf } from './item-files.js';
@@ -24,21 +24,27 @@ function notModified(req: FastifyRequest, reply: FastifyReply, etag: string): bo
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0];
 
+/** An item as the API shows it: its metadata and the URLs of its image and thumbnail (null without one). */
+export function itemJson(
+  index: VisualSearchIndex,
+  pixels: DatasetPixels | null,
+  item: ItemMeta,
+): Record<string, unknown> {
+  const image = hasImage(index, pixels, item);
+  return {
+    ...item,
+    image: image ? `/api/images/${encodeURIComponent(item.id)}` : null,
+    thumb: image ? thumbUrl(item.id) : null,
+  };
+}
+
 export function registerItemRoutes(
   app: FastifyInstance,
   index: VisualSearchIndex,
   thumbs: ThumbCache,
   pixels: DatasetPixels | null,
 ): void {
-  app.get('/api/items/:id', async (req: IdRequest) => {
-    const item = itemOf(index, req.params.id);
-    const image = hasImage(index, pixels, item);
-    return {
-      ...item,
-      image: image ? `/api/images/${encodeURIComponent(item.id)}` : null,
-      thumb: image ? thumbUrl(item.id) : null,
-    };
-  });
+  app.get('/api/items/:id', async (req: IdRequest) => itemJson(index, pixels, itemOf(index, req.params.id)));
 
   app.get('/api/images/:id', async (req: IdRequest, reply) => {
     const image = itemImageOf(index, pixels, req.params.id);

@@ -70,7 +70,7 @@ async function sizeBySharp(bytes: Buffer, kind: ImageKind): Promise<{ width: num
  * 415 for something that is not an image; 400 for a header without a size; 413 above the pixel limit. Only
  * the header is read: the embedder decodes the image (a corrupt body is then a 400 from its decode).
  */
-async function checkImage(bytes: Buffer, maxPixels: number): Promise<void> {
+export async function checkImage(bytes: Buffer, maxPixels: number): Promise<void> {
   if (bytes.length === 0) throw badRequest('image: the upload is empty');
   const kind = sniffImage(bytes);
   if (kind === null) {
@@ -143,7 +143,14 @@ export function registerSearchRoute(app: FastifyInstance, deps: SearchDeps): voi
       'the search',
     );
     return {
-      results: hits.map((h) => ({ id: h.id, path: h.path, label: h.label, score: h.score, thumb: thumbUrl(h.id) })),
+      results: hits.map((h) => ({
+        id: h.id,
+        path: h.path,
+        label: h.label,
+        ...(h.meta !== undefined ? { meta: h.meta } : {}),
+        score: h.score,
+        thumb: thumbUrl(h.id),
+      })),
       tookMs: Math.round((performance.now() - started) * 100) / 100,
     };
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import type { EngineName } from '../../embed/engine.js';
+import { acquireWriterLock } from '../../io/writer-lock.js';
 import type { Precision } from '../../tensor/precision.js';
 import { firstLine, UsageError } from '../../util/errors.js';
 import { expectBackend } from '../backends.js';
@@ -17,6 +18,7 @@ import { createSearchServer } from './app.js';
 import type { BrowserModel } from './browser-model.js';
 import { browserModelFor } from './browser-model-file.js';
 import type { ServerOptions } from './options.js';
+import { MIN_TOKEN_CHARS } from './write-token.js';
 
 export interface ServiceStart {
   /** The index folder. */
@@ -39,6 +41,11 @@ export interface ServiceStart {
   options?: Partial<ServerOptions>;
   /** One line per event (model, restarts, 5xx); default stderr, prefixed "serve: ". */
   log?: (line: string) => void;
+  /**
+   * Open the index for writing (`serve --writable`): the folder's writer lock is held until close, and the
+   * write routes take this bearer token; compactAbove: delta entries above which it compacts in the background.
+   */
+  writable?: { token: string; compactAbove?: number };
 }
 
 export interface RunningService {
@@ -74,7 +81,20 @@ export async function startSearchService(s: ServiceStart): Promise<RunningServic
   const port = s.port ?? 8080;
   const host = s.host ?? '127.0.0.1';
   expectBackend(s.index, s.backend);
-  const index = await openIndex(s.index, { log });
+  if (s.writable && s.writable.token.length < MIN_TOKEN_CHARS)
+    throw new UsageError(`the write token: expected at least ${MIN_TOKEN_CHARS} characters`);
+  // One writer at a time: index add/remove/compact and index build refuse while this server holds the lock.
+  const lock = s.writable ? acquireWriterLock(s.index, 'serve --writable') : null;
+  let index: VisualSearchIndex;
+  try {
+    index = await openIndex(s.index, {
+      log,
+      ...(lock && s.writable ? { writer: { lock, compactAbove: s.writable.compactAbove } } : {}),
+    });
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
   let embedder: QueryEmbedder | null = null;
   let browserModel: BrowserModel | null = null;
   try {
@@ -99,6 +119,7 @@ export async function startSearchService(s: ServiceStart): Promise<RunningServic
   } catch (e) {
     await embedder?.close();
     await index.close();
+    lock?.release();
     throw e;
   }
   const app = createSearchServer({
@@ -107,10 +128,15 @@ export async function startSearchService(s: ServiceStart): Promise<RunningServic
     options: { thumbDir: writable(index.dir) ? join(index.dir, 'thumbs') : null, ...s.options },
     browserModel,
     log,
+    writeToken: s.writable?.token ?? null,
   });
   const release = async () => {
     await embedder?.close();
-    await index.close();
+    try {
+      await index.close();
+    } finally {
+      lock?.release();
+    }
   };
   let url: string;
   try {

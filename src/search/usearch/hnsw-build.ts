@@ -30,19 +30,28 @@ export interface HnswBuildResult {
 }
 
 export function buildHnswFile(r: HnswBuildRequest): HnswBuildResult {
-  const { n, dim } = r;
-  const codes = r.codes;
-  const data = r.kind === 'float' ? r.vectors : unpackCodes(codes);
-  const built = buildHnsw(r.spec, data, n);
+  const data = r.kind === 'float' ? r.vectors : unpackCodes(r.codes);
+  const built = buildHnsw(r.spec, data, r.n);
   built.index.save(r.path);
+  const recall = measureRecall(r.kind, built.index, r);
+  return { repaired: built.repaired, unreachable: built.unreachable, orphans: built.orphans, ...recall };
+}
 
+/** Recall@10 of a graph against exact search, with up to `recallQueries` item vectors as queries. */
+export function measureRecall(
+  kind: 'float' | 'binary',
+  // biome-ignore lint/suspicious/noExplicitAny: usearch's Index class type is not exported under a stable name.
+  index: any,
+  r: Pick<HnswBuildRequest, 'n' | 'dim' | 'vectors' | 'codes' | 'recallQueries'>,
+): { recallAt10: number; recallQueries: number } {
+  const { n, dim, codes } = r;
   const rows = sampleRows(n, r.recallQueries);
   const k = Math.min(10, n);
   const q = gatherRows(r.vectors, dim, rows);
   let hits = 0;
-  if (r.kind === 'float') {
+  if (kind === 'float') {
     const exact = exactFloat(r.vectors, dim, q, rows.length, k);
-    searchHnsw(built.index, q, rows.length, k).forEach((h, i) => {
+    searchHnsw(index, q, rows.length, k).forEach((h, i) => {
       const kth = exact[i]?.scores[k - 1] as number;
       const got = rescore(r.vectors, dim, q.subarray(i * dim, (i + 1) * dim), h.rows, k);
       hits += Math.min(k, got.scores.filter((s) => s >= kth - 1e-5).length);
@@ -51,16 +60,10 @@ export function buildHnswFile(r: HnswBuildRequest): HnswBuildResult {
     const qc = packCodes(q, dim);
     const exact = exactBinary(codes, qc, rows.length, k, dim);
     const qBits = unpackCodes(qc);
-    searchHnsw(built.index, qBits, rows.length, k).forEach((h, i) => {
+    searchHnsw(index, qBits, rows.length, k).forEach((h, i) => {
       const kth = exact[i]?.scores[k - 1] as number;
       hits += Math.min(k, Array.from(h.distances).filter((d) => dim - Math.round(d) >= kth).length);
     });
   }
-  return {
-    repaired: built.repaired,
-    unreachable: built.unreachable,
-    orphans: built.orphans,
-    recallAt10: rows.length === 0 ? 1 : hits / (rows.length * k),
-    recallQueries: rows.length,
-  };
+  return { recallAt10: rows.length === 0 ? 1 : hits / (rows.length * k), recallQueries: rows.length };
 }

@@ -1,18 +1,20 @@
 // Opens a usearch index folder as a VisualSearchIndex: verifies every file against the manifest, loads the
-// metadata and vectors, and hands search (filters included) to a supervised engine worker thread.
-import { readFileSync } from 'node:fs';
+// metadata and vectors, hands search (filters included) to a supervised engine worker thread, and replays
+// the write-ahead log of a live index (docs/index-format.md, "The live index") into the delta it searches
+// beside the files. Opened writable (the caller holds the folder's writer lock), it also appends to the log.
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OpenIndexOptions } from '../backend.js';
-import { parseWhere } from '../filter.js';
-import { imageFileUnder } from '../image-file.js';
-import { fileOf, type Manifest } from '../manifest.js';
+import { LiveIndex } from '../live/live-index.js';
+import { readWal, type WalContent, WalGapError } from '../live/wal.js';
+import { fileOf, type Manifest, removeManifestTemps } from '../manifest.js';
 import { dequantize } from '../precision.js';
-import { checkedRequest, unitQueries } from '../search-checks.js';
-import type { EmbedderIdentity, IndexStats, ItemMeta, SearchHit, VisualSearchIndex } from '../types.js';
+import type { VisualSearchIndex } from '../types.js';
 import type { EngineData } from './engine.js';
 import { EngineClient } from './engine-client.js';
 import type { HnswSpec } from './hnsw.js';
-import { readIndexArrays } from './read-content.js';
+import { UsearchBase } from './live-base.js';
+import { type IndexArrays, readIndexArrays } from './read-content.js';
 
 function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): EngineData['hnswFloat'] {
   const info = m.hnsw.find((h) => h.role === role);
@@ -27,23 +29,53 @@ function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): E
   return { spec, path: join(dir, file.name), orphans: Int32Array.from(info.orphans ?? []) };
 }
 
+/** The generation's arrays and the log after it; read again when a compaction switched meanwhile. */
+export function readLive(dir: string): { a: IndexArrays; wal: WalContent } {
+  for (let attempt = 0; ; attempt++) {
+    const a = readIndexArrays(dir);
+    const m = a.manifest;
+    try {
+      const wal = m.wal ? readWal(dir, m.wal.appliedSeq, m.dim) : { ops: [], lastSeq: 0, segments: [], tornBytes: 0 };
+      return { a, wal };
+    } catch (e) {
+      if (!(e instanceof WalGapError) || attempt >= 3) throw e;
+    }
+  }
+}
+
+/** A writer's cleanup: files of generations the manifest does not name (a compaction killed before it). */
+function removeLitter(dir: string, m: Manifest): void {
+  const keep = new Set(m.files.map((f) => f.name));
+  for (const name of readdirSync(dir))
+    if (/^g\d+-/.test(name) && !keep.has(name)) rmSync(join(dir, name), { force: true });
+  removeManifestTemps(dir);
+}
+
 export async function openUsearchIndex(dirIn: string, o: OpenIndexOptions = {}): Promise<VisualSearchIndex> {
   const dir = resolve(dirIn);
+  const log = o.log ?? ((line: string) => console.error(`normsoftmax: ${line}`));
   // The worker starts first: it loads libtorch while this thread reads and verifies the files.
-  const engine = new EngineClient({ log: o.log });
-  let a: ReturnType<typeof readIndexArrays>;
+  const engine = new EngineClient({ log });
+  let read: ReturnType<typeof readLive>;
   try {
-    a = readIndexArrays(dir);
+    read = readLive(dir);
   } catch (e) {
     await engine.close();
     throw e;
   }
+  const { a, wal } = read;
   const m = a.manifest;
+  if (o.writer) {
+    removeLitter(dir, m);
+    if (wal.tornBytes > 0)
+      log(`${join(dir, 'wal')}: ${wal.tornBytes} bytes of a write that was never answered (a torn record) cut off`);
+  }
   const n = m.items;
   const dim = m.dim;
   const shared = new Float32Array(new SharedArrayBuffer(Math.max(4, n * dim * 4)), 0, n * dim);
   dequantize(a.vectorBytes, a.scales, n, dim, m.precision, { renormalise: true, into: shared });
-  const rowOf = new Map(a.items.map((it, i) => [it.id, i]));
+  const bytes = m.files.reduce((s, f) => s + f.bytes, 0) + readFileSync(join(dir, 'manifest.json')).length;
+  const base = new UsearchBase(dir, m, a.items, shared, engine, bytes, log);
   try {
     await engine.open({
       n,
@@ -52,72 +84,13 @@ export async function openUsearchIndex(dirIn: string, o: OpenIndexOptions = {}):
       codes: a.codes,
       hnswFloat: hnswOf(dir, m, 'hnsw-float'),
       hnswBinary: hnswOf(dir, m, 'hnsw-binary'),
-      items: a.items.map(({ id, path, label }) => ({ id, path, label })),
+      items: a.items.map(({ id, path, label, meta }) => ({ id, path, label, ...(meta ? { meta } : {}) })),
     });
+    const live = new LiveIndex(dir, base, wal, { log, ...(o.writer ? { writer: o.writer } : {}) });
+    await live.start();
+    return live;
   } catch (e) {
     await engine.close();
     throw e;
   }
-  const bytesOnDisk = m.files.reduce((s, f) => s + f.bytes, 0) + readFileSync(join(dir, 'manifest.json')).length;
-  const imageRoot = m.imageRoot === null ? null : resolve(m.imageRoot);
-  const embedder: EmbedderIdentity = m.embedder;
-
-  const hit = (row: number, score: number): SearchHit => {
-    const it = a.items[row] as ItemMeta;
-    return { id: it.id, path: it.path, label: it.label, score };
-  };
-
-  const item = (id: string): ItemMeta | undefined => {
-    const r = rowOf.get(id);
-    return r === undefined ? undefined : { ...(a.items[r] as ItemMeta) };
-  };
-
-  return {
-    dir,
-    embedder,
-    imageRoot,
-    stats(): IndexStats {
-      return {
-        items: n,
-        dim,
-        precision: m.precision,
-        backend: 'usearch',
-        generation: m.generation,
-        hnsw: {
-          float: m.hnsw.some((h) => h.role === 'hnsw-float'),
-          binary: m.hnsw.some((h) => h.role === 'hnsw-binary'),
-        },
-        bytesOnDisk,
-      };
-    },
-    item,
-    vectorOf(id) {
-      const r = rowOf.get(id);
-      return r === undefined ? undefined : shared.slice(r * dim, (r + 1) * dim);
-    },
-    async search(queries, request) {
-      const { k, mode, oversample } = checkedRequest(request);
-      const flat = new Float32Array(queries.length * dim);
-      for (const [i, u] of unitQueries(queries, dim).entries()) flat.set(u, i * dim);
-      const where = request.where !== undefined && request.where.trim() !== '' ? request.where : null;
-      // A malformed filter is refused here, before the worker is asked (the worker scans the items).
-      if (where !== null) parseWhere(where);
-      if (queries.length === 0) return [];
-      const hits = await engine.search(flat, queries.length, {
-        mode,
-        k,
-        exact: request.exact === true,
-        oversample,
-        where,
-        deadline: request.timeoutMs === undefined ? null : Date.now() + request.timeoutMs,
-      });
-      return hits.map((h) => Array.from(h.rows, (row, j) => hit(row, h.scores[j] as number)));
-    },
-    imageFile(id) {
-      const it = item(id);
-      return it ? imageFileUnder(imageRoot, it.path) : null;
-    },
-    health: () => engine.health(),
-    close: () => engine.close(),
-  };
 }

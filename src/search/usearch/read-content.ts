@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../../util/errors.js';
 import type { StoredContent } from '../backend.js';
+import { withLog } from '../live/replay.js';
 import { type DataFile, fileOf, type Manifest, readManifest } from '../manifest.js';
 import { bytesPerValue, dequantize } from '../precision.js';
 import type { ItemMeta } from '../types.js';
@@ -48,10 +49,13 @@ export function readIndexArrays(dir: string, o: { verify?: boolean } = {}): Inde
   return { manifest, items, vectorBytes, scales, codes };
 }
 
-/** The items, vectors (dequantised from the stored precision, not renormalised) and codes of an index. */
+/**
+ * The items, vectors (dequantised from the stored precision, not renormalised) and codes of an index, with
+ * a live index's log applied (../live/replay.ts).
+ */
 export function readUsearchContent(dir: string): StoredContent {
   const a = readIndexArrays(dir);
   const { items: n, dim, precision } = a.manifest;
   const vectors = dequantize(a.vectorBytes, a.scales, n, dim, precision, { renormalise: false });
-  return { manifest: a.manifest, items: a.items, vectors, codes: a.codes };
+  return withLog({ manifest: a.manifest, items: a.items, vectors, codes: a.codes }, dir);
 }

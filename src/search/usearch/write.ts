@@ -15,9 +15,9 @@ import {
   type DataRole,
   type HnswInfo,
   INDEX_FORMAT,
-  INDEX_VERSION,
   MANIFEST_NAME,
   type Manifest,
+  manifestVersion,
   readManifest,
   removeManifestTemps,
 } from '../manifest.js';
@@ -126,7 +126,7 @@ export async function writeUsearchIndex(dir: string, content: IndexContent, o: U
   const now = new Date().toISOString();
   const manifest: Manifest = {
     format: INDEX_FORMAT,
-    version: INDEX_VERSION,
+    version: manifestVersion(o),
     backend: 'usearch',
     createdAt: prev?.createdAt ?? now,
     updatedAt: now,
@@ -141,6 +141,7 @@ export async function writeUsearchIndex(dir: string, content: IndexContent, o: U
     exactBelow: o.exactBelow,
     files,
     hnsw,
+    ...(o.wal ? { wal: o.wal } : {}),
   };
   faultPoint('index-build:before-manifest');
   writeFileAtomic(join(dir, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`, {

@@ -1,5 +1,7 @@
 // The search page: no build step, no dependencies; talks to the same server's /api. With "embed in this
-// browser" on, an uploaded image never leaves the machine: only its vector is sent (browser-embed.js).
+// browser" on, an uploaded image never leaves the machine: only its vector is sent (browser-embed.js). On a
+// writable server (serve --writable) it can delete and add items with the write token, which the user types
+// and which stays in this tab's memory (the input field): never stored, never put in a URL.
 import { embedInBrowser, preload } from './browser-embed.js';
 
 const $ = (id) => document.getElementById(id);
@@ -29,6 +31,7 @@ async function loadInfo() {
     const r = await fetch('/api/info');
     state.info = await r.json();
     $('info').textContent = describe(state.info);
+    $('writes').hidden = !state.info.writable;
     if (!state.info.imageSearch) {
       $('drop-text').textContent = 'This index has no model for images: search by id';
       $('file').disabled = true;
@@ -129,6 +132,15 @@ function show(results, m) {
     b.append(img, label, score, id);
     b.addEventListener('click', () => searchById(hit.id));
     li.append(b);
+    if (state.info?.writable) {
+      const del = document.createElement('button');
+      del.type = 'button';
+      del.className = 'delete';
+      del.textContent = 'Delete';
+      del.title = `Delete ${hit.id} from the index`;
+      del.addEventListener('click', () => deleteItem(hit.id, li));
+      li.append(del);
+    }
     list.append(li);
   }
 }
@@ -150,6 +162,94 @@ function searchByFile(file) {
   $('id-input').value = '';
   run({ file });
 }
+
+function setWriteStatus(text, isError = false) {
+  const s = $('write-status');
+  s.textContent = text;
+  s.classList.toggle('error', isError);
+}
+
+/** The Authorization header of a write, or null (and a message) without a token. */
+function authorization() {
+  const token = $('token').value.trim();
+  if (!token) {
+    setWriteStatus('Enter the write token first', true);
+    $('token').focus();
+    return null;
+  }
+  return `Bearer ${token}`;
+}
+
+async function refreshInfo() {
+  const r = await fetch('/api/info');
+  if (r.ok) {
+    state.info = await r.json();
+    $('info').textContent = describe(state.info);
+  }
+}
+
+async function write(method, id, init, done) {
+  const auth = authorization();
+  if (!auth) return;
+  setWriteStatus(method === 'DELETE' ? `Deleting ${id}…` : `Adding ${id}…`);
+  try {
+    const r = await fetch(`/api/items/${encodeURIComponent(id)}`, {
+      method,
+      ...init,
+      headers: { ...init.headers, authorization: auth },
+    });
+    const answer = await r.json();
+    if (!r.ok) {
+      setWriteStatus(`${r.status}: ${answer.error ?? r.statusText}`, true);
+      return;
+    }
+    await refreshInfo();
+    done(r.status);
+  } catch (e) {
+    setWriteStatus(`The write failed: ${e.message}`, true);
+  }
+}
+
+function deleteItem(id, li) {
+  if (!window.confirm(`Delete ${id} from the index?`)) return;
+  write('DELETE', id, {}, () => {
+    li.remove();
+    setWriteStatus(`Deleted ${id}`);
+  });
+}
+
+function addFile(file) {
+  if (!file) return;
+  const id = $('add-id').value.trim();
+  if (!id) {
+    setWriteStatus('Give the new item an id first', true);
+    $('add-id').focus();
+    return;
+  }
+  const body = new FormData();
+  body.append('image', file, file.name || 'image');
+  const label = $('add-label').value.trim();
+  if (label) body.append('label', label);
+  write('PUT', id, { body }, (status) => {
+    setWriteStatus(`${status === 201 ? 'Added' : 'Replaced'} ${id}`);
+    $('add-file').value = '';
+    searchById(id);
+  });
+}
+
+$('add').addEventListener('submit', (e) => e.preventDefault());
+$('add-file').addEventListener('change', (e) => addFile(e.target.files[0]));
+const addDrop = $('add-drop');
+addDrop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  addDrop.classList.add('over');
+});
+addDrop.addEventListener('dragleave', () => addDrop.classList.remove('over'));
+addDrop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  addDrop.classList.remove('over');
+  addFile(e.dataTransfer.files[0]);
+});
 
 $('file').addEventListener('change', (e) => searchByFile(e.target.files[0]));
 const drop = $('drop');

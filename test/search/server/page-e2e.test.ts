@@ -1,7 +1,9 @@
 // The web page end to end in headless Debian Chromium (playwright-core): the real `normsoftmax serve` on a
 // loopback port over a small real index (generated images, bare resnet18 weights at dim 16). Uploads a
 // query image, sees the result grid, clicks a result to search from it, switches to binary, and saves a
-// screenshot (test-artifacts/search-page.png). Skips when Chromium is missing, except under CI.
+// screenshot (test-artifacts/search-page.png). Then on `serve --writable`: the write controls shown, a
+// delete refused without and with a wrong token, a result deleted with the right one, an image dropped with an
+// id added and searched. Skips when Chromium is missing, except under CI.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,8 @@ const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-page-e2e-'));
 const images = join(dir, 'images');
 const idx = join(dir, 'idx');
 let server: ServeProcess | null = null;
+let writable: ServeProcess | null = null;
+const TOKEN = 'page-e2e-write-token-0123';
 let base = '';
 let context: BrowserContext | null = null;
 
@@ -40,6 +44,7 @@ before(async () => {
 after(async () => {
   await context?.close();
   await server?.stop();
+  await writable?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -116,4 +121,65 @@ test('the search page in Chromium: upload, result grid, click to search, switch 
     pageErrors.filter((e) => !/status of 404/.test(e)),
     [],
   );
+});
+
+test('on a writable server the page deletes a result and adds a dropped image, with the token kept in the tab', {
+  skip,
+  timeout: 240_000,
+}, async () => {
+  assert.ok(!missing, `Chromium is required under CI: not found at ${CHROMIUM}`);
+  await server?.stop();
+  const started = await ServeProcess.start(idx, ['--writable'], { NORMSOFTMAX_WRITE_TOKEN: TOKEN });
+  writable = started.serve;
+  context ??= await launchChromium(mkdtempSync(join(dir, 'profile-')), { viewport: { width: 1100, height: 800 } });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('dialog', (d) => void d.accept());
+
+  await page.goto(`${started.base}/`);
+  await page.waitForFunction(() => document.getElementById('info')?.textContent?.includes('9 items'));
+  assert.equal(await page.isVisible('#writes'), true, 'the write controls show on a writable server');
+
+  await page.fill('#id-input', 'class0/img0.png');
+  await page.click('#by-id button[type="submit"]');
+  await page.waitForFunction(() => document.querySelectorAll('#results .result .delete').length === 9);
+  const victim = (await page.getAttribute('#results .result:nth-child(2)', 'data-id')) as string;
+
+  // No token: the page asks for one and sends nothing; a wrong one: the server's 403.
+  await page.click('#results .result:nth-child(2) .delete');
+  assert.equal(await page.textContent('#write-status'), 'Enter the write token first');
+  await page.fill('#token', 'not-the-token-at-all');
+  await page.click('#results .result:nth-child(2) .delete');
+  await page.waitForFunction(() => document.getElementById('write-status')?.textContent?.startsWith('403'));
+  assert.equal(await page.textContent('#write-status'), "403: the write token is not this server's");
+
+  await page.fill('#token', TOKEN);
+  await page.click('#results .result:nth-child(2) .delete');
+  await page.waitForFunction((id) => document.getElementById('write-status')?.textContent === `Deleted ${id}`, victim);
+  await page.waitForFunction(() => document.getElementById('info')?.textContent?.includes('8 items'));
+  assert.equal(await page.$(`#results .result[data-id="${victim}"]`), null);
+  const gone = await fetch(`${started.base}/api/items/${encodeURIComponent(victim)}`);
+  assert.equal(gone.status, 404);
+
+  // Add: an id, a label, an image dropped (set on the file input): stored, embedded, found first.
+  await page.fill('#add-id', 'added/blue.png');
+  await page.fill('#add-label', 'added');
+  await page.setInputFiles('#add-file', join(images, 'class2', 'img1.png'));
+  await page.waitForFunction(() => document.getElementById('write-status')?.textContent === 'Added added/blue.png');
+  await page.waitForFunction(() => document.getElementById('info')?.textContent?.includes('9 items'));
+  await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('for item added/blue.png'));
+  assert.equal(await page.getAttribute('#results .result:first-child', 'data-id'), 'added/blue.png');
+  assert.equal(await page.textContent('#results .result:first-child .label'), 'added');
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll<HTMLImageElement>('#results img')].every((i) => i.complete && i.naturalWidth > 0),
+  );
+  // The token is in no storage of the page.
+  const stored = await page.evaluate(
+    () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie,
+  );
+  assert.ok(!stored.includes(TOKEN));
+  assert.ok(!writable.log.includes(TOKEN), 'the token is not in the server log');
+  assert.deepEqual(pageErrors, []);
+  await page.close();
 });
