@@ -203,7 +203,7 @@ export function compactGeneration(req: CompactRequest): { result: CompactResult;
     label: it.label,
     ...(it.meta !== undefined ? { meta: it.meta } : {}),
   }));
-  const data: EngineData = { n, dim, vectors: sharedVectors, codes, ...engineGraphs, items: fields };
+  const data: EngineData = { n, dim, vectors: sharedVectors, precision, codes, ...engineGraphs, items: fields };
   // The reply carries no items (the main thread lays its own out): a restart's data is set by the client.
   return { result: { layout, files, hnsw, graphs, data: { ...data, items: [] } }, data };
 }

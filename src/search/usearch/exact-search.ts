@@ -3,7 +3,8 @@
 // k-NN order). The stored arrays are read where they lie (a SharedArrayBuffer view included), never
 // copied; a batch of queries shares each pass over them. A subset of rows (a filter's matches, ascending)
 // is scanned in place.
-import { scanHamming, scanInnerProduct } from '../../tensor/kernels/scan.js';
+import { type StoredVectors, scanHamming, scanInnerProduct } from '../../tensor/kernels/scan.js';
+import { quantize } from '../precision.js';
 import type { RowHits } from '../rescore.js';
 
 function split(
@@ -25,23 +26,39 @@ function empty(nq: number): RowHits[] {
   return Array.from({ length: nq }, () => ({ rows: new Int32Array(0), scores: new Float32Array(0) }));
 }
 
-/** The k rows with the largest inner product for each query (vectors: n x dim, queries: nq x dim, row-major). */
+/**
+ * The k rows with the largest inner product for each query (vectors: n x dim float32 or a stored form,
+ * queries: nq x dim, row-major). i8 rows are scored with int8 queries (the kernels' fast path).
+ */
 export function exactFloat(
-  vectors: Float32Array,
+  vectors: Float32Array | StoredVectors,
   dim: number,
   queries: Float32Array,
   nq: number,
   k: number,
   rows: Int32Array | null = null,
 ): RowHits[] {
-  const n = vectors.length / dim;
-  const kk = Math.min(k, rows === null ? n : rows.length);
+  const stored: StoredVectors =
+    vectors instanceof Float32Array ? { precision: 'f32', data: vectors, n: vectors.length / dim, dim } : vectors;
+  const kk = Math.min(k, rows === null ? stored.n : rows.length);
   if (kk === 0 || nq === 0) return empty(nq);
-  const hits = scanInnerProduct({ precision: 'f32', data: vectors, n, dim }, queries.subarray(0, nq * dim), {
+  const hits = scanInnerProduct(stored, queries.subarray(0, nq * dim), {
     k: kk,
     rows,
+    int8Queries: stored.precision === 'i8',
   });
   return split(nq, kk, hits.rows, hits.scores, (v) => v);
+}
+
+/**
+ * Unit float32 rows as the scan reads i8 storage: each row quantised as src/search/precision.ts stores it
+ * (scale = max|x| / 127), its scale as the row scale. For rows renormalised from i8 storage this gives back
+ * the stored int8 values (their largest is 127), so the scan reads a quarter of the bytes of float32.
+ */
+export function int8Rows(vectors: Float32Array, dim: number): StoredVectors {
+  const { vectors: bytes, scales } = quantize(vectors, dim, 'i8');
+  const rowScales = new Float32Array((scales as Uint8Array).buffer);
+  return { precision: 'i8', data: new Int8Array(bytes.buffer), n: rowScales.length, dim, rowScales };
 }
 
 /** The k rows nearest in Hamming distance over codes of ceil(bits / 8) bytes; score = bits - distance. */

@@ -81,6 +81,7 @@ export async function openUsearchIndex(dirIn: string, o: OpenIndexOptions = {}):
       n,
       dim,
       vectors: shared,
+      precision: m.precision,
       codes: a.codes,
       hnswFloat: hnswOf(dir, m, 'hnsw-float'),
       hnswBinary: hnswOf(dir, m, 'hnsw-binary'),
