@@ -52,6 +52,30 @@ describe('the batcher, by hand', () => {
     assert.equal(e.calls.length, 2);
   });
 
+  test('while a batch is in the engine, later searches wait and leave together when it answers', async () => {
+    const calls: number[] = [];
+    let release: () => void = () => {};
+    const run = async (queries: Float32Array, nq: number) => {
+      calls.push(nq);
+      if (calls.length === 1) await new Promise<void>((r) => (release = r));
+      return Array.from(queries.subarray(0, nq));
+    };
+    const b = new SearchBatcher(run);
+    const first = b.search(Float32Array.of(1), 1, Q);
+    await new Promise((r) => setImmediate(r)); // the first batch leaves and hangs in the engine
+    assert.deepEqual(calls, [1]);
+    const later: Promise<number[]>[] = [];
+    for (let turn = 0; turn < 3; turn++) {
+      later.push(b.search(Float32Array.of(10 + turn), 1, Q), b.search(Float32Array.of(20 + turn), 1, Q));
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(calls, [1]); // three turns, nothing sent while the engine was busy
+    release();
+    assert.deepEqual(await first, [1]);
+    assert.deepEqual(await Promise.all(later), [[10], [20], [11], [21], [12], [22]]);
+    assert.deepEqual(calls, [1, 6]);
+  });
+
   test('only searches with the same mode, k, exact, oversample, filter and dimension share a call', async () => {
     const e = fakeEngine();
     const b = new SearchBatcher(e.run);

@@ -1,8 +1,10 @@
 // Gathers concurrent searches into one call to the engine worker, so that a batch of queries shares each
 // pass over the stored vectors (the scan kernels score a tile against every query of the batch while it is
-// in cache) and one message round trip. Searches asked for in the same turn of the event loop (the requests
-// one poll of the sockets delivered) go together: the batch leaves at setImmediate, or at once when it
-// holds maxQueries queries, so a lone search waits for nothing. Only searches with the same mode, k,
+// in cache) and one message round trip. While the worker is idle, the searches asked for in one turn of the
+// event loop (the requests one poll of the sockets delivered) leave together at setImmediate, so a lone
+// search waits for nothing; while a batch is in the worker, the searches that arrive meanwhile wait and
+// leave together when it answers (the worker takes one call at a time anyway, so they lose nothing). A
+// batch of maxQueries queries leaves at once. Only searches with the same mode, k,
 // exact, oversample and filter share a batch (a filter's rows are then scanned once for all of them); the
 // batch's deadline is the earliest of theirs. Results are the same as one search at a time: the kernels
 // give the same bits and order at any batch size (test/search/search-batcher.test.ts).
@@ -41,6 +43,7 @@ export class SearchBatcher<H> {
   readonly #maxQueries: number;
   readonly #open = new Map<string, Batch<H>>();
   #scheduled = false;
+  #inFlight = 0;
   #batches = 0;
   #queries = 0;
 
@@ -72,7 +75,7 @@ export class SearchBatcher<H> {
       if (batch.nq >= this.#maxQueries) {
         this.#open.delete(key);
         this.#send(batch);
-      } else if (!this.#scheduled) {
+      } else if (!this.#scheduled && this.#inFlight === 0) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
       }
@@ -89,6 +92,7 @@ export class SearchBatcher<H> {
   #send(b: Batch<H>): void {
     this.#batches++;
     this.#queries += b.nq;
+    this.#inFlight++;
     const one = b.waiters.length === 1 ? b.waiters[0] : undefined;
     const queries = one ? one.queries : new Float32Array(b.waiters.reduce((s, w) => s + w.queries.length, 0));
     if (!one) {
@@ -98,17 +102,22 @@ export class SearchBatcher<H> {
         at += w.queries.length;
       }
     }
-    this.#run(queries, b.nq, b.query).then(
-      (hits) => {
-        let at = 0;
-        for (const w of b.waiters) {
-          w.resolve(hits.slice(at, at + w.nq));
-          at += w.nq;
-        }
-      },
-      (e: unknown) => {
-        for (const w of b.waiters) w.reject(e);
-      },
-    );
+    this.#run(queries, b.nq, b.query)
+      .then(
+        (hits) => {
+          let at = 0;
+          for (const w of b.waiters) {
+            w.resolve(hits.slice(at, at + w.nq));
+            at += w.nq;
+          }
+        },
+        (e: unknown) => {
+          for (const w of b.waiters) w.reject(e);
+        },
+      )
+      .finally(() => {
+        this.#inFlight--;
+        if (this.#inFlight === 0 && !this.#scheduled && this.#open.size > 0) this.#flush();
+      });
   }
 }
