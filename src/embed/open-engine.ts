@@ -40,6 +40,7 @@ export interface OpenedEngine {
   onnxPath: string | null;
 }
 
+/** The input spec an exported model's preprocessing describes (models without resizeMode / filter: square, bilinear). */
 export function inputSpecOf(p: Preprocessing): InputSpec {
   return {
     colorOrder: p.colorOrder,
@@ -48,6 +49,8 @@ export function inputSpecOf(p: Preprocessing): InputSpec {
     mean: [...p.mean],
     std: [...p.std],
     size: p.size,
+    ...(p.resize !== null && p.resizeMode === 'shorter' ? { resize: p.resize, resizeMode: 'shorter' as const } : {}),
+    ...(p.filter === 'bicubic' ? { resizeFilter: 'bicubic' as const } : {}),
   };
 }
 

@@ -51,6 +51,7 @@ export {
   normalisationAffine,
   type ResizeFilter,
   type ResizeMode,
+  resamplingOf,
   TORCHVISION_VIT_INPUT,
   TORCHVISION_VIT_L_INPUT,
 } from './input-spec.js';

@@ -75,6 +75,11 @@ export function evalResize(spec: InputSpec): number {
   return spec.resize ?? Math.round((spec.size * 8) / 7);
 }
 
+/** A spec's resize mode and filter with the defaults filled in (square, bilinear); null: the defaults. */
+export function resamplingOf(spec: InputSpec | null): { mode: ResizeMode; filter: ResizeFilter } {
+  return { mode: spec?.resizeMode ?? 'square', filter: spec?.resizeFilter ?? 'bilinear' };
+}
+
 /** The Caffe-converted BN-Inception: BGR in [0, 255] minus the Caffe mean, no scaling. */
 export const CAFFE_BGR_INPUT: InputSpec = Object.freeze({
   colorOrder: 'BGR',

@@ -7,7 +7,7 @@ import { requireRoot } from '../data/formats/index.js';
 import { weightsEntry } from '../data/weights/index.js';
 import { recallKs } from '../eval/recall-ks.js';
 import type { LossName } from '../loss/index.js';
-import type { Arch } from '../nn/embedder.js';
+import { type Arch, archInput, isArch } from '../nn/embedder.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { excerpt } from '../util/excerpt.js';
 import {
@@ -79,6 +79,13 @@ export function resolveConfig(layers: {
   const { preset: _ignored, ...file } = layers.file ?? {};
   const merged = { ...DEFAULTS, ...(name ? PRESETS[name] : {}), ...file, ...(layers.flags ?? {}) } as TrainConfig;
   if (!layers.flags?.k && !file.k && !name) merged.k = recallKs(merged.dataset);
+  // A ViT is fed as its publisher evaluates it (CLIP: 224 / 224, ViT-L/16: 242 / 224) unless told otherwise.
+  const given = (key: 'resize' | 'crop') => key in file || key in (layers.flags ?? {});
+  const spec = isArch(merged.arch) ? archInput(merged.arch) : null;
+  if (spec?.resize !== undefined) {
+    if (!given('resize')) merged.resize = spec.resize;
+    if (!given('crop')) merged.crop = spec.size;
+  }
   // A preset is the paper's recipe: ImageNet weights of its architecture unless --pretrained says otherwise
   // (`--pretrained none` trains from scratch).
   if (name && merged.pretrained === null && !('pretrained' in file) && !('pretrained' in (layers.flags ?? {}))) {

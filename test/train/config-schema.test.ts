@@ -148,6 +148,20 @@ describe('what a value must be', () => {
   });
 });
 
+test("a ViT's resize and crop default to its publisher's eval pipeline; given ones (flag or file) stay", () => {
+  const sizes = (flags: Record<string, unknown>, file: Record<string, unknown> = {}) => {
+    const c = resolveConfig({ flags: { dataset: 'fashion-mnist', ...flags }, file });
+    return [c.resize, c.crop];
+  };
+  assert.deepEqual(sizes({ arch: 'resnet50' }), [256, 224]);
+  assert.deepEqual(sizes({ arch: 'vit_l_16' }), [242, 224]);
+  assert.deepEqual(sizes({ arch: 'clip_vitb16' }), [224, 224]);
+  assert.deepEqual(sizes({ arch: 'dinov2_vitb14' }), [256, 224]);
+  assert.deepEqual(sizes({ arch: 'clip_vitb32', resize: 288 }), [288, 224]);
+  assert.deepEqual(sizes({ arch: 'clip_vitb32' }, { crop: 196 }), [224, 196]);
+  assert.deepEqual(sizes({}, { arch: 'vit_l_16' }), [242, 224]);
+});
+
 describe('flag values', () => {
   test('parsed to the key type and checked, errors naming the flag', () => {
     assert.equal(parseTrainFlag('lr', '0.5'), 0.5);
