@@ -69,6 +69,9 @@ function resampling(spec: InputSpec): Pick<TransformConfig, 'resizeMode' | 'filt
   };
 }
 
+/** Inputs up to this size (MNIST-like) are used as they are, without resize, crop or flip. */
+export const SMALL_INPUT_MAX = 32;
+
 /**
  * The transform that feeds a backbone with the given input spec. Small inputs (MNIST-like, size <= 32)
  * are used as they are: no resize, crop or flip (digits are not mirror-symmetric). Larger ones are
@@ -76,7 +79,7 @@ function resampling(spec: InputSpec): Pick<TransformConfig, 'resizeMode' | 'filt
  * side, filter) and cropped to size, flipped with p = 0.5 in training.
  */
 export function transformForInput(spec: InputSpec): TransformConfig {
-  const small = spec.size <= 32;
+  const small = spec.size <= SMALL_INPUT_MAX;
   return {
     resize: small ? null : square(evalResize(spec)),
     ...(small ? {} : resampling(spec)),
