@@ -8,6 +8,7 @@ import { weightsEntry } from '../data/weights/index.js';
 import { recallKs } from '../eval/recall-ks.js';
 import type { LossName } from '../loss/index.js';
 import { type Arch, archInput, isArch } from '../nn/embedder.js';
+import { isVitArch } from '../nn/vit-archs.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { excerpt } from '../util/excerpt.js';
 import {
@@ -101,7 +102,7 @@ export function paperWeights(arch: string): string | null {
 
 /**
  * Checks every key against the schema (errors name the flag), then what no single key says: the folds,
- * the class-balanced batch and the data set's root. Normalises `pretrained: 'none'` to null.
+ * the class-balanced batch, the layer decay's architecture, the lr ramp's length and the data set's root. Normalises `pretrained: 'none'` to null.
  */
 export function validateConfig(c: TrainConfig): TrainConfig {
   if (c.pretrained === 'none' || c.pretrained === '') c.pretrained = null;
@@ -114,6 +115,15 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (c.sampler === 'balanced' && c.batchSize % c.imagesPerClass !== 0) {
     throw new UsageError(
       `--batch-size ${c.batchSize} must be a multiple of --images-per-class ${c.imagesPerClass} for the class-balanced sampler`,
+    );
+  }
+  if (c.layerDecay < 1 && !isVitArch(c.arch)) {
+    throw new UsageError(`--layer-decay ${c.layerDecay}: applies to the ViT architectures, not ${c.arch}`);
+  }
+  const mainEpochs = c.epochsPerStep * c.numSteps;
+  if (c.lrWarmupEpochs >= mainEpochs) {
+    throw new UsageError(
+      `--lr-warmup-epochs ${c.lrWarmupEpochs} must be fewer than the main phase's ${mainEpochs} epochs (--epochs-per-step x --num-steps)`,
     );
   }
   requireRoot(c.dataset, c.root);

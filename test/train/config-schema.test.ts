@@ -54,6 +54,9 @@ test('the defaults are the recipe of spec section 3 with the library defaults ar
     epochsPerStep: 15,
     numSteps: 2,
     warmupEpochs: 1,
+    schedule: 'step',
+    lrWarmupEpochs: 0,
+    layerDecay: 1,
     temperature: 0.05,
     classFraction: 1,
     loss: 'normsoftmax',
@@ -100,7 +103,11 @@ test('flag names: the key in kebab case; a switch that defaults to true is --no-
   assert.equal(commandLineFlag('layerNorm'), '--no-layer-norm');
   assert.equal(commandLineFlag('nmi'), '--nmi');
   assert.equal(helpOf('dim'), 'embedding size (default 2048)');
-  assert.equal(helpOf('weightDecay'), 'weight decay (default 0.0001)');
+  assert.equal(
+    helpOf('weightDecay'),
+    'weight decay (default 0.0001; adamw: on weights only, not on norms, biases, position embeddings or class/register tokens)',
+  );
+  assert.equal(flagOf('layerDecay'), '--layer-decay');
   assert.equal(helpOf('loss'), `${LOSS_NAMES.join(', ')} (default normsoftmax)`);
 });
 
@@ -160,6 +167,25 @@ test("a ViT's resize and crop default to its publisher's eval pipeline; given on
   assert.deepEqual(sizes({ arch: 'clip_vitb32', resize: 288 }), [288, 224]);
   assert.deepEqual(sizes({ arch: 'clip_vitb32' }, { crop: 196 }), [224, 196]);
   assert.deepEqual(sizes({}, { arch: 'vit_l_16' }), [242, 224]);
+});
+
+test('--layer-decay applies to ViTs only; --lr-warmup-epochs must leave main epochs; --schedule is step or cosine', () => {
+  const usage = (flags: Record<string, unknown>, message: string) =>
+    assert.throws(
+      () => resolveConfig({ flags: { dataset: 'fashion-mnist', ...flags } }),
+      (e) => e instanceof UsageError && e.message === message,
+    );
+  usage({ arch: 'resnet50', layerDecay: 0.75 }, '--layer-decay 0.75: applies to the ViT architectures, not resnet50');
+  usage({ layerDecay: 0 }, '--layer-decay: expected a number in (0, 1], got 0');
+  usage(
+    { lrWarmupEpochs: 4, epochsPerStep: 2, numSteps: 2 },
+    "--lr-warmup-epochs 4 must be fewer than the main phase's 4 epochs (--epochs-per-step x --num-steps)",
+  );
+  usage({ schedule: 'linear' }, '--schedule: expected step or cosine, got "linear"');
+  const c = resolveConfig({
+    flags: { dataset: 'fashion-mnist', arch: 'dino_vits16', layerDecay: 0.75, schedule: 'cosine', lrWarmupEpochs: 3 },
+  });
+  assert.deepEqual([c.layerDecay, c.schedule, c.lrWarmupEpochs], [0.75, 'cosine', 3]);
 });
 
 describe('flag values', () => {
