@@ -3,12 +3,14 @@
 Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
   {"cmd": "setup", "threads": N}
       -> torch / torchvision / PIL versions and the thread count
-  {"cmd": "embed", "files": [...], "arch": "resnet50", "resize": R, "crop": C, "dim": D, "batch": B,
-   "workers": W, "precision": "fp32"|"bf16", "seed": S, "out": "X.npy"}
+  {"cmd": "embed", "files": [...], "arch": "resnet50"|"vit_b_16", "resize": R, "crop": C, "dim": D, "batch": B,
+   "workers": W, "precision": "fp32"|"bf16", "seed": S, "out": "X.npy", "resizeMode": "square"|"shorter",
+   "filter": "bilinear"|"bicubic"}
       -> {"imagesPerSecond", "seconds", "cpuSeconds", "images"}: a DataLoader (W worker processes, in
-         order) with PIL decode (convert('RGB')), Resize((R, R)), CenterCrop(C), ToTensor, Normalize
+         order) with PIL decode (convert('RGB')), Resize((R, R)) (or Resize(R) for "shorter", with the
+         filter), CenterCrop(C), ToTensor, Normalize
          (ImageNet), the model in eval mode and channels_last, torch.no_grad(); the embedder is
-         torchvision's backbone without fc, then LayerNorm (no affine), Linear(width, D, bias=False) and
+         torchvision's backbone without fc (vit_b_16: without heads), then LayerNorm (no affine), Linear(width, D, bias=False) and
          L2 normalisation (the work of our Embedder). Timed from creating the DataLoader to np.save done
          (worker start-up included, as ours includes its decode workers'); the model is built and warmed
          up on one random batch first; its weights come from torch.manual_seed(S), so that fp32 and bf16
@@ -37,14 +39,17 @@ from torch_setup import torch_setup  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
-WIDTH = {"resnet18": 512, "resnet34": 512, "resnet50": 2048, "resnet101": 2048}
+WIDTH = {"resnet18": 512, "resnet34": 512, "resnet50": 2048, "resnet101": 2048, "vit_b_16": 768}
+FILTERS = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}
 
 
 class Files(torch.utils.data.Dataset):
-    def __init__(self, files, resize, crop):
+    def __init__(self, files, resize, crop, resize_mode="square", filter="bilinear"):
         self.files = files
+        # "shorter": Resize(int), the shorter side to resize (a ViT's eval pipeline); else Resize((R, R)).
+        size = resize if resize_mode == "shorter" else (resize, resize)
         self.transform = T.Compose(
-            [T.Resize((resize, resize)), T.CenterCrop(crop), T.ToTensor(), T.Normalize(MEAN, STD)]
+            [T.Resize(size, interpolation=FILTERS[filter]), T.CenterCrop(crop), T.ToTensor(), T.Normalize(MEAN, STD)]
         )
 
     def __len__(self):
@@ -60,7 +65,11 @@ class Embedder(torch.nn.Module):
     def __init__(self, arch, dim):
         super().__init__()
         self.backbone = getattr(torchvision.models, arch)()
-        self.backbone.fc = torch.nn.Identity()
+        # ResNets end in fc, the ViT in heads: without them the features are the pooled map / class token.
+        if arch.startswith("vit_"):
+            self.backbone.heads = torch.nn.Identity()
+        else:
+            self.backbone.fc = torch.nn.Identity()
         self.width = WIDTH[arch]
         self.remap = None if dim == self.width else torch.nn.Linear(self.width, dim, bias=False)
 
@@ -73,7 +82,7 @@ class Embedder(torch.nn.Module):
 
 def loader(req):
     return torch.utils.data.DataLoader(
-        Files(req["files"], req["resize"], req["crop"]),
+        Files(req["files"], req["resize"], req["crop"], req.get("resizeMode", "square"), req.get("filter", "bilinear")),
         batch_size=req["batch"],
         shuffle=False,
         num_workers=req["workers"],
