@@ -112,8 +112,12 @@ export class Embedder extends Module {
 
   /** Unit-length embeddings [N, dim] of images [N, C, H, W]. */
   forward(images: Tensor): Tensor {
+    return scope(() => this.head(this.backbone.features(images)));
+  }
+
+  /** The part after the backbone: unit-length embeddings [N, dim] of its features [N, width]. */
+  head(features: Tensor): Tensor {
     return scope(() => {
-      const features = this.backbone.features(images);
       let h = this.#norm ? this.#norm.forward(features) : features;
       if (this.remap) h = this.remap.forward(h);
       return F.normalize(h, { p: 2, dim: 1, eps: 1e-12 });

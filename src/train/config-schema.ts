@@ -153,6 +153,11 @@ export const TRAIN_SCHEMA = {
     arg: 'd',
     help: 'ViTs: layer-wise lr decay, block i of L at lr * d^(L - i), patch/position embeddings d^(L + 1) (default {default}: none)',
   }),
+  /** Head-only training on the frozen backbone's cached features of the training split (src/train/feature-cache.ts). */
+  freezeBackbone: boolean({
+    default: false,
+    help: "train only the head (LayerNorm, projection, the loss's weights) on the frozen backbone's features of the training split, embedded once with the eval transform (no augmentation) and cached in $NORMSOFTMAX_HOME/features",
+  }),
   temperature: number({ default: 0.05, above: 0, help: 'NormSoftmax temperature (default {default})' }),
   classFraction: number({
     default: 1,

@@ -93,6 +93,7 @@ function phaseGroups(s: TrainingSetup, plan: EpochPlan): ParamGroup[] {
     ].filter((g) => g.params.length > 0);
   };
   if (plan.phase === 'warmup') return freshGroups(1);
+  if (c.freezeBackbone) return freshGroups(c.lrMult);
   if (!decayMask && c.layerDecay === 1) {
     return [{ params: s.model.backboneParameters(), lrMult: 1 }, ...freshGroups(c.lrMult)];
   }
@@ -224,7 +225,7 @@ export class Trainer {
     const { config: c, model, sampler } = this.#s;
     const plan = planEpoch(epoch, c);
     this.#phaseOptimizer(plan).setLr(plan.lr);
-    setBackboneFrozen(model, plan.phase === 'warmup');
+    setBackboneFrozen(model, plan.phase === 'warmup' || c.freezeBackbone);
     model.train();
 
     const batches =
@@ -299,7 +300,9 @@ export class Trainer {
       const onDevice = c.device === 'cpu';
       const x = onDevice ? batch.images : batch.images.to(c.device as Device);
       const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
-      const value = loss.forward(embedBatch(model, x, this.#s.precision), y);
+      // --freeze-backbone: the batch holds the backbone's cached features, only the head runs.
+      const embeddings = c.freezeBackbone ? model.head(x) : embedBatch(model, x, this.#s.precision);
+      const value = loss.forward(embeddings, y);
       const empty = loss.lastForwardEmpty === true;
       value.backward();
       return { value: value.item(), empty };

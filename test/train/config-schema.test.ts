@@ -57,6 +57,7 @@ test('the defaults are the recipe of spec section 3 with the library defaults ar
     schedule: 'step',
     lrWarmupEpochs: 0,
     layerDecay: 1,
+    freezeBackbone: false,
     temperature: 0.05,
     classFraction: 1,
     loss: 'normsoftmax',
