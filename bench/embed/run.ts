@@ -9,10 +9,13 @@
 // Rounds alternate the order of the sides. Targets: the default engine (DEFAULT_ENGINE for fp32,
 // libtorch for bf16) >= 1.0x PyTorch at the same precision; our pipeline >= 1.0x torchvision's.
 // ViT-B/16 (vit_b_16@224) runs as its publisher evaluates (shorter side 256, centre 224; PyTorch side:
-// torchvision's vit_b_16 with its heads removed), on VIT_IMAGES of the images (quick by default).
+// torchvision's vit_b_16 with its heads removed), on VIT_IMAGES of the images (quick by default); with
+// --dinov2 DIR (a facebookresearch/dinov2 checkout, read by reference.py, never committed) a
+// dinov2_vits14@224 row too (shorter side 256 bicubic; PyTorch side: dinov2.hub.backbones.dinov2_vits14).
 // Usage: node --import tsx bench/embed/run.ts [--threads N] [--quick] [--images N]
 //        [--models resnet50@224,resnet18@112,vit_b_16@224] [--sides ours-libtorch-fp32,pytorch-fp32,...] [--rounds N]
-//        [--decode-workers N] [--batch N] [--wait-quiet] [--wait-quiet-max SECONDS]   (prints one JSON object)
+//        [--decode-workers N] [--batch N] [--wait-quiet] [--wait-quiet-max SECONDS] [--dinov2 DIR]
+//        (prints one JSON object)
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -82,6 +85,7 @@ interface Context {
   /** Decode workers of our pipeline (default: what `embed` uses). */
   decodeWorkers: number;
   python: PythonWorker;
+  dinov2: string | null;
 }
 
 interface SideResult {
@@ -186,6 +190,7 @@ async function pytorchEmbed(ctx: Context, m: ModelCase, round: number, precision
     filter: m.filter,
     crop: m.crop,
     dim: DIM,
+    ...(ctx.dinov2 ? { dinov2: ctx.dinov2 } : {}),
     batch: batchOf(ctx, m),
     workers: availableParallelism(),
     precision,
@@ -266,15 +271,22 @@ async function torchvisionPipeline(ctx: Context, m: ModelCase): Promise<SideResu
 }
 
 /** The architectures with a PyTorch side (reference.py): torchvision's ResNets and ViT-B/16. */
-const BENCH_ARCHS = /^(resnet\d+|vit_b_16)$/;
+const BENCH_ARCHS = /^(resnet\d+|vit_b_16|dinov2_vits14)$/;
 
-function parseModels(value: string, quick: boolean): ModelCase[] {
+function parseModels(value: string, quick: boolean, dinov2: string | null): ModelCase[] {
   return value.split(',').map((spec) => {
     const match = /^([a-z0-9_]+)@(\d+)$/.exec(spec.trim());
     const arch = match?.[1] ?? '';
     const crop = Number(match?.[2]);
     if (!match || !isArch(arch) || !BENCH_ARCHS.test(arch) || crop < 32) {
-      throw new BenchArgsError(`--models: expected resnetNN@SIZE or vit_b_16@224[,...], got ${spec}`);
+      throw new BenchArgsError(
+        `--models: expected resnetNN@SIZE, vit_b_16@224 or dinov2_vits14@224[,...], got ${spec}`,
+      );
+    }
+    if (arch.startsWith('dinov2_') && dinov2 === null) {
+      throw new BenchArgsError(
+        `--models ${spec}: PyTorch's side needs --dinov2 DIR (a facebookresearch/dinov2 checkout)`,
+      );
     }
     const spec0 = archInput(arch);
     if (spec0.resize !== undefined) {
@@ -307,6 +319,8 @@ interface Args {
   waitQuiet: boolean;
   /** Seconds --wait-quiet waits at most. */
   waitQuietMax: number;
+  /** A facebookresearch/dinov2 checkout for the dinov2_vits14 row's PyTorch side (never committed). */
+  dinov2: string | null;
 }
 
 function positive(flag: string, value: string | undefined): number {
@@ -323,14 +337,16 @@ function parseArgs(argv: readonly string[]): Args {
     threads: availableParallelism(),
     quick,
     images: quick ? 128 : 1000,
-    models: parseModels('resnet50@224,resnet18@112,vit_b_16@224', quick),
+    models: [],
     sides: [...SIDES],
     rounds: quick ? 1 : 2,
     decodeWorkers: DEFAULT_PIPELINE.workers,
     batch: 64,
     waitQuiet: false,
     waitQuietMax: 1800,
+    dinov2: null,
   };
+  let models: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -346,8 +362,11 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--decode-workers') a.decodeWorkers = positive(flag, value);
     else if (flag === '--batch') a.batch = positive(flag, value);
     else if (flag === '--wait-quiet-max') a.waitQuietMax = positive(flag, value);
-    else if (flag === '--models') a.models = parseModels(value ?? '', quick);
-    else if (flag === '--sides') {
+    else if (flag === '--models') models = value ?? '';
+    else if (flag === '--dinov2') {
+      if (!value) throw new BenchArgsError('--dinov2: expected a facebookresearch/dinov2 checkout');
+      a.dinov2 = value;
+    } else if (flag === '--sides') {
       a.sides = (value ?? '').split(',').map((name) => {
         const side = SIDES.find((s) => s.name === name.trim());
         if (!side)
@@ -356,10 +375,13 @@ function parseArgs(argv: readonly string[]): Args {
       });
     } else {
       throw new BenchArgsError(
-        `unknown argument ${flag} (expected --threads, --quick, --images, --models, --sides, --rounds, --decode-workers, --batch, --wait-quiet, --wait-quiet-max)`,
+        `unknown argument ${flag} (expected --threads, --quick, --images, --models, --sides, --rounds, --decode-workers, --batch, --wait-quiet, --wait-quiet-max, --dinov2)`,
       );
     }
   }
+  // The DINOv2 row runs when its reference code is given.
+  const defaults = `resnet50@224,resnet18@112,vit_b_16@224${a.dinov2 ? ',dinov2_vits14@224' : ''}`;
+  a.models = parseModels(models ?? defaults, quick, a.dinov2);
   return a;
 }
 
@@ -458,6 +480,7 @@ async function main(): Promise<void> {
       // The loader never starts more decode workers than cores.
       decodeWorkers: Math.min(args.decodeWorkers, availableParallelism()),
       python,
+      dinov2: args.dinov2,
     };
     const models = [];
     for (const m of args.models) {
