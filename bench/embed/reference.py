@@ -3,12 +3,14 @@
 Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
   {"cmd": "setup", "threads": N}
       -> torch / torchvision / PIL versions and the thread count
-  {"cmd": "embed", "files": [...], "arch": "resnet50", "resize": R, "crop": C, "dim": D, "batch": B,
-   "workers": W, "precision": "fp32"|"bf16", "seed": S, "out": "X.npy"}
+  {"cmd": "embed", "files": [...], "arch": "resnet50"|"vit_b_16", "resize": R, "crop": C, "dim": D, "batch": B,
+   "workers": W, "precision": "fp32"|"bf16", "seed": S, "out": "X.npy", "resizeMode": "square"|"shorter",
+   "filter": "bilinear"|"bicubic", "dinov2": DIR (dinov2_vits14: a facebookresearch/dinov2 checkout)}
       -> {"imagesPerSecond", "seconds", "cpuSeconds", "images"}: a DataLoader (W worker processes, in
-         order) with PIL decode (convert('RGB')), Resize((R, R)), CenterCrop(C), ToTensor, Normalize
+         order) with PIL decode (convert('RGB')), Resize((R, R)) (or Resize(R) for "shorter", with the
+         filter), CenterCrop(C), ToTensor, Normalize
          (ImageNet), the model in eval mode and channels_last, torch.no_grad(); the embedder is
-         torchvision's backbone without fc, then LayerNorm (no affine), Linear(width, D, bias=False) and
+         torchvision's backbone without fc (vit_b_16: without heads), then LayerNorm (no affine), Linear(width, D, bias=False) and
          L2 normalisation (the work of our Embedder). Timed from creating the DataLoader to np.save done
          (worker start-up included, as ours includes its decode workers'); the model is built and warmed
          up on one random batch first; its weights come from torch.manual_seed(S), so that fp32 and bf16
@@ -37,14 +39,17 @@ from torch_setup import torch_setup  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
-WIDTH = {"resnet18": 512, "resnet34": 512, "resnet50": 2048, "resnet101": 2048}
+WIDTH = {"resnet18": 512, "resnet34": 512, "resnet50": 2048, "resnet101": 2048, "vit_b_16": 768}
+FILTERS = {"bilinear": T.InterpolationMode.BILINEAR, "bicubic": T.InterpolationMode.BICUBIC}
 
 
 class Files(torch.utils.data.Dataset):
-    def __init__(self, files, resize, crop):
+    def __init__(self, files, resize, crop, resize_mode="square", filter="bilinear"):
         self.files = files
+        # "shorter": Resize(int), the shorter side to resize (a ViT's eval pipeline); else Resize((R, R)).
+        size = resize if resize_mode == "shorter" else (resize, resize)
         self.transform = T.Compose(
-            [T.Resize((resize, resize)), T.CenterCrop(crop), T.ToTensor(), T.Normalize(MEAN, STD)]
+            [T.Resize(size, interpolation=FILTERS[filter]), T.CenterCrop(crop), T.ToTensor(), T.Normalize(MEAN, STD)]
         )
 
     def __len__(self):
@@ -56,12 +61,39 @@ class Files(torch.utils.data.Dataset):
         return self.transform(img)
 
 
+def dinov2_backbone(arch, checkout):
+    """facebookresearch/dinov2's hub model from a checkout (random init): its forward is the class token
+    after the final norm. torch 1.13 lacks scaled_dot_product_attention, which its Attention calls: it gets
+    the plain formula (as tools/golden/vit.py does)."""
+    if not hasattr(F, "scaled_dot_product_attention"):
+        def plain_sdpa(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False):
+            scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+            if attn_mask is not None:
+                scores = scores + attn_mask
+            return scores.softmax(-1) @ v
+
+        F.scaled_dot_product_attention = plain_sdpa
+    if checkout not in sys.path:
+        sys.path.insert(0, checkout)
+    from dinov2.hub import backbones
+
+    model = getattr(backbones, arch)(pretrained=False)
+    return model, model.embed_dim
+
+
 class Embedder(torch.nn.Module):
-    def __init__(self, arch, dim):
+    def __init__(self, arch, dim, dinov2=None):
         super().__init__()
-        self.backbone = getattr(torchvision.models, arch)()
-        self.backbone.fc = torch.nn.Identity()
-        self.width = WIDTH[arch]
+        if arch.startswith("dinov2_"):
+            self.backbone, self.width = dinov2_backbone(arch, dinov2)
+        else:
+            self.backbone = getattr(torchvision.models, arch)()
+            # ResNets end in fc, the ViT in heads: without them the features are the pooled map / class token.
+            if arch.startswith("vit_"):
+                self.backbone.heads = torch.nn.Identity()
+            else:
+                self.backbone.fc = torch.nn.Identity()
+            self.width = WIDTH[arch]
         self.remap = None if dim == self.width else torch.nn.Linear(self.width, dim, bias=False)
 
     def forward(self, x):
@@ -73,7 +105,7 @@ class Embedder(torch.nn.Module):
 
 def loader(req):
     return torch.utils.data.DataLoader(
-        Files(req["files"], req["resize"], req["crop"]),
+        Files(req["files"], req["resize"], req["crop"], req.get("resizeMode", "square"), req.get("filter", "bilinear")),
         batch_size=req["batch"],
         shuffle=False,
         num_workers=req["workers"],
@@ -97,7 +129,7 @@ def autocast(precision):
 def embed(req):
     precision = req.get("precision", "fp32")
     torch.manual_seed(req.get("seed", 0))
-    model = Embedder(req["arch"], req["dim"]).eval().to(memory_format=torch.channels_last)
+    model = Embedder(req["arch"], req["dim"], req.get("dinov2")).eval().to(memory_format=torch.channels_last)
     with torch.no_grad(), autocast(precision):
         model(torch.randn(req["batch"], 3, req["crop"], req["crop"]).to(memory_format=torch.channels_last))
     cpu0 = cpu_seconds()

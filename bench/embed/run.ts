@@ -8,9 +8,14 @@
 // (seeded), so the JSON also gives each side's agreement (cosine) with its engine's fp32 embeddings.
 // Rounds alternate the order of the sides. Targets: the default engine (DEFAULT_ENGINE for fp32,
 // libtorch for bf16) >= 1.0x PyTorch at the same precision; our pipeline >= 1.0x torchvision's.
+// ViT-B/16 (vit_b_16@224) runs as its publisher evaluates (shorter side 256, centre 224; PyTorch side:
+// torchvision's vit_b_16 with its heads removed), on VIT_IMAGES of the images (quick by default); with
+// --dinov2 DIR (a facebookresearch/dinov2 checkout, read by reference.py, never committed) a
+// dinov2_vits14@224 row too (shorter side 256 bicubic; PyTorch side: dinov2.hub.backbones.dinov2_vits14).
 // Usage: node --import tsx bench/embed/run.ts [--threads N] [--quick] [--images N]
-//        [--models resnet50@224,resnet18@112] [--sides ours-libtorch-fp32,pytorch-fp32,...] [--rounds N]
-//        [--decode-workers N] [--batch N] [--wait-quiet] [--wait-quiet-max SECONDS]   (prints one JSON object)
+//        [--models resnet50@224,resnet18@112,vit_b_16@224] [--sides ours-libtorch-fp32,pytorch-fp32,...] [--rounds N]
+//        [--decode-workers N] [--batch N] [--wait-quiet] [--wait-quiet-max SECONDS] [--dinov2 DIR]
+//        (prints one JSON object)
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -28,7 +33,8 @@ import { libtorchEngine } from '../../src/embed/libtorch-engine.js';
 import { DEFAULT_OPSET, exportOnnx } from '../../src/embed/onnx/index.js';
 import { onnxEngine } from '../../src/embed/onnx-engine.js';
 import { loadNpy, saveNpy } from '../../src/io/npy.js';
-import { type Arch, createEmbedder, isArch } from '../../src/nn/embedder.js';
+import { type Arch, archInput, createEmbedder, isArch } from '../../src/nn/embedder.js';
+import type { ResizeFilter, ResizeMode } from '../../src/nn/input-spec.js';
 import { Generator, getNumThreads, libtorchVersion, scope, setNumThreads, tensor } from '../../src/tensor/index.js';
 import type { Precision } from '../../src/tensor/precision.js';
 import { cpuBf16Support } from '../../src/util/cpu-bf16.js';
@@ -53,9 +59,23 @@ interface ModelCase {
   name: string;
   arch: Arch;
   crop: number;
-  /** The square resize before the centre crop: crop * 8/7, as the pipeline's default. */
+  /** The resize before the centre crop: crop * 8/7 square (the pipeline's default), or a ViT's publisher's. */
   resize: number;
+  /** 'shorter': the shorter side to `resize` (a ViT's); 'square': resize x resize. */
+  resizeMode: ResizeMode;
+  filter: ResizeFilter;
+  /** At most this many of the images (the ViT rows: a quick row whatever --images says). */
+  maxImages: number | null;
 }
+
+/** Images of a ViT row (quick: fewer), so that it costs about what a ResNet row does. */
+const VIT_IMAGES = { full: 64, quick: 16 };
+
+/** The model's share of the folder. */
+const filesOf = (ctx: Context, m: ModelCase) => (m.maxImages === null ? ctx.files : ctx.files.slice(0, m.maxImages));
+/** The model's batch: a capped row keeps four batches, so that the pipeline's first-to-last rate has some. */
+const batchOf = (ctx: Context, m: ModelCase) =>
+  m.maxImages === null ? ctx.batch : Math.max(1, Math.min(ctx.batch, Math.floor(m.maxImages / 4)));
 
 interface Context {
   files: string[];
@@ -65,6 +85,7 @@ interface Context {
   /** Decode workers of our pipeline (default: what `embed` uses). */
   decodeWorkers: number;
   python: PythonWorker;
+  dinov2: string | null;
 }
 
 interface SideResult {
@@ -111,7 +132,7 @@ async function oursEngine(ctx: Context, m: ModelCase, forward: 'libtorch' | 'onn
       model.dispose();
     }
   }
-  const n = Math.min(8, ctx.batch);
+  const n = Math.min(8, batchOf(ctx, m));
   const shape = [n, 3, m.crop, m.crop];
   try {
     await engine.embed(
@@ -138,13 +159,13 @@ function oursSide(forward: 'libtorch' | 'onnxruntime', precision: Precision): Si
     precision,
     async run(ctx, m, round) {
       const { engine, input } = await oursEngine(ctx, m, forward, precision);
-      const samples: Sample[] = ctx.files.map((path) => ({ path, label: 0 }));
+      const samples: Sample[] = filesOf(ctx, m).map((path) => ({ path, label: 0 }));
       const dataset: Dataset = { name: 'images', root: ctx.dir, splits: { test: samples } };
       try {
         const c0 = cpuMs();
         const t0 = performance.now();
         const embeddings = await embedSamples(engine, input, dataset, samples, {
-          batchSize: ctx.batch,
+          batchSize: batchOf(ctx, m),
           pipeline: pipelineOf(ctx, m),
           silent: true,
         });
@@ -162,12 +183,15 @@ function oursSide(forward: 'libtorch' | 'onnxruntime', precision: Precision): Si
 async function pytorchEmbed(ctx: Context, m: ModelCase, round: number, precision: Precision): Promise<SideResult> {
   const reply = await ctx.python.request<{ imagesPerSecond: number; cpuSeconds: number; images: number }>({
     cmd: 'embed',
-    files: ctx.files,
+    files: filesOf(ctx, m),
     arch: m.arch,
     resize: m.resize,
+    resizeMode: m.resizeMode,
+    filter: m.filter,
     crop: m.crop,
     dim: DIM,
-    batch: ctx.batch,
+    ...(ctx.dinov2 ? { dinov2: ctx.dinov2 } : {}),
+    batch: batchOf(ctx, m),
     workers: availableParallelism(),
     precision,
     seed: SEED,
@@ -201,19 +225,18 @@ function defaultSide(precision: Precision): string {
  * CPU time of the whole pass (decode workers' start-up included) per image.
  */
 async function oursPipeline(ctx: Context, m: ModelCase): Promise<SideResult> {
-  const probe = createEmbedder({ arch: m.arch });
-  const base = transformForInput(probe.input);
-  probe.dispose();
+  // The architecture's transform (a ViT's shorter-side resize and filter) at the row's sizes.
   const transform = {
-    ...base,
+    ...transformForInput(archInput(m.arch)),
     resize: { width: m.resize, height: m.resize },
     crop: { width: m.crop, height: m.crop },
   };
-  const samples: Sample[] = ctx.files.map((path) => ({ path, label: 0 }));
+  const samples: Sample[] = filesOf(ctx, m).map((path) => ({ path, label: 0 }));
   const loader = new BatchLoader({ dataset: {}, samples, transform, mode: 'eval', workers: ctx.decodeWorkers });
   const chunks: number[][] = [];
-  for (let s = 0; s < samples.length; s += ctx.batch) {
-    chunks.push(Array.from({ length: Math.min(ctx.batch, samples.length - s) }, (_, i) => s + i));
+  const batch = batchOf(ctx, m);
+  for (let s = 0; s < samples.length; s += batch) {
+    chunks.push(Array.from({ length: Math.min(batch, samples.length - s) }, (_, i) => s + i));
   }
   let first = 0;
   let count = 0;
@@ -236,24 +259,51 @@ async function oursPipeline(ctx: Context, m: ModelCase): Promise<SideResult> {
 async function torchvisionPipeline(ctx: Context, m: ModelCase): Promise<SideResult> {
   const reply = await ctx.python.request<{ imagesPerSecond: number; cpuMsPerImage: number }>({
     cmd: 'pipeline',
-    files: ctx.files,
+    files: filesOf(ctx, m),
     resize: m.resize,
+    resizeMode: m.resizeMode,
+    filter: m.filter,
     crop: m.crop,
-    batch: ctx.batch,
+    batch: batchOf(ctx, m),
     workers: availableParallelism(),
   });
   return { imagesPerSecond: reply.imagesPerSecond, cpuMsPerImage: reply.cpuMsPerImage };
 }
 
-function parseModels(value: string): ModelCase[] {
+/** The architectures with a PyTorch side (reference.py): torchvision's ResNets and ViT-B/16. */
+const BENCH_ARCHS = /^(resnet\d+|vit_b_16|dinov2_vits14)$/;
+
+function parseModels(value: string, quick: boolean, dinov2: string | null): ModelCase[] {
   return value.split(',').map((spec) => {
-    const match = /^([a-z0-9]+)@(\d+)$/.exec(spec.trim());
+    const match = /^([a-z0-9_]+)@(\d+)$/.exec(spec.trim());
     const arch = match?.[1] ?? '';
     const crop = Number(match?.[2]);
-    if (!match || !isArch(arch) || !arch.startsWith('resnet') || crop < 32) {
-      throw new BenchArgsError(`--models: expected resnetNN@SIZE[,...], got ${spec}`);
+    if (!match || !isArch(arch) || !BENCH_ARCHS.test(arch) || crop < 32) {
+      throw new BenchArgsError(
+        `--models: expected resnetNN@SIZE, vit_b_16@224 or dinov2_vits14@224[,...], got ${spec}`,
+      );
     }
-    return { name: `${arch}@${crop}`, arch, crop, resize: Math.round((crop * 8) / 7) };
+    if (arch.startsWith('dinov2_') && dinov2 === null) {
+      throw new BenchArgsError(
+        `--models ${spec}: PyTorch's side needs --dinov2 DIR (a facebookresearch/dinov2 checkout)`,
+      );
+    }
+    const spec0 = archInput(arch);
+    if (spec0.resize !== undefined) {
+      // A ViT: its publisher's eval pipeline, at the one size its position embeddings are for.
+      if (crop !== spec0.size) throw new BenchArgsError(`--models: ${arch} takes ${spec0.size}, got ${spec}`);
+      return {
+        name: `${arch}@${crop}`,
+        arch,
+        crop,
+        resize: spec0.resize,
+        resizeMode: spec0.resizeMode ?? 'square',
+        filter: spec0.resizeFilter ?? 'bilinear',
+        maxImages: quick ? VIT_IMAGES.quick : VIT_IMAGES.full,
+      };
+    }
+    const resize = Math.round((crop * 8) / 7);
+    return { name: `${arch}@${crop}`, arch, crop, resize, resizeMode: 'square', filter: 'bilinear', maxImages: null };
   });
 }
 
@@ -269,6 +319,8 @@ interface Args {
   waitQuiet: boolean;
   /** Seconds --wait-quiet waits at most. */
   waitQuietMax: number;
+  /** A facebookresearch/dinov2 checkout for the dinov2_vits14 row's PyTorch side (never committed). */
+  dinov2: string | null;
 }
 
 function positive(flag: string, value: string | undefined): number {
@@ -285,14 +337,16 @@ function parseArgs(argv: readonly string[]): Args {
     threads: availableParallelism(),
     quick,
     images: quick ? 128 : 1000,
-    models: parseModels('resnet50@224,resnet18@112'),
+    models: [],
     sides: [...SIDES],
     rounds: quick ? 1 : 2,
     decodeWorkers: DEFAULT_PIPELINE.workers,
     batch: 64,
     waitQuiet: false,
     waitQuietMax: 1800,
+    dinov2: null,
   };
+  let models: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] as string;
     const value = argv[i + 1];
@@ -308,8 +362,11 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--decode-workers') a.decodeWorkers = positive(flag, value);
     else if (flag === '--batch') a.batch = positive(flag, value);
     else if (flag === '--wait-quiet-max') a.waitQuietMax = positive(flag, value);
-    else if (flag === '--models') a.models = parseModels(value ?? '');
-    else if (flag === '--sides') {
+    else if (flag === '--models') models = value ?? '';
+    else if (flag === '--dinov2') {
+      if (!value) throw new BenchArgsError('--dinov2: expected a facebookresearch/dinov2 checkout');
+      a.dinov2 = value;
+    } else if (flag === '--sides') {
       a.sides = (value ?? '').split(',').map((name) => {
         const side = SIDES.find((s) => s.name === name.trim());
         if (!side)
@@ -318,10 +375,13 @@ function parseArgs(argv: readonly string[]): Args {
       });
     } else {
       throw new BenchArgsError(
-        `unknown argument ${flag} (expected --threads, --quick, --images, --models, --sides, --rounds, --decode-workers, --batch, --wait-quiet, --wait-quiet-max)`,
+        `unknown argument ${flag} (expected --threads, --quick, --images, --models, --sides, --rounds, --decode-workers, --batch, --wait-quiet, --wait-quiet-max, --dinov2)`,
       );
     }
   }
+  // The DINOv2 row runs when its reference code is given.
+  const defaults = `resnet50@224,resnet18@112,vit_b_16@224${a.dinov2 ? ',dinov2_vits14@224' : ''}`;
+  a.models = parseModels(models ?? defaults, quick, a.dinov2);
   return a;
 }
 
@@ -420,6 +480,7 @@ async function main(): Promise<void> {
       // The loader never starts more decode workers than cores.
       decodeWorkers: Math.min(args.decodeWorkers, availableParallelism()),
       python,
+      dinov2: args.dinov2,
     };
     const models = [];
     for (const m of args.models) {
@@ -489,7 +550,11 @@ async function main(): Promise<void> {
         model: m.name,
         arch: m.arch,
         resize: m.resize,
+        resizeMode: m.resizeMode,
+        filter: m.filter,
         crop: m.crop,
+        images: filesOf(ctx, m).length,
+        batch: batchOf(ctx, m),
         dim: DIM,
         sides,
         ratios,

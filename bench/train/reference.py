@@ -1,4 +1,5 @@
-"""PyTorch eager side of bench/train/run.ts: one full NormSoftmax training step of a torchvision ResNet.
+"""PyTorch eager side of bench/train/run.ts: one full NormSoftmax training step of a torchvision ResNet
+(or ViT-B/16).
 
 Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
   {"cmd": "setup", "threads": N}                                   -> torch version, threads, python
@@ -41,8 +42,13 @@ def prepare(req):
     state.clear()  # frees the previous case's model before building the next
     torch.manual_seed(0)
     backbone = getattr(torchvision.models, req["arch"])()
-    dim = backbone.fc.in_features
-    backbone.fc = nn.Identity()
+    if req["arch"].startswith("vit_"):
+        # torchvision's ViT: without heads, the class token after encoder.ln.
+        dim = backbone.heads.head.in_features
+        backbone.heads = nn.Identity()
+    else:
+        dim = backbone.fc.in_features
+        backbone.fc = nn.Identity()
     backbone.train()
     classes, batch, size = req["classes"], req["batch"], req["size"]
     weight = nn.Parameter(torch.empty(classes, dim).uniform_(-1 / math.sqrt(dim), 1 / math.sqrt(dim)))

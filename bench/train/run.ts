@@ -1,6 +1,7 @@
 // Training-step throughput (issue 3 point 10): images/s of one full step (embedder forward with
 // BatchNorm in train mode + NormSoftmax loss + backward + SGD step with two parameter groups) for
-// ResNet-50 at 224x224, batch 8, and ResNet-18 at 112x112, batch 32: ours vs PyTorch eager
+// ResNet-50 at 224x224, batch 8, ResNet-18 at 112x112, batch 32, and ViT-B/16 at 224, batch 4 (issue 20;
+// --quick halves its batch only): ours vs PyTorch eager
 // (bench/train/reference.py, run as a child process) with the same threads, random init and input.
 // Usage: node --import tsx bench/train/run.ts [--threads N] [--quick] [--precision fp32|bf16]   (one JSON object)
 // --precision bf16: both sides train as `train --precision bf16` does: the embedder's forward under CPU
@@ -34,11 +35,15 @@ interface StepCase {
   arch: Arch;
   size: number;
   batch: number;
+  /** The size its position embeddings are for: --quick keeps it (a ViT takes one size). */
+  fixedSize?: true;
 }
 
 const CASES: readonly StepCase[] = [
   { name: 'resnet50@224 batch 8', arch: 'resnet50', size: 224, batch: 8 },
   { name: 'resnet18@112 batch 32', arch: 'resnet18', size: 112, batch: 32 },
+  // torchvision's ViT-B/16 (17.6 GMACs an image): its class token after encoder.ln is the features.
+  { name: 'vit_b_16@224 batch 4', arch: 'vit_b_16', size: 224, batch: 4, fixedSize: true },
 ];
 // CUB's 100 training classes; the recipe's optimiser. Neither changes the cost much.
 const RECIPE = { classes: 100, temperature: 0.05, lr: 0.01, lrMult: 1, momentum: 0.9, weightDecay: 1e-4 };
@@ -166,7 +171,9 @@ async function main(): Promise<void> {
   setNumThreads(args.threads);
   const warmup = args.quick ? 1 : 2;
   const repeats = args.quick ? 3 : 9;
-  const cases = args.quick ? CASES.map((c) => ({ ...c, size: c.size / 2, batch: c.batch / 2 })) : CASES;
+  const cases = args.quick
+    ? CASES.map((c) => ({ ...c, size: c.fixedSize ? c.size : c.size / 2, batch: c.batch / 2 }))
+    : CASES;
   const worker = new PythonWorker(python, REFERENCE_SCRIPT);
   try {
     const machine = machineInfo();

@@ -1,8 +1,9 @@
 // Image pipeline kernels on plain typed arrays (no tensors), so decode workers can call them too.
-//  - imageResizeBilinear: Pillow's Image.resize(BILINEAR) on 8-bit images, bit for bit: a triangle
-//    filter whose support widens with the downscale factor, 22-bit fixed-point weights, horizontal
-//    pass first with the intermediate rounded to uint8 (Pillow's Resample.c). Only a window of the
-//    output is computed, so a following crop costs nothing.
+//  - imageResizeBilinear / imageResizeBicubic: Pillow's Image.resize(BILINEAR / BICUBIC) on 8-bit
+//    images, bit for bit: a triangle (or Keys cubic, a = -0.5) filter whose support widens with the
+//    downscale factor, 22-bit fixed-point weights, horizontal pass first with the intermediate rounded
+//    to uint8 (Pillow's Resample.c). Only a window of the output is computed, so a following crop
+//    costs nothing.
 //  - imageToChw: crop + optional horizontal flip + scale + per-channel normalisation into float32 CHW,
 //    computed in float32 in the same order as torchvision's ToTensor + Normalize.
 #include <algorithm>
@@ -29,10 +30,30 @@ struct Coefficients {
   std::vector<int32_t> weights;
 };
 
-Coefficients bilinearCoefficients(int inSize, int outSize) {
+// Pillow's filters (Resample.c): the triangle of BILINEAR (support 1) and the cubic convolution of
+// BICUBIC with a = -0.5 (support 2).
+enum class Filter { Bilinear, Bicubic };
+
+double triangle(double x) {
+  if (x < 0.0) x = -x;
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+double keysCubic(double x) {
+  constexpr double a = -0.5;
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0.0;
+}
+
+// Pillow's precompute_coeffs + normalize_coeffs_8bpc, with its exact floating-point steps (the tap's
+// distance is multiplied by 1 / filterscale, as Pillow does, not divided by filterscale).
+Coefficients resampleCoefficients(int inSize, int outSize, Filter filter) {
   const double scale = static_cast<double>(inSize) / outSize;
   const double filterScale = scale < 1.0 ? 1.0 : scale;
-  const double support = filterScale;  // the triangle's support is 1
+  const double support = (filter == Filter::Bicubic ? 2.0 : 1.0) * filterScale;
+  const double ss = 1.0 / filterScale;
   Coefficients c;
   c.ksize = static_cast<int>(std::ceil(support)) * 2 + 1;
   c.bounds.assign(static_cast<size_t>(outSize) * 2, 0);
@@ -47,8 +68,8 @@ Coefficients bilinearCoefficients(int inSize, int outSize) {
     const int count = xmax - xmin;
     double total = 0.0;
     for (int x = 0; x < count; ++x) {
-      double a = std::fabs((x + xmin - center + 0.5) / filterScale);
-      double w = a < 1.0 ? 1.0 - a : 0.0;
+      const double d = (x + xmin - center + 0.5) * ss;
+      const double w = filter == Filter::Bicubic ? keysCubic(d) : triangle(d);
       row[x] = w;
       total += w;
     }
@@ -278,10 +299,8 @@ Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, size_t minLe
   return a;
 }
 
-}  // namespace
-
-// imageResizeBilinear(src u8 HWC, width, height, channels 1|3, outWidth, outHeight, x, y, w, h) -> u8 HWC (w x h)
-NS_FN_VALUE(imageResizeBilinear, {
+// resize(src u8 HWC, width, height, channels 1|3, outWidth, outHeight, x, y, w, h) -> u8 HWC (w x h)
+Napi::Value resize(const Napi::CallbackInfo& info, Filter filter) {
   const int width = checkedInt(info, 1, "width", 1, 1 << 16);
   const int height = checkedInt(info, 2, "height", 1, 1 << 16);
   const int ch = checkedInt(info, 3, "channels", 1, 3);
@@ -302,13 +321,13 @@ NS_FN_VALUE(imageResizeBilinear, {
   int rowEnd = y + h;
   const bool needV = outH != height;
   if (needV) {
-    cv = bilinearCoefficients(height, outH);
+    cv = resampleCoefficients(height, outH, filter);
     rowStart = cv.bounds[y * 2];
     rowEnd = cv.bounds[(y + h - 1) * 2] + cv.bounds[(y + h - 1) * 2 + 1];
   }
   std::vector<uint8_t> tmp(static_cast<size_t>(rowEnd - rowStart) * w * ch);
   if (outW != width) {
-    auto ch_ = bilinearCoefficients(width, outW);
+    auto ch_ = resampleCoefficients(width, outW, filter);
     horizontalPass(ch, s, width, height, ch_, x, w, rowStart, rowEnd - rowStart, tmp.data());
   } else {
     copyRect(s, width, ch, x, rowStart, w, rowEnd - rowStart, tmp.data());
@@ -316,7 +335,14 @@ NS_FN_VALUE(imageResizeBilinear, {
   if (needV) verticalPass(tmp.data(), w * ch, cv, y, h, rowStart, out.Data());
   else std::memcpy(out.Data(), tmp.data(), tmp.size());
   return out;
-})
+}
+
+}  // namespace
+
+// imageResizeBilinear(src u8 HWC, width, height, channels 1|3, outWidth, outHeight, x, y, w, h) -> u8 HWC (w x h)
+NS_FN_VALUE(imageResizeBilinear, { return resize(info, Filter::Bilinear); })
+// imageResizeBicubic: the same arguments, Pillow's BICUBIC filter.
+NS_FN_VALUE(imageResizeBicubic, { return resize(info, Filter::Bicubic); })
 
 // imageToChw(src u8 HWC, width, height, srcChannels 1|3, x, y, w, h, flip, outChannels 1|3, divisor,
 //            mean Float64Array, std Float64Array, bgr, out Float32Array, outOffset) -> undefined
@@ -382,7 +408,9 @@ NS_FN_VALUE(imageToChw, {
 })
 
 void registerImage(Registry& r) {
-  r.insert(r.end(), {{"imageResizeBilinear", imageResizeBilinear}, {"imageToChw", imageToChw}});
+  r.insert(r.end(), {{"imageResizeBilinear", imageResizeBilinear},
+                     {"imageResizeBicubic", imageResizeBicubic},
+                     {"imageToChw", imageToChw}});
 }
 
 }  // namespace ns

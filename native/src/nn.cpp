@@ -20,6 +20,15 @@ NS_FN(avgPool2d, {
   return at::avg_pool2d(NS_T(0), NS_INTS(1), NS_INTS(2), NS_INTS(3), NS_BOOL(4), NS_BOOL(5), c10::nullopt);
 })
 NS_FN(adaptiveAvgPool2d, { return at::adaptive_avg_pool2d(NS_T(0), NS_INTS(1)); })
+// upsampleBicubic2d(x [N, C, H, W], outputSize[2], alignCorners, antialias, scaleH?, scaleW?):
+// F.interpolate(mode='bicubic', antialias=...). Given scales (interpolate's scale_factor), the kernel maps
+// coordinates by 1 / scale rather than by in / out sizes, as PyTorch does when it is called with a scale factor.
+NS_FN(upsampleBicubic2d, {
+  auto scaleH = ::ns::optDoubleArg(info, 4);
+  auto scaleW = ::ns::optDoubleArg(info, 5);
+  if (NS_BOOL(3)) return at::_upsample_bicubic2d_aa(NS_T(0), NS_INTS(1), NS_BOOL(2), scaleH, scaleW);
+  return at::upsample_bicubic2d(NS_T(0), NS_INTS(1), NS_BOOL(2), scaleH, scaleW);
+})
 // batchNorm(x, weight?, bias?, runningMean?, runningVar?, training, momentum, eps); running stats update in place.
 NS_FN(batchNorm, {
   return at::batch_norm(NS_T(0), NS_OPT_T(1), NS_OPT_T(2), NS_OPT_T(3), NS_OPT_T(4), NS_BOOL(5), NS_DOUBLE(6),
@@ -48,7 +57,8 @@ NS_FN(mseLoss, { return at::mse_loss(NS_T(0), NS_T(1), NS_INT(2)); })
 void registerNn(Registry& r) {
   r.insert(r.end(), {{"matmul", matmul}, {"mm", mm}, {"bmm", bmm}, {"addmm", addmm}, {"linear", linear},
                      {"conv2d", conv2d}, {"maxPool2d", maxPool2d}, {"avgPool2d", avgPool2d},
-                     {"adaptiveAvgPool2d", adaptiveAvgPool2d}, {"batchNorm", batchNorm},
+                     {"adaptiveAvgPool2d", adaptiveAvgPool2d}, {"upsampleBicubic2d", upsampleBicubic2d},
+                     {"batchNorm", batchNorm},
                      {"layerNorm", layerNorm}, {"relu", relu}, {"gelu", gelu}, {"dropout", dropout},
                      {"normalize", normalize}, {"logSoftmax", logSoftmax}, {"softmax", softmax},
                      {"crossEntropy", crossEntropy}, {"nllLoss", nllLoss}, {"mseLoss", mseLoss}});

@@ -33,7 +33,7 @@ export async function embedForEval(o: EmbedForEvalOptions): Promise<{ query: Emb
   const { model, config } = loadModel(o.checkpoint, { arch: o.arch, dim: o.dim });
   const input = model.input;
   const engine = libtorchEngine(model, { precision: o.precision });
-  const pipeline = pipelineOf(config);
+  const pipeline = pipelineOf(config, input);
   const embed = async (samples: Sample[], label: string): Promise<EmbeddedSet> => ({
     embeddings: tensor(await embedSamples(engine, input, o.dataset, samples, { silent: o.silent, label, pipeline }), {
       shape: [samples.length, engine.dim],

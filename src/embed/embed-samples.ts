@@ -9,9 +9,14 @@ import type { InputSpec } from '../nn/input-spec.js';
 import { createProgress } from '../util/progress.js';
 import type { EmbeddingEngine } from './engine.js';
 
-/** The eval pipeline a model was trained with (its resize and crop), or the paper's default. */
-export function pipelineOf(config: { resize: number; crop: number } | null): PipelineOptions {
-  return config ? { ...DEFAULT_PIPELINE, resize: config.resize, crop: config.crop } : { ...DEFAULT_PIPELINE };
+/**
+ * The eval pipeline a model was trained with (its resize and crop); for bare weights, its publisher's
+ * (a ViT's input spec names its resize, crop = the input size), else the paper's 256 / 224.
+ */
+export function pipelineOf(config: { resize: number; crop: number } | null, input?: InputSpec): PipelineOptions {
+  if (config) return { ...DEFAULT_PIPELINE, resize: config.resize, crop: config.crop };
+  if (input?.resize !== undefined) return { ...DEFAULT_PIPELINE, resize: input.resize, crop: input.size };
+  return { ...DEFAULT_PIPELINE };
 }
 
 export interface EmbedSamplesOptions {

@@ -5,6 +5,7 @@ import { resolveWeightsSync } from '../data/weights/index.js';
 import { disposeCheckpointFile, isCheckpointFile, readCheckpointFile } from '../io/checkpoint-file.js';
 import { loadWeights } from '../io/weights.js';
 import { ARCHS, createEmbedder, type Embedder, isArch } from '../nn/embedder.js';
+import { isVitArch } from '../nn/vit-archs.js';
 import { Generator } from '../tensor/index.js';
 import { InputError, UsageError } from '../util/errors.js';
 
@@ -36,6 +37,7 @@ export function loadModel(pathOrName: string, o: { arch?: string; dim?: number }
         arch: c.arch,
         dim: c.dim,
         layerNorm: (c as { layerNorm?: unknown }).layerNorm !== false,
+        uninitialisedBackbone: isVitArch(c.arch),
       });
       model.loadStateDict(ckpt.model);
       model.eval();
@@ -48,7 +50,14 @@ export function loadModel(pathOrName: string, o: { arch?: string; dim?: number }
   if (!isArch(o.arch)) throw new UsageError(`--arch: expected one of ${ARCHS.join(', ')}, got "${o.arch}"`);
   // The weights file holds no projection for a --dim below the backbone's width: draw it from a fixed
   // seed, so that every load of the same file (embed, index build, query embedders) is the same model.
-  const model = createEmbedder({ arch: o.arch, dim: o.dim, generator: new Generator(BARE_WEIGHTS_SEED) });
+  // A ViT's backbone is not drawn first (seconds for ViT-S, all overwritten by the strict load): its remap is
+  // the seed's first draw. The paper's backbones keep their draws, so that their remaps stay as they were.
+  const model = createEmbedder({
+    arch: o.arch,
+    dim: o.dim,
+    generator: new Generator(BARE_WEIGHTS_SEED),
+    uninitialisedBackbone: isVitArch(o.arch),
+  });
   const weights = loadWeights(path);
   try {
     // An embedder's own state dict (backbone.* and remap.*), e.g. exported from a checkpoint, loads whole.

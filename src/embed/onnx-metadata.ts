@@ -2,6 +2,7 @@
 // top-level fields that skips everything but field 14 (metadata_props: StringStringEntryProto key=1,
 // value=2). A 100 MB model costs a few microseconds this way instead of a full protobuf decode.
 import { InputError } from '../util/errors.js';
+import { excerpt } from '../util/excerpt.js';
 import type { Preprocessing } from './onnx/index.js';
 
 function varint(b: Uint8Array, at: number): [value: number, next: number] {
@@ -76,6 +77,14 @@ export function onnxModelInfo(meta: Record<string, string>, name: string): OnnxM
   const dim = Number(meta.dim);
   if (!Number.isInteger(dim) || dim < 1 || !Array.isArray(preprocessing.mean) || !Array.isArray(preprocessing.std)) {
     throw new InputError(`${name}: malformed normsoftmax metadata (dim "${meta.dim}")`);
+  }
+  // A resize this version cannot do is refused rather than done another way (the vectors would not match).
+  const { resizeMode, filter } = preprocessing as { resizeMode?: unknown; filter?: unknown };
+  if (resizeMode !== undefined && resizeMode !== 'square' && resizeMode !== 'shorter') {
+    throw new InputError(`${name}: preprocessing resizeMode must be square or shorter, got ${excerpt(resizeMode)}`);
+  }
+  if (filter !== undefined && filter !== 'bilinear' && filter !== 'bicubic') {
+    throw new InputError(`${name}: preprocessing filter must be bilinear or bicubic, got ${excerpt(filter)}`);
   }
   return {
     arch: meta.arch ?? null,

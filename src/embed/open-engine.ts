@@ -3,6 +3,7 @@
 // the eval resize/crop), so the image pipeline is the same whichever engine runs the forward. The engine
 // and precision are chooseEngine's (an engine asked for, or the one default).
 import { readFileSync } from 'node:fs';
+import { SMALL_INPUT_MAX } from '../data/image/transform-config.js';
 import { DEFAULT_PIPELINE } from '../data/sources/types.js';
 import type { InputSpec } from '../nn/input-spec.js';
 import type { Precision } from '../tensor/precision.js';
@@ -40,6 +41,7 @@ export interface OpenedEngine {
   onnxPath: string | null;
 }
 
+/** The input spec an exported model's preprocessing describes (models without resizeMode / filter: square, bilinear). */
 export function inputSpecOf(p: Preprocessing): InputSpec {
   return {
     colorOrder: p.colorOrder,
@@ -47,7 +49,11 @@ export function inputSpecOf(p: Preprocessing): InputSpec {
     range: p.range === 255 ? 255 : 1,
     mean: [...p.mean],
     std: [...p.std],
-    size: p.size,
+    // A model fed through a resize is not a small-input one, even when it crops to 32 or less: the size only
+    // tells transformForInput which kind it is (the index's or checkpoint's resize and crop are used).
+    size: p.resize === null ? p.size : Math.max(p.size, SMALL_INPUT_MAX + 1),
+    ...(p.resize !== null && p.resizeMode === 'shorter' ? { resize: p.resize, resizeMode: 'shorter' as const } : {}),
+    ...(p.filter === 'bicubic' ? { resizeFilter: 'bicubic' as const } : {}),
   };
 }
 

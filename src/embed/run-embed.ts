@@ -65,7 +65,7 @@ export async function runEmbed(o: EmbedRunOptions): Promise<EmbedRunResult | nul
   if (shard && main) await shard.barrier();
   const { engine, description, config, input } = opened;
   log(`model: ${description}`);
-  const pipeline = { ...pipelineOf(config), jpegDraft: o.jpegDraft === true };
+  const pipeline = { ...pipelineOf(config, input), jpegDraft: o.jpegDraft === true };
   if (pipeline.jpegDraft)
     log("jpeg draft: JPEGs decoded at reduced size where that still covers the resize (Pillow's draft)");
   const embed = async (mine: readonly Sample[]) => {

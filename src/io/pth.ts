@@ -12,7 +12,7 @@ import { setOwn } from './own-record.js';
 import { PyDict } from './pickle.js';
 import { readFileBytes } from './read-file.js';
 import { firstNonBoolByte, tensorFromStrided, viewExtent } from './tensor-bytes.js';
-import { type StorageRef, TensorRef, unpickleTorch } from './torch-pickle.js';
+import { ScriptObject, type StorageRef, TensorRef, unpickleTorch, unpickleTorchScript } from './torch-pickle.js';
 import { ZipArchive } from './zip.js';
 
 /** 'pickle' or 'tar' for the two pre-1.6 torch.save formats, null for anything else. */
@@ -29,9 +29,7 @@ export function isLegacyTorchSave(bytes: Uint8Array): boolean {
 function readZipFormat(bytes: Uint8Array, source: string, fail: Fail): SavedObject {
   const archive = new ZipArchive(bytes, source);
   const names = [...archive.entries.keys()];
-  if (names.some((n) => n.endsWith('/constants.pkl'))) {
-    throw fail('is a TorchScript archive; load it in PyTorch and torch.save(model.state_dict(), path) instead');
-  }
+  const script = names.some((n) => n.endsWith('/constants.pkl'));
   const pickles = names.filter((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (pickles.length !== 1) throw fail(`zip archive without exactly one <name>/data.pkl: not a torch.save file`);
   const prefix = (pickles[0] as string).slice(0, -'data.pkl'.length);
@@ -42,7 +40,8 @@ function readZipFormat(bytes: Uint8Array, source: string, fail: Fail): SavedObje
   }
   let root: unknown;
   try {
-    root = unpickleTorch(archive.read(`${prefix}data.pkl`));
+    const pickle = archive.read(`${prefix}data.pkl`);
+    root = script ? scriptStateDict(unpickleTorchScript(pickle), fail) : unpickleTorch(pickle);
   } catch (e) {
     if (e instanceof FormatError) throw e;
     throw fail((e as Error).message);
@@ -59,6 +58,28 @@ function readZipFormat(bytes: Uint8Array, source: string, fail: Fail): SavedObje
     return bytes;
   };
   return { root, record };
+}
+
+/**
+ * A TorchScript module's parameters and buffers as a flat state dict, named as module.state_dict() names
+ * them (submodule attributes joined with '.'); its code (code/, constants.pkl) is never read.
+ */
+function scriptStateDict(root: unknown, fail: Fail): PyDict {
+  if (!(root instanceof ScriptObject)) throw fail('is a TorchScript archive without a module in its data.pkl');
+  const out = new PyDict();
+  const seen = new Set<ScriptObject>();
+  const walk = (obj: ScriptObject, prefix: string) => {
+    if (seen.has(obj)) return;
+    seen.add(obj);
+    if (!(obj.attributes instanceof PyDict)) return;
+    for (const [key, value] of obj.attributes.items) {
+      if (typeof key !== 'string') continue;
+      if (value instanceof TensorRef) out.items.set(`${prefix}${key}`, value);
+      else if (value instanceof ScriptObject) walk(value, `${prefix}${key}.`);
+    }
+  };
+  walk(root, '');
+  return out;
 }
 
 function open(bytes: Uint8Array, source: string, fail: Fail): SavedObject {
@@ -129,9 +150,12 @@ function unwrap(root: PyDict): PyDict {
  *   not tensors (numbers, strings, None) are skipped.
  * - When every key starts with 'module.' (nn.DataParallel), that prefix is stripped.
  * - Each tensor is its own copy: views into one storage (shared or strided) no longer share memory.
- * - TorchScript archives, files from big-endian machines and any pickle global outside a small allow-list
- *   (OrderedDict, tensor/parameter rebuilders, typed storages) are rejected; nothing is ever executed, so
- *   a whole pickled model (torch.save(model)) is refused, naming its class.
+ * - A TorchScript archive (torch.jit.save: OpenAI's CLIP .pt files) gives its module's parameters and
+ *   buffers named as state_dict() names them; its classes become plain attribute holders and its code is
+ *   never read.
+ * - Files from big-endian machines and any pickle global outside a small allow-list (OrderedDict,
+ *   tensor/parameter rebuilders, typed storages) are rejected; nothing is ever executed, so a whole
+ *   pickled model (torch.save(model)) is refused, naming its class.
  */
 export function parsePth(bytes: Uint8Array, source = '.pth data'): Record<string, Tensor> {
   const fail = (problem: string) => new FormatError(source, problem);

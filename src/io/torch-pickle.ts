@@ -122,6 +122,38 @@ export function findGlobal(module: string, name: string): unknown {
   return found;
 }
 
+/**
+ * An object of a TorchScript archive's data.pkl (a scripted or traced module, `__torch__.<module>.<Class>`):
+ * only its class name and the attribute dict BUILD gives it (parameters, buffers, submodules, flags).
+ */
+export class ScriptObject extends PyDict {
+  constructor(readonly className: string) {
+    super();
+  }
+}
+
+// What else torch.jit's pickler writes for module attributes: typed lists (build_intlist, ...) and type tags,
+// all plain data.
+const SCRIPT_LIST_BUILDERS = new Set([
+  'build_intlist',
+  'build_floatlist',
+  'build_doublelist',
+  'build_boollist',
+  'build_tensorlist',
+  'build_genericlist',
+  'restore_type_tag',
+]);
+
+/** findGlobal for TorchScript data.pkl: its module classes become ScriptObjects, nothing runs. */
+export function findScriptGlobal(module: string, name: string): unknown {
+  if (module === '__torch__' || module.startsWith('__torch__.')) {
+    const className = `${module}.${name}`;
+    return () => new ScriptObject(className);
+  }
+  if (module === 'torch.jit._pickle' && SCRIPT_LIST_BUILDERS.has(name)) return (args: unknown[]) => args[0];
+  return findGlobal(module, name);
+}
+
 function persistentLoad(pid: unknown): StorageRef {
   if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
     throw new Error(`unsupported persistent id ${String(Array.isArray(pid) ? pid[0] : pid)}`);
@@ -137,6 +169,11 @@ function persistentLoad(pid: unknown): StorageRef {
 /** Unpickles a torch.save data.pkl into PyDicts, arrays, plain values and TensorRefs. */
 export function unpickleTorch(bytes: Uint8Array): unknown {
   return unpickleAt(bytes, 0, { findGlobal, persistentLoad }).value;
+}
+
+/** Unpickles a TorchScript archive's data.pkl: ScriptObjects whose attributes hold TensorRefs. */
+export function unpickleTorchScript(bytes: Uint8Array): unknown {
+  return unpickleAt(bytes, 0, { findGlobal: findScriptGlobal, persistentLoad }).value;
 }
 
 /**

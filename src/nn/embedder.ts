@@ -5,16 +5,33 @@ import { F, scope, type Tensor } from '../tensor/index.js';
 import type { Backbone } from './backbone.js';
 import { BnInception } from './bninception.js';
 import type { InitOptions } from './init.js';
-import type { InputSpec } from './input-spec.js';
+import { CAFFE_BGR_INPUT, GRAY28_INPUT, IMAGENET_INPUT, type InputSpec } from './input-spec.js';
 import { LayerNorm } from './layernorm.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 import { ResNet } from './resnet.js';
 import { SmallCnn } from './smallcnn.js';
 import { StateDictError } from './state-dict-error.js';
+import { createVitBackbone, isVitArch, VIT_ARCHS, VIT_CONFIGS } from './vit-archs.js';
 
-export const ARCHS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'bninception', 'smallcnn'] as const;
+export const ARCHS = [
+  'resnet18',
+  'resnet34',
+  'resnet50',
+  'resnet101',
+  'bninception',
+  'smallcnn',
+  ...VIT_ARCHS,
+] as const;
 export type Arch = (typeof ARCHS)[number];
+
+/** How an architecture wants its input pixels, without building it. */
+export function archInput(arch: Arch): InputSpec {
+  if (isVitArch(arch)) return VIT_CONFIGS[arch].input;
+  if (arch === 'bninception') return CAFFE_BGR_INPUT;
+  if (arch === 'smallcnn') return GRAY28_INPUT;
+  return IMAGENET_INPUT;
+}
 
 export function isArch(name: string): name is Arch {
   return (ARCHS as readonly string[]).includes(name);
@@ -36,11 +53,14 @@ export function createBackbone(arch: Arch, o: InitOptions = {}): Backbone {
     case 'smallcnn':
       return new SmallCnn(o);
     default:
+      if (isVitArch(arch)) return createVitBackbone(arch, o);
       throw new Error(`unknown architecture '${arch as string}'; expected one of ${ARCHS.join(', ')}`);
   }
 }
 
 export interface EmbedderOptions extends InitOptions {
+  /** ViT backbones only: allocate the backbone without drawing its initial weights (they are loaded next). */
+  uninitialisedBackbone?: boolean;
   arch: Arch;
   /** Embedding size; equal to the backbone width (or omitted) for no remap layer. */
   dim?: number;
@@ -61,7 +81,10 @@ export class Embedder extends Module {
       throw new Error(`unknown architecture '${o.arch as string}'; expected one of ${ARCHS.join(', ')}`);
     }
     this.arch = o.arch;
-    this.backbone = this.registerModule('backbone', createBackbone(o.arch, { generator: o.generator }));
+    this.backbone = this.registerModule(
+      'backbone',
+      createBackbone(o.arch, { generator: o.generator, uninitialised: o.uninitialisedBackbone }),
+    );
     const width = this.backbone.width;
     const dim = o.dim ?? width;
     if (!Number.isInteger(dim) || dim < 1) throw new Error(`embedding dim must be a positive integer, got ${dim}`);
@@ -89,8 +112,12 @@ export class Embedder extends Module {
 
   /** Unit-length embeddings [N, dim] of images [N, C, H, W]. */
   forward(images: Tensor): Tensor {
+    return scope(() => this.head(this.backbone.features(images)));
+  }
+
+  /** The part after the backbone: unit-length embeddings [N, dim] of its features [N, width]. */
+  head(features: Tensor): Tensor {
     return scope(() => {
-      const features = this.backbone.features(images);
       let h = this.#norm ? this.#norm.forward(features) : features;
       if (this.remap) h = this.remap.forward(h);
       return F.normalize(h, { p: 2, dim: 1, eps: 1e-12 });

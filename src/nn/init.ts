@@ -1,9 +1,14 @@
 // Weight initialisation as torch.nn.init, drawing from the seeded global generator or an explicit one.
-import { empty, type Generator, noGrad, type Tensor } from '../tensor/index.js';
+import { empty, type Generator, noGrad, scope, type Tensor, where } from '../tensor/index.js';
 
 export interface InitOptions {
   /** Draw from this generator instead of the global one (seeded by manualSeed). */
   generator?: Generator;
+  /**
+   * Leave weights as allocated, drawing nothing (ViT backbones only): for weights that are loaded next,
+   * and for checking a large configuration's keys and shapes without touching its memory.
+   */
+  uninitialised?: boolean;
 }
 
 /** fan_in and fan_out of a weight [out, in, ...kernel] as torch.nn.init computes them. */
@@ -15,7 +20,37 @@ export function fans(shape: readonly number[]): { fanIn: number; fanOut: number 
 
 /** A fresh tensor filled from U(-bound, bound). */
 export function uniformTensor(shape: readonly number[], bound: number, o: InitOptions = {}): Tensor {
-  return noGrad(() => empty(shape).uniform_(-bound, bound, o.generator));
+  return noGrad(() => (o.uninitialised ? empty(shape) : empty(shape).uniform_(-bound, bound, o.generator)));
+}
+
+/**
+ * N(0, std^2) truncated to [-2 std, 2 std] (timm's and torchvision's trunc_normal_ for ViTs): values
+ * outside are redrawn three times (then 1 in 10^7 remains, clamped). Not PyTorch's stream of draws.
+ */
+export function truncNormal(shape: readonly number[], std: number, o: InitOptions = {}): Tensor {
+  if (o.uninitialised) return empty(shape);
+  return scope(() =>
+    noGrad(() => {
+      const out = empty(shape).normal_(0, std, o.generator);
+      for (let round = 0; round < 3; round++) {
+        const outside = out.abs().gt(2 * std);
+        const fresh = empty(shape).normal_(0, std, o.generator);
+        out.copy_(where(outside, fresh, out));
+      }
+      return out.clamp_(-2 * std, 2 * std);
+    }),
+  );
+}
+
+/** N(mean, std^2), or nothing drawn when uninitialised. */
+export function normalTensor(shape: readonly number[], std: number, o: InitOptions = {}, mean = 0): Tensor {
+  return noGrad(() => (o.uninitialised ? empty(shape) : empty(shape).normal_(mean, std, o.generator)));
+}
+
+/** Glorot's U(+-sqrt(6 / (fan_in + fan_out))) (xavier_uniform_), as torch.nn.MultiheadAttention's in_proj. */
+export function xavierUniform(shape: readonly number[], o: InitOptions = {}): Tensor {
+  const { fanIn, fanOut } = fans(shape);
+  return uniformTensor(shape, Math.sqrt(6 / (fanIn + fanOut)), o);
 }
 
 /** N(0, std^2) with std = sqrt(2) / sqrt(fan), as kaiming_normal_(nonlinearity='relu'). */

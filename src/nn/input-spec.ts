@@ -11,7 +11,22 @@ export interface InputSpec {
   std: readonly number[];
   /** The square input size the backbone was designed for (the crop size). */
   size: number;
+  /**
+   * The publisher's eval resize before the centre crop of `size` (default: size * 8 / 7, 256 for 224, the
+   * paper's), in resizeMode with resizeFilter.
+   */
+  resize?: number;
+  /**
+   * 'square' (default): every image to resize x resize, aspect ratio not kept (the paper's pipeline);
+   * 'shorter': the shorter side to resize, aspect kept (torchvision's Resize(int), as ViTs are evaluated).
+   */
+  resizeMode?: ResizeMode;
+  /** Pillow's filter for the resize: 'bilinear' (default) or 'bicubic'. */
+  resizeFilter?: ResizeFilter;
 }
+
+export type ResizeMode = 'square' | 'shorter';
+export type ResizeFilter = 'bilinear' | 'bicubic';
 
 /** torchvision's ImageNet models: RGB in [0, 1] with ImageNet statistics. */
 export const IMAGENET_INPUT: InputSpec = Object.freeze({
@@ -22,6 +37,48 @@ export const IMAGENET_INPUT: InputSpec = Object.freeze({
   std: Object.freeze([0.229, 0.224, 0.225]),
   size: 224,
 });
+
+/** torchvision's ViT weights (ImageClassification): shorter side to 256, bilinear, centre 224, ImageNet statistics. */
+export const TORCHVISION_VIT_INPUT: InputSpec = Object.freeze({
+  ...IMAGENET_INPUT,
+  resize: 256,
+  resizeMode: 'shorter',
+  resizeFilter: 'bilinear',
+});
+
+/** torchvision's ViT-L/16 (IMAGENET1K_V1): the same with the shorter side to 242. */
+export const TORCHVISION_VIT_L_INPUT: InputSpec = Object.freeze({ ...TORCHVISION_VIT_INPUT, resize: 242 });
+
+/** DINO's and DINOv2's evaluation: shorter side to 256, bicubic, centre 224, ImageNet statistics. */
+export const DINO_INPUT: InputSpec = Object.freeze({
+  ...IMAGENET_INPUT,
+  resize: 256,
+  resizeMode: 'shorter',
+  resizeFilter: 'bicubic',
+});
+
+/** OpenAI CLIP's preprocess: shorter side to 224, bicubic, centre 224, CLIP's own statistics. */
+export const CLIP_INPUT: InputSpec = Object.freeze({
+  colorOrder: 'RGB',
+  channels: 3,
+  range: 1,
+  mean: Object.freeze([0.48145466, 0.4578275, 0.40821073]),
+  std: Object.freeze([0.26862954, 0.26130258, 0.27577711]),
+  size: 224,
+  resize: 224,
+  resizeMode: 'shorter',
+  resizeFilter: 'bicubic',
+});
+
+/** The eval resize of a spec: its publisher's, or size * 8 / 7 (the paper's 256 for 224). */
+export function evalResize(spec: InputSpec): number {
+  return spec.resize ?? Math.round((spec.size * 8) / 7);
+}
+
+/** A spec's resize mode and filter with the defaults filled in (square, bilinear); null: the defaults. */
+export function resamplingOf(spec: InputSpec | null): { mode: ResizeMode; filter: ResizeFilter } {
+  return { mode: spec?.resizeMode ?? 'square', filter: spec?.resizeFilter ?? 'bilinear' };
+}
 
 /** The Caffe-converted BN-Inception: BGR in [0, 255] minus the Caffe mean, no scaling. */
 export const CAFFE_BGR_INPUT: InputSpec = Object.freeze({

@@ -1,4 +1,5 @@
-// Sequential: children named '0', '1', ... (as torch.nn.Sequential), applied in order.
+// Sequential: children named '0', '1', ... (as torch.nn.Sequential), or given names (Sequential.named, as
+// torch.nn.Sequential(OrderedDict)), applied in order.
 import type { Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
 
@@ -11,6 +12,16 @@ export class Sequential extends Module {
     layers.forEach((layer, i) => {
       this.registerModule(String(i), layer);
     });
+  }
+
+  /** torch.nn.Sequential(OrderedDict(entries)): children with the given names, applied in order. */
+  static named(entries: readonly (readonly [string, Module])[]): Sequential {
+    const s = new Sequential();
+    for (const [name, layer] of entries) {
+      s.registerModule(name, layer);
+      s.#layers.push(layer);
+    }
+    return s;
   }
 
   get length(): number {

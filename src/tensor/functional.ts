@@ -65,6 +65,35 @@ export function adaptiveAvgPool2d(x: Tensor, outputSize: Pair): Tensor {
   return new Tensor(native.adaptiveAvgPool2d(x.handle, pair(outputSize)));
 }
 
+export interface InterpolateBicubicOptions {
+  /** The output's height and width. */
+  size: [number, number];
+  alignCorners?: boolean;
+  /**
+   * interpolate's scale_factor (height, width) when the caller computed the size from one: PyTorch then
+   * maps output to input coordinates by 1 / scale instead of by the ratio of the sizes.
+   */
+  scaleFactor?: [number, number];
+  /** Antialiased when downsampling (interpolate's antialias=True; default false). */
+  antialias?: boolean;
+}
+
+/** F.interpolate(x [N, C, H, W], mode='bicubic'), differentiable. */
+export function interpolateBicubic(x: Tensor, o: InterpolateBicubicOptions): Tensor {
+  if (x.rank !== 4) throw new RangeError(`interpolateBicubic(): expected a 4-d tensor, got [${x.shape.join(', ')}]`);
+  for (const v of o.size) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new RangeError(`interpolateBicubic(): size must be positive integers, got [${o.size}]`);
+  }
+  const scale = o.scaleFactor;
+  if (scale && !scale.every((v) => Number.isFinite(v) && v > 0)) {
+    throw new RangeError(`interpolateBicubic(): scaleFactor must be positive numbers, got [${scale}]`);
+  }
+  return new Tensor(
+    native.upsampleBicubic2d(x.handle, o.size, o.alignCorners ?? false, o.antialias ?? false, scale?.[0], scale?.[1]),
+  );
+}
+
 export interface BatchNormOptions {
   weight?: Tensor | null;
   bias?: Tensor | null;

@@ -203,6 +203,19 @@ export interface NativeAddon {
     w: number,
     h: number,
   ): Uint8Array;
+  /** See src/tensor/kernels/image.ts (the same arguments as imageResizeBilinear). */
+  imageResizeBicubic(
+    src: Uint8Array,
+    width: number,
+    height: number,
+    channels: number,
+    outWidth: number,
+    outHeight: number,
+    x: number,
+    y: number,
+    w: number,
+    h: number,
+  ): Uint8Array;
   /** See src/tensor/kernels/image.ts. */
   imageToChw(
     src: Uint8Array,
@@ -392,6 +405,15 @@ export interface NativeAddon {
   /** [sorted values, inverse indices, counts] */
   unique(t: T): [T, T, T];
   unsqueeze(t: T, dim: number): T;
+  /** F.interpolate(x, mode='bicubic', antialias); scales: interpolate's scale_factor, when it was given. */
+  upsampleBicubic2d(
+    x: T,
+    outputSize: Ints,
+    alignCorners: boolean,
+    antialias: boolean,
+    scaleH?: number,
+    scaleW?: number,
+  ): T;
   var(t: T, dims: Ints | undefined, unbiased: boolean, keepdim: boolean): T;
   version(): { torch: string; parallel: string; hammingKernel: string };
   view(t: T, shape: Ints): T;

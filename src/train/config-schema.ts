@@ -132,6 +132,32 @@ export const TRAIN_SCHEMA = {
     min: 0,
     help: 'epochs training only the new parameters first (default {default})',
   }),
+  /** The main phase's schedule: the paper's steps (gamma every epochsPerStep) or a cosine to 0 over it. */
+  schedule: choice(['step', 'cosine'] as const, {
+    default: 'step',
+    arg: 'kind',
+    phrase: 'or',
+    help: 'step (default: lr * gamma every epochs-per-step) or cosine (to 0 over the main phase)',
+  }),
+  /** A linear ramp of the lr over the first epochs of the main phase: lr * (e + 1) / (n + 1). */
+  lrWarmupEpochs: integer({
+    default: 0,
+    min: 0,
+    help: 'main phase: ramp the lr linearly over its first n epochs (lr * (e + 1) / (n + 1); default {default})',
+  }),
+  /** A ViT's layer-wise lr decay: block i of L gets lr * d^(L - i), the embeddings d^(L + 1), the head 1. */
+  layerDecay: number({
+    default: 1,
+    above: 0,
+    atMost: 1,
+    arg: 'd',
+    help: 'ViTs: layer-wise lr decay, block i of L at lr * d^(L - i), patch/position embeddings d^(L + 1) (default {default}: none)',
+  }),
+  /** Head-only training on the frozen backbone's cached features of the training split (src/train/feature-cache.ts). */
+  freezeBackbone: boolean({
+    default: false,
+    help: "train only the head (LayerNorm, projection, the loss's weights) on the frozen backbone's features of the training split, embedded once with the eval transform (no augmentation) and cached in $NORMSOFTMAX_HOME/features",
+  }),
   temperature: number({ default: 0.05, above: 0, help: 'NormSoftmax temperature (default {default})' }),
   classFraction: number({
     default: 1,
@@ -145,7 +171,10 @@ export const TRAIN_SCHEMA = {
   margin: number({ default: 0.2, help: 'triplet margin (default {default})' }),
   optimizer: choice(['sgd', 'adamw'] as const, { default: 'sgd', phrase: 'or', help: 'sgd (default) or adamw' }),
   momentum: number({ default: 0.9, help: 'SGD momentum (default {default})' }),
-  weightDecay: number({ default: 1e-4, help: 'weight decay (default {default})' }),
+  weightDecay: number({
+    default: 1e-4,
+    help: 'weight decay (default {default}; adamw: on weights only, not on norms, biases, position embeddings or class/register tokens)',
+  }),
   seed: integer({ default: 0, min: 0, help: 'random seed (default {default})' }),
   device: text({
     default: 'cpu',

@@ -7,7 +7,8 @@ import { requireRoot } from '../data/formats/index.js';
 import { weightsEntry } from '../data/weights/index.js';
 import { recallKs } from '../eval/recall-ks.js';
 import type { LossName } from '../loss/index.js';
-import type { Arch } from '../nn/embedder.js';
+import { type Arch, archInput, isArch } from '../nn/embedder.js';
+import { isVitArch } from '../nn/vit-archs.js';
 import { InputError, UsageError } from '../util/errors.js';
 import { excerpt } from '../util/excerpt.js';
 import {
@@ -79,6 +80,13 @@ export function resolveConfig(layers: {
   const { preset: _ignored, ...file } = layers.file ?? {};
   const merged = { ...DEFAULTS, ...(name ? PRESETS[name] : {}), ...file, ...(layers.flags ?? {}) } as TrainConfig;
   if (!layers.flags?.k && !file.k && !name) merged.k = recallKs(merged.dataset);
+  // A ViT is fed as its publisher evaluates it (CLIP: 224 / 224, ViT-L/16: 242 / 224) unless told otherwise.
+  const given = (key: 'resize' | 'crop') => key in file || key in (layers.flags ?? {});
+  const spec = isArch(merged.arch) ? archInput(merged.arch) : null;
+  if (spec?.resize !== undefined) {
+    if (!given('resize')) merged.resize = spec.resize;
+    if (!given('crop')) merged.crop = spec.size;
+  }
   // A preset is the paper's recipe: ImageNet weights of its architecture unless --pretrained says otherwise
   // (`--pretrained none` trains from scratch).
   if (name && merged.pretrained === null && !('pretrained' in file) && !('pretrained' in (layers.flags ?? {}))) {
@@ -94,7 +102,7 @@ export function paperWeights(arch: string): string | null {
 
 /**
  * Checks every key against the schema (errors name the flag), then what no single key says: the folds,
- * the class-balanced batch and the data set's root. Normalises `pretrained: 'none'` to null.
+ * the class-balanced batch, the layer decay's architecture, the lr ramp's length and the data set's root. Normalises `pretrained: 'none'` to null.
  */
 export function validateConfig(c: TrainConfig): TrainConfig {
   if (c.pretrained === 'none' || c.pretrained === '') c.pretrained = null;
@@ -107,6 +115,15 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (c.sampler === 'balanced' && c.batchSize % c.imagesPerClass !== 0) {
     throw new UsageError(
       `--batch-size ${c.batchSize} must be a multiple of --images-per-class ${c.imagesPerClass} for the class-balanced sampler`,
+    );
+  }
+  if (c.layerDecay < 1 && !isVitArch(c.arch)) {
+    throw new UsageError(`--layer-decay ${c.layerDecay}: applies to the ViT architectures, not ${c.arch}`);
+  }
+  const mainEpochs = c.epochsPerStep * c.numSteps;
+  if (c.lrWarmupEpochs >= mainEpochs) {
+    throw new UsageError(
+      `--lr-warmup-epochs ${c.lrWarmupEpochs} must be fewer than the main phase's ${mainEpochs} epochs (--epochs-per-step x --num-steps)`,
     );
   }
   requireRoot(c.dataset, c.root);

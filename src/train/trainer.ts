@@ -23,6 +23,7 @@ import { AdamW } from './optim/adamw.js';
 import type { Optimizer, ParamGroup } from './optim/optimizer.js';
 import { SGD } from './optim/sgd.js';
 import { type DataParallel, dataParallelHooks, ONE_PROCESS, type TrainingHooks } from './parallel.js';
+import { backboneGroups, exemptFromDecay } from './param-groups.js';
 import { type EpochPlan, planEpoch } from './schedule.js';
 
 /** Any MetricLoss trains: its parameters, namedParameters (checkpoints), and the optional beginBatch and rng. */
@@ -77,12 +78,31 @@ function makeOptimizer(c: TrainConfig, groups: ParamGroup[], lr: number): Optimi
 }
 
 function phaseGroups(s: TrainingSetup, plan: EpochPlan): ParamGroup[] {
+  const c = s.config;
   const fresh = [...s.model.newParameters(), ...s.loss.parameters()];
-  if (plan.phase === 'warmup') return [{ params: fresh }];
-  return [
-    { params: s.model.backboneParameters(), lrMult: 1 },
-    { params: fresh, lrMult: s.config.lrMult },
-  ];
+  // The paper's SGD recipe decays every parameter; AdamW (the ViTs' recipe) only weights, here as in the
+  // backbone (src/train/param-groups.ts).
+  const decayMask = c.optimizer === 'adamw';
+  const freshGroups = (lrMult: number): ParamGroup[] => {
+    if (!decayMask) return [{ params: fresh, lrMult }];
+    const exempt = fresh.filter((p) => exemptFromDecay('', p));
+    const decayed = fresh.filter((p) => !exemptFromDecay('', p));
+    return [
+      { params: decayed, lrMult },
+      { params: exempt, lrMult, weightDecay: 0 },
+    ].filter((g) => g.params.length > 0);
+  };
+  if (plan.phase === 'warmup') return freshGroups(1);
+  if (c.freezeBackbone) return freshGroups(c.lrMult);
+  if (!decayMask && c.layerDecay === 1) {
+    return [{ params: s.model.backboneParameters(), lrMult: 1 }, ...freshGroups(c.lrMult)];
+  }
+  const backbone = backboneGroups(s.model.backbone, {
+    weightDecay: c.weightDecay,
+    decayMask,
+    layerDecay: c.layerDecay,
+  });
+  return [...backbone, ...freshGroups(c.lrMult)];
 }
 
 function setBackboneFrozen(model: Embedder, frozen: boolean): void {
@@ -205,7 +225,7 @@ export class Trainer {
     const { config: c, model, sampler } = this.#s;
     const plan = planEpoch(epoch, c);
     this.#phaseOptimizer(plan).setLr(plan.lr);
-    setBackboneFrozen(model, plan.phase === 'warmup');
+    setBackboneFrozen(model, plan.phase === 'warmup' || c.freezeBackbone);
     model.train();
 
     const batches =
@@ -280,7 +300,9 @@ export class Trainer {
       const onDevice = c.device === 'cpu';
       const x = onDevice ? batch.images : batch.images.to(c.device as Device);
       const y = onDevice ? batch.labels : batch.labels.to(c.device as Device);
-      const value = loss.forward(embedBatch(model, x, this.#s.precision), y);
+      // --freeze-backbone: the batch holds the backbone's cached features, only the head runs.
+      const embeddings = c.freezeBackbone ? model.head(x) : embedBatch(model, x, this.#s.precision);
+      const value = loss.forward(embeddings, y);
       const empty = loss.lastForwardEmpty === true;
       value.backward();
       return { value: value.item(), empty };

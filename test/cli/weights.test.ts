@@ -39,11 +39,11 @@ after(async () => {
 });
 
 /** The CLI in a child process (async, so that this process's loopback server keeps answering). */
-function cli(args: string[]): Promise<CliResult> {
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NORMSOFTMAX_THREADS: '2', ...env },
+      env: { ...process.env, NORMSOFTMAX_THREADS: '2', ...env, ...extraEnv },
     });
     let stdout = '';
     let stderr = '';
@@ -73,6 +73,22 @@ test('weights download fetches, verifies and caches; list shows it cached; a sec
   assert.equal(server.ranges.length, requests, 'a cached file is not fetched again');
   r = await cli(['weights', 'list']);
   assert.match(r.stdout, /^r18\s+resnet18\s+\S+ MB\s+cached\s/m);
+});
+
+test('weights list (the built-in table) says how each ViT file is checked: prefix, whole, or pinned', async () => {
+  const r = await cli(['weights', 'list'], { NORMSOFTMAX_WEIGHTS_TABLE: '' });
+  assert.equal(r.code, 0, describeRun(['weights', 'list'], r));
+  const row = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(`${name} `)) ?? '';
+  assert.match(
+    row('vit_b_16'),
+    /^vit_b_16\s+vit_b_16\s+\?\s+-\s+https:\/\/download\.pytorch\.org\/models\/vit_b_16-c867db91\.pth {2}\(sha256 prefix only\)$/,
+  );
+  assert.match(row('clip_vitb16'), /\/ViT-B-16\.pt$/);
+  assert.match(
+    row('dinov2_vits14_reg'),
+    /dinov2_vits14_reg4_pretrain\.pth {2}\(no published sha256: not verified; the first download is pinned\)$/,
+  );
+  assert.match(row('resnet50'), /resnet50-19c8e357\.pth$/);
 });
 
 test('a corrupted download is refused (exit 1) and deleted; an unknown name is a usage error', async () => {

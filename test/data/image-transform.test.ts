@@ -2,14 +2,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { augmentDraws, drawInt } from '../../src/data/image/augment.js';
-import { planTransform, roundHalfEven } from '../../src/data/image/transform.js';
+import { planTransform, resizeWhole, roundHalfEven } from '../../src/data/image/transform.js';
 import {
   IMAGENET_TRANSFORM,
   type TransformConfig,
   transformForInput,
   validateTransform,
 } from '../../src/data/image/transform-config.js';
-import { CAFFE_BGR_INPUT, GRAY28_INPUT, IMAGENET_INPUT } from '../../src/nn/input-spec.js';
+import {
+  CAFFE_BGR_INPUT,
+  CLIP_INPUT,
+  DINO_INPUT,
+  GRAY28_INPUT,
+  IMAGENET_INPUT,
+  TORCHVISION_VIT_INPUT,
+} from '../../src/nn/input-spec.js';
 
 test('roundHalfEven is Python round(): halves go to the even neighbour', () => {
   assert.deepEqual([0.5, 1.5, 2.5, 15.5, 16, 6.4, 6.6, 13 / 2].map(roundHalfEven), [0, 2, 2, 16, 16, 6, 7, 6]);
@@ -112,6 +119,36 @@ test('transforms for the backbones input specs', () => {
   for (const c of [IMAGENET_TRANSFORM, caffe, gray]) validateTransform(c);
 });
 
+test("a ViT's transform: its publisher's shorter-side resize and filter; train mode crops the resized image", () => {
+  const dino = transformForInput(DINO_INPUT);
+  assert.deepEqual(
+    [dino.resize, dino.resizeMode, dino.filter, dino.crop, dino.flipProbability],
+    [{ width: 256, height: 256 }, 'shorter', 'bicubic', { width: 224, height: 224 }, 0.5],
+  );
+  const clip = transformForInput(CLIP_INPUT);
+  assert.deepEqual(
+    [clip.resize?.width, clip.resizeMode, clip.filter, clip.std[0]],
+    [224, 'shorter', 'bicubic', 0.26862954],
+  );
+  const tv = transformForInput(TORCHVISION_VIT_INPUT);
+  assert.deepEqual([tv.resize?.width, tv.resizeMode, tv.filter], [256, 'shorter', undefined]);
+  for (const c of [dino, clip, tv]) validateTransform(c);
+  // 389 x 251: the height to 256, the width to int(256 * 389 / 251) = 396; the crop anywhere in it.
+  const landscape = { width: 389, height: 251 };
+  assert.deepEqual(planTransform(landscape, dino, 'eval', [0.5, 0.5, 0.9]), {
+    resize: { width: 396, height: 256 },
+    window: { x: 86, y: 16, width: 224, height: 224 },
+    flip: false,
+    filter: 'bicubic',
+  });
+  const last = planTransform(landscape, dino, 'train', [0.9999, 0.9999, 0.1]);
+  assert.deepEqual([last.window.x, last.window.y, last.flip], [172, 32, true]);
+  // The whole resized image (a cache's) has the same size.
+  const src = { data: new Uint8Array(389 * 251 * 3), width: 389, height: 251, channels: 3 as const };
+  const whole = resizeWhole(src, dino);
+  assert.deepEqual([whole.width, whole.height], [396, 256]);
+});
+
 test('invalid transform settings are named', () => {
   const bad: [Partial<TransformConfig>, RegExp][] = [
     [{ crop: { width: 300, height: 224 } }, /crop 300x224 is larger than resize 256x256/],
@@ -120,6 +157,12 @@ test('invalid transform settings are named', () => {
     [{ mean: [0, 0] }, /mean and std need 3 values for RGB/],
     [{ std: [1, 0, 1] }, /std values must be finite and non-zero/],
     [{ colorOrder: 'gray' }, /need 1 values for gray/],
+    [{ resizeMode: 'longer' as 'shorter' }, /resizeMode must be square or shorter, got longer/],
+    [
+      { resizeMode: 'shorter', resize: { width: 256, height: 300 } },
+      /a shorter-side resize takes one size \(N x N\), got 256x300/,
+    ],
+    [{ filter: 'lanczos' as 'bicubic' }, /filter must be bilinear or bicubic, got lanczos/],
   ];
   for (const [patch, message] of bad) {
     assert.throws(() => validateTransform({ ...IMAGENET_TRANSFORM, ...patch }), message);

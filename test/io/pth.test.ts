@@ -32,6 +32,22 @@ describe('.pth files from PyTorch', () => {
     }));
 });
 
+describe('TorchScript archives (torch.jit.save, as OpenAI ships CLIP)', () => {
+  test('a scripted nn.Linear: its parameters as state_dict() names them, the values torch.jit.load reads', () =>
+    scope(() => {
+      const t = loadPth(fixture('torchscript.pt'));
+      assert.deepEqual(Object.keys(t), ['weight', 'bias']);
+      // torch.jit.load('torchscript.pt').state_dict() in PyTorch 1.13.
+      const want = {
+        weight: [0.14275836944580078, -0.20191146433353424, -0.6133638620376587, -0.4604310393333435],
+        bias: [0.288837730884552, 0.27982091903686523],
+      };
+      assert.deepEqual((t.weight as Tensor).shape, [2, 2]);
+      assert.deepEqual((t.weight as Tensor).toArray(), want.weight);
+      assert.deepEqual((t.bias as Tensor).toArray(), want.bias);
+    }));
+});
+
 describe('.pth files we refuse', () => {
   test('a pickle that calls os.system is rejected before anything runs', () => {
     assertFormatError(() => loadPth(fixture('malicious.pth')), "pickle global 'os.system' is not allowed");
@@ -42,8 +58,24 @@ describe('.pth files we refuse', () => {
     assertFormatError(() => loadPth(fixture('namespace.pth')), "'argparse.Namespace' is not allowed", 'state_dict()');
   });
 
-  test('a TorchScript archive', () => {
-    assertFormatError(() => loadPth(fixture('torchscript.pt')), 'is a TorchScript archive');
+  test('a TorchScript archive whose pickle names os.system: refused before anything runs', () => {
+    const evil = zipStored({
+      'm/data.pkl': Uint8Array.from('\x80\x02cos\nsystem\nX\x0f\x00\x00\x00touch /tmp/pwnd\x85R.', (c) =>
+        c.charCodeAt(0),
+      ),
+      'm/constants.pkl': new Uint8Array([0x80, 0x02, 0x29, 0x2e]),
+      'm/version': '3\n',
+    });
+    assertFormatError(() => parsePth(evil, 'evil.pt'), "pickle global 'os.system' is not allowed");
+    assert.equal(existsSync('/tmp/pwnd'), false);
+  });
+
+  test('a TorchScript archive whose data.pkl holds no module', () => {
+    const bare = zipStored({
+      'm/data.pkl': new Uint8Array([0x80, 0x02, 0x7d, 0x2e]), // {}
+      'm/constants.pkl': new Uint8Array([0x80, 0x02, 0x29, 0x2e]),
+    });
+    assertFormatError(() => parsePth(bare, 'bare.pt'), 'is a TorchScript archive without a module in its data.pkl');
   });
 
   test('a truncated file', () => {

@@ -12,6 +12,7 @@ import { register as registerExperiment } from '../../src/cli/commands/experimen
 import { register as registerTrain, trainConfigFromFlags } from '../../src/cli/commands/train.js';
 import { flagsToConfig, parseTrainFlag } from '../../src/cli/train-options.js';
 import { LOSS_NAMES } from '../../src/loss/index.js';
+import { VIT_ARCHS } from '../../src/nn/index.js';
 import { DEFAULTS, PRESETS, readConfigFile, resolveConfig } from '../../src/train/config.js';
 import {
   commandLineFlag,
@@ -53,6 +54,10 @@ test('the defaults are the recipe of spec section 3 with the library defaults ar
     epochsPerStep: 15,
     numSteps: 2,
     warmupEpochs: 1,
+    schedule: 'step',
+    lrWarmupEpochs: 0,
+    layerDecay: 1,
+    freezeBackbone: false,
     temperature: 0.05,
     classFraction: 1,
     loss: 'normsoftmax',
@@ -99,7 +104,11 @@ test('flag names: the key in kebab case; a switch that defaults to true is --no-
   assert.equal(commandLineFlag('layerNorm'), '--no-layer-norm');
   assert.equal(commandLineFlag('nmi'), '--nmi');
   assert.equal(helpOf('dim'), 'embedding size (default 2048)');
-  assert.equal(helpOf('weightDecay'), 'weight decay (default 0.0001)');
+  assert.equal(
+    helpOf('weightDecay'),
+    'weight decay (default 0.0001; adamw: on weights only, not on norms, biases, position embeddings or class/register tokens)',
+  );
+  assert.equal(flagOf('layerDecay'), '--layer-decay');
   assert.equal(helpOf('loss'), `${LOSS_NAMES.join(', ')} (default normsoftmax)`);
 });
 
@@ -119,7 +128,7 @@ describe('what a value must be', () => {
     ['seed', 0, null],
     ['seed', -1, 'a non-negative integer'],
     ['arch', 'resnet18', null],
-    ['arch', 'vgg', 'one of resnet18, resnet34, resnet50, resnet101, bninception, smallcnn'],
+    ['arch', 'vgg', `one of resnet18, resnet34, resnet50, resnet101, bninception, smallcnn, ${VIT_ARCHS.join(', ')}`],
     ['loss', 'arcface', `one of ${LOSS_NAMES.join(', ')}`],
     ['optimizer', 'adam', 'sgd or adamw'],
     ['precision', 'fp16', 'fp32, bf16 or auto'],
@@ -145,6 +154,39 @@ describe('what a value must be', () => {
       (e) => e instanceof UsageError && e.message === '--temperature: expected a positive number, got 0',
     );
   });
+});
+
+test("a ViT's resize and crop default to its publisher's eval pipeline; given ones (flag or file) stay", () => {
+  const sizes = (flags: Record<string, unknown>, file: Record<string, unknown> = {}) => {
+    const c = resolveConfig({ flags: { dataset: 'fashion-mnist', ...flags }, file });
+    return [c.resize, c.crop];
+  };
+  assert.deepEqual(sizes({ arch: 'resnet50' }), [256, 224]);
+  assert.deepEqual(sizes({ arch: 'vit_l_16' }), [242, 224]);
+  assert.deepEqual(sizes({ arch: 'clip_vitb16' }), [224, 224]);
+  assert.deepEqual(sizes({ arch: 'dinov2_vitb14' }), [256, 224]);
+  assert.deepEqual(sizes({ arch: 'clip_vitb32', resize: 288 }), [288, 224]);
+  assert.deepEqual(sizes({ arch: 'clip_vitb32' }, { crop: 196 }), [224, 196]);
+  assert.deepEqual(sizes({}, { arch: 'vit_l_16' }), [242, 224]);
+});
+
+test('--layer-decay applies to ViTs only; --lr-warmup-epochs must leave main epochs; --schedule is step or cosine', () => {
+  const usage = (flags: Record<string, unknown>, message: string) =>
+    assert.throws(
+      () => resolveConfig({ flags: { dataset: 'fashion-mnist', ...flags } }),
+      (e) => e instanceof UsageError && e.message === message,
+    );
+  usage({ arch: 'resnet50', layerDecay: 0.75 }, '--layer-decay 0.75: applies to the ViT architectures, not resnet50');
+  usage({ layerDecay: 0 }, '--layer-decay: expected a number in (0, 1], got 0');
+  usage(
+    { lrWarmupEpochs: 4, epochsPerStep: 2, numSteps: 2 },
+    "--lr-warmup-epochs 4 must be fewer than the main phase's 4 epochs (--epochs-per-step x --num-steps)",
+  );
+  usage({ schedule: 'linear' }, '--schedule: expected step or cosine, got "linear"');
+  const c = resolveConfig({
+    flags: { dataset: 'fashion-mnist', arch: 'dino_vits16', layerDecay: 0.75, schedule: 'cosine', lrWarmupEpochs: 3 },
+  });
+  assert.deepEqual([c.layerDecay, c.schedule, c.lrWarmupEpochs], [0.75, 'cosine', 3]);
 });
 
 describe('flag values', () => {
@@ -209,7 +251,8 @@ describe('a --config file: the same keys; a bad one is one line naming the file 
     const arch = write('arch.json', { arch: 'x'.repeat(500) });
     assert.throws(
       () => readConfigFile(arch),
-      (e) => e instanceof InputError && e.message.length < 300 && /\(500 characters\)$/.test(e.message),
+      // The message lists the 18 architectures (~330 characters) but not the 500-character value.
+      (e) => e instanceof InputError && e.message.length < 500 && /\(500 characters\)$/.test(e.message),
       'a long value is quoted in part',
     );
   });

@@ -11,14 +11,19 @@ import { after, afterEach, beforeEach, test } from 'node:test';
 import {
   cachedWeightsPath,
   fetchWeights,
+  isUnpublished,
+  pinPath,
+  readPin,
   resolveWeights,
   resolveWeightsSync,
   WEIGHTS,
   WEIGHTS_TABLE_ENV,
+  type WeightsEntry,
   weightsCacheDir,
   weightsEntry,
 } from '../../src/data/weights/index.js';
 import { loadWeights } from '../../src/io/weights.js';
+import { VIT_ARCHS } from '../../src/nn/index.js';
 import { FailureError, InputError } from '../../src/util/errors.js';
 import { type Misbehaviour, serveFiles, type TestServer } from '../data/download-server.js';
 
@@ -45,29 +50,65 @@ afterEach(async () => {
   logs.length = 0;
 });
 
-/** Serves FILE as tiny-18.pth and points the table at it (sha256 = the given digest, default the right one). */
-async function setUp(how: Misbehaviour = {}, sha256 = SHA, url?: string): Promise<void> {
+/** Serves FILE as tiny-18.pth and points the table at it (sha256 = the given digest, default the right one; null: none). */
+async function setUp(how: Misbehaviour = {}, sha256: string | null = SHA, url?: string): Promise<void> {
   server = await serveFiles({ 'tiny-18.pth': FILE }, how);
   const table = join(work, `table${n}.json`);
-  writeFileSync(table, JSON.stringify({ tiny: { url: url ?? server.url('tiny-18.pth'), sha256, arch: 'resnet18' } }));
+  const digest = sha256 === null ? {} : { sha256 };
+  writeFileSync(
+    table,
+    JSON.stringify({ tiny: { url: url ?? server.url('tiny-18.pth'), ...digest, arch: 'resnet18' } }),
+  );
   process.env[WEIGHTS_TABLE_ENV] = table;
 }
 
+const PAPER_WEIGHTS = ['bninception', 'resnet101', 'resnet18', 'resnet34', 'resnet50', 'resnet50-v2'];
+
 test('the built-in table: every digest is a full SHA-256 that starts with the hex digits of its file name', () => {
-  for (const [name, e] of Object.entries(WEIGHTS)) {
-    assert.match(e.sha256, /^[0-9a-f]{64}$/, name);
+  for (const name of PAPER_WEIGHTS) {
+    const e = WEIGHTS[name] as WeightsEntry;
+    assert.match(e.sha256 ?? '', /^[0-9a-f]{64}$/, name);
     const inName = /-([0-9a-f]{8,})\.pth$/.exec(e.url)?.[1];
-    assert.ok(inName && e.sha256.startsWith(inName), `${name}: ${e.url} vs ${e.sha256}`);
+    assert.ok(inName && e.sha256?.startsWith(inName), `${name}: ${e.url} vs ${e.sha256}`);
   }
   assert.equal(WEIGHTS.resnet50?.url, 'https://download.pytorch.org/models/resnet50-19c8e357.pth');
-  assert.deepEqual(Object.keys(WEIGHTS).sort(), [
-    'bninception',
-    'resnet101',
-    'resnet18',
-    'resnet34',
-    'resnet50',
-    'resnet50-v2',
-  ]);
+  assert.deepEqual(Object.keys(WEIGHTS).sort(), [...PAPER_WEIGHTS, ...VIT_ARCHS].sort());
+});
+
+test("the ViTs' weights: each publisher's URL, and only the digest it states", () => {
+  for (const arch of VIT_ARCHS) {
+    const e = WEIGHTS[arch] as WeightsEntry;
+    assert.equal(e.arch, arch);
+    const { host, pathname } = new URL(e.url);
+    const file = pathname.split('/').pop() as string;
+    if (arch.startsWith('vit_')) {
+      // torchvision: the file name carries the first 8 hex digits of its SHA-256, all that is listed.
+      assert.equal(host, 'download.pytorch.org');
+      assert.equal(e.sha256, /-([0-9a-f]{8})\.pth$/.exec(file)?.[1], arch);
+    } else if (arch.startsWith('clip_')) {
+      // OpenAI: the URL's directory is the whole SHA-256 (clip.py's _download checks it).
+      assert.equal(host, 'openaipublic.azureedge.net');
+      assert.match(e.sha256 ?? '', /^[0-9a-f]{64}$/);
+      assert.equal(pathname.split('/').at(-2), e.sha256, arch);
+    } else {
+      // DINO and DINOv2 publish none: pinned at the first download.
+      assert.equal(host, 'dl.fbaipublicfiles.com');
+      assert.equal(e.sha256, undefined, arch);
+      assert.ok(isUnpublished(e));
+    }
+  }
+  assert.equal(WEIGHTS.clip_vitb32?.url.endsWith('/ViT-B-32.pt'), true);
+  assert.equal(WEIGHTS.dino_vits16?.url.endsWith('/dino_deitsmall16_pretrain.pth'), true);
+  assert.equal(
+    WEIGHTS.dinov2_vitl14_reg?.url,
+    'https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/dinov2_vitl14_reg4_pretrain.pth',
+  );
+  assert.equal(
+    WEIGHTS.dinov2_vits14?.url,
+    'https://dl.fbaipublicfiles.com/dinov2/dinov2_vits14/dinov2_vits14_pretrain.pth',
+  );
+  const names = Object.values(WEIGHTS).map((e) => cachedWeightsPath(e));
+  assert.equal(new Set(names).size, names.length, 'every file has its own name in the cache');
 });
 
 test('the cache is $NORMSOFTMAX_HOME/weights and files keep their official names', () => {
@@ -133,6 +174,52 @@ test('a digest given only as a prefix is checked as a prefix, with a warning', a
   await setUp({ corruptByte: 3 }, SHA.slice(0, 8));
   rmSync(join(home, 'weights'), { recursive: true });
   await assert.rejects(fetchWeights('tiny', weightsEntry('tiny')!, opts), /expected [0-9a-f]{8}\.\.\./);
+});
+
+test('without a published digest: the first download is pinned with a warning, later uses are checked against it', async () => {
+  await setUp({}, null);
+  const entry = weightsEntry('tiny')!;
+  const path = await fetchWeights('tiny', entry, opts);
+  assert.equal(readPin(path), SHA);
+  assert.equal(readFileSync(pinPath(path), 'utf8'), `${SHA}\n`);
+  assert.ok(
+    logs.some((l) =>
+      l.includes(`warning: tiny: its publisher states no SHA-256, so it was not verified; pinned this file's (${SHA})`),
+    ),
+  );
+  logs.length = 0;
+  assert.equal((await resolveWeights('tiny', opts)).path, path);
+  assert.equal(logs.length, 0, 'pinned once');
+  // The file changed since: refused and deleted, the pin kept; the next download is checked against it.
+  const bad = Buffer.from(FILE);
+  bad[9] = bad[9]! ^ 1;
+  writeFileSync(path, bad);
+  assert.throws(
+    () => resolveWeightsSync('tiny'),
+    (e: Error) =>
+      e instanceof FailureError &&
+      e.message.includes(`expected ${SHA} (pinned at its first download in ${pinPath(path)})`) &&
+      /it was deleted/.test(e.message),
+  );
+  assert.ok(!existsSync(path));
+  assert.equal(readPin(path), SHA);
+  // A download is checked against the pin too (here a pin that the served file does not match).
+  const other = SHA.replace(/^./, (c) => (c === '0' ? '1' : '0'));
+  writeFileSync(pinPath(path), `${other}\n`);
+  await assert.rejects(fetchWeights('tiny', entry, opts), (e: Error) =>
+    e.message.includes(`expected ${other} (pinned`),
+  );
+  assert.ok(!existsSync(path) && !existsSync(`${path}.part`));
+});
+
+test('a file put in the cache by hand without a published digest is pinned at its first use (sync too)', async () => {
+  await setUp({}, null);
+  const entry = weightsEntry('tiny')!;
+  mkdirSync(join(home, 'weights'), { recursive: true });
+  writeFileSync(cachedWeightsPath(entry), FILE);
+  assert.equal(resolveWeightsSync('tiny').path, cachedWeightsPath(entry));
+  assert.equal(readPin(cachedWeightsPath(entry)), SHA);
+  assert.equal(server!.ranges.length, 0);
 });
 
 test('offline (connection refused): the message names the URL and where to put the file', async () => {

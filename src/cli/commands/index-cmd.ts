@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { transformForInput } from '../../data/image/transform-config.js';
+import { resamplingOf } from '../../nn/input-spec.js';
 import { DEFAULT_EXACT_BELOW } from '../../search/backend.js';
 import { BACKENDS, parseBackend } from '../../search/backends.js';
 import { runIndexBuild } from '../../search/build/run-index-build.js';
@@ -103,7 +104,9 @@ function formatBytes(n: number): string {
 function pipelineText(e: EmbedderIdentity): string {
   if (e.input && transformForInput(e.input).resize === null)
     return `input ${e.input.size}x${e.input.size}, no resize or crop`;
-  return `resize ${e.resize}, crop ${e.crop}`;
+  const { mode, filter } = resamplingOf(e.input);
+  const how = mode === 'shorter' ? ` (shorter side, ${filter})` : filter === 'bilinear' ? '' : ` (${filter})`;
+  return `resize ${e.resize}${how}, crop ${e.crop}`;
 }
 
 /** A live index's writes after its generation: the live item count (the log replayed) and the log's records. */

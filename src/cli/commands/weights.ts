@@ -5,7 +5,10 @@ import {
   cachedWeightsPath,
   fetchWeights,
   isPrefixOnly,
+  isUnpublished,
+  readPin,
   WEIGHTS_TABLE_ENV,
+  type WeightsEntry,
   weightsCacheDir,
   weightsEntry,
   weightsTable,
@@ -13,6 +16,16 @@ import {
 import { UsageError } from '../../util/errors.js';
 
 const megabytes = (bytes: number | undefined) => (bytes === undefined ? '?' : `${(bytes / 1e6).toFixed(1)} MB`);
+
+/** What the download is checked against, when it is less than a published SHA-256. */
+function verification(e: WeightsEntry): string {
+  if (isPrefixOnly(e)) return '  (sha256 prefix only)';
+  if (!isUnpublished(e)) return '';
+  const pinned = readPin(cachedWeightsPath(e));
+  return pinned
+    ? `  (no published sha256: not verified; pinned ${pinned.slice(0, 12)}... at first download)`
+    : '  (no published sha256: not verified; the first download is pinned)';
+}
 
 export function register(program: Command): void {
   const weights = program
@@ -27,7 +40,7 @@ export function register(program: Command): void {
         e.arch,
         megabytes(e.size),
         existsSync(cachedWeightsPath(e)) ? 'cached' : '-',
-        `${e.url}${isPrefixOnly(e) ? '  (sha256 prefix only)' : ''}`,
+        `${e.url}${verification(e)}`,
       ]);
       const header = ['name', 'arch', 'size', 'cache', 'url'];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

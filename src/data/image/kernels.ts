@@ -1,6 +1,6 @@
 // The image pipeline's view of the native image kernels (src/tensor/kernels/image.ts, which checks the
 // arguments). They work on plain typed arrays, so decode workers can call them too.
-import { imageResizeBilinear, imageToChw } from '../../tensor/kernels/image.js';
+import { imageResizeBicubic, imageResizeBilinear, imageToChw, type ResizeFilter } from '../../tensor/kernels/image.js';
 import type { Pixels, Rect } from './pixels.js';
 
 /**
@@ -8,8 +8,20 @@ import type { Pixels, Rect } from './pixels.js';
  * Image.resize((outWidth, outHeight), BILINEAR) on 8-bit L or RGB images (aspect ratio not kept).
  */
 export function resizeBilinear(src: Pixels, outWidth: number, outHeight: number, rect?: Rect): Pixels {
+  return resizePixels(src, outWidth, outHeight, 'bilinear', rect);
+}
+
+/** The same with Pillow's BILINEAR or BICUBIC filter (Image.resize(size, filter), bit for bit). */
+export function resizePixels(
+  src: Pixels,
+  outWidth: number,
+  outHeight: number,
+  filter: ResizeFilter,
+  rect?: Rect,
+): Pixels {
   const r = rect ?? { x: 0, y: 0, width: outWidth, height: outHeight };
-  const data = imageResizeBilinear({ src, outWidth, outHeight, window: r });
+  const resize = filter === 'bicubic' ? imageResizeBicubic : imageResizeBilinear;
+  const data = resize({ src, outWidth, outHeight, window: r });
   return { data, width: r.width, height: r.height, channels: src.channels };
 }
 

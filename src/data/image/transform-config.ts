@@ -1,6 +1,8 @@
 // What the image pipeline does to every sample: resize, crop, flip, normalise. Train mode uses a random
 // crop and a random flip; eval mode a centre crop and no flip (torchvision's RandomCrop/CenterCrop).
-import type { InputSpec } from '../../nn/input-spec.js';
+import { evalResize, type InputSpec, type ResizeFilter, type ResizeMode } from '../../nn/input-spec.js';
+
+export type { ResizeFilter, ResizeMode };
 
 export interface Size {
   width: number;
@@ -8,8 +10,15 @@ export interface Size {
 }
 
 export interface TransformConfig {
-  /** Resize every image to exactly this size first (aspect ratio not kept), Pillow-bilinear; null: keep. */
+  /**
+   * Resize every image to exactly this size first (aspect ratio not kept); with resizeMode 'shorter' (a
+   * square size N x N then), its shorter side to N with the aspect kept. null: keep the image's size.
+   */
   resize: Size | null;
+  /** 'square' (default): resize is the output size; 'shorter': torchvision's Resize(N) (shorter side to N). */
+  resizeMode?: ResizeMode;
+  /** Pillow's filter for the resize: 'bilinear' (default) or 'bicubic'. */
+  filter?: ResizeFilter;
   /** Then crop to this size (random in train mode, centred in eval mode); null: no crop. */
   crop: Size | null;
   /** Train mode: probability of a horizontal flip. */
@@ -52,16 +61,28 @@ export const IMAGENET_TRANSFORM: TransformConfig = Object.freeze({
   std: [0.229, 0.224, 0.225],
 });
 
+/** The resize mode and filter of a spec, as transform settings (none for the defaults: square, bilinear). */
+function resampling(spec: InputSpec): Pick<TransformConfig, 'resizeMode' | 'filter'> {
+  return {
+    ...(spec.resizeMode && spec.resizeMode !== 'square' ? { resizeMode: spec.resizeMode } : {}),
+    ...(spec.resizeFilter && spec.resizeFilter !== 'bilinear' ? { filter: spec.resizeFilter } : {}),
+  };
+}
+
+/** Inputs up to this size (MNIST-like) are used as they are, without resize, crop or flip. */
+export const SMALL_INPUT_MAX = 32;
+
 /**
  * The transform that feeds a backbone with the given input spec. Small inputs (MNIST-like, size <= 32)
  * are used as they are: no resize, crop or flip (digits are not mirror-symmetric). Larger ones are
- * resized to size*8/7 (256 for 224) and cropped to size, flipped with p = 0.5 in training.
+ * resized as the spec says (the paper's: to size*8/7 square, 256 for 224; a ViT's: its publisher's shorter
+ * side, filter) and cropped to size, flipped with p = 0.5 in training.
  */
 export function transformForInput(spec: InputSpec): TransformConfig {
-  const small = spec.size <= 32;
-  const resize = Math.round((spec.size * 8) / 7);
+  const small = spec.size <= SMALL_INPUT_MAX;
   return {
-    resize: small ? null : square(resize),
+    resize: small ? null : square(evalResize(spec)),
+    ...(small ? {} : resampling(spec)),
     crop: small ? null : square(spec.size),
     flipProbability: small ? 0 : 0.5,
     colorOrder: spec.colorOrder,
@@ -101,6 +122,17 @@ function checkSize(what: string, s: Size | null): void {
 export function validateTransform(c: TransformConfig): void {
   checkSize('resize', c.resize);
   checkSize('crop', c.crop);
+  if (c.resizeMode !== undefined && c.resizeMode !== 'square' && c.resizeMode !== 'shorter') {
+    throw new RangeError(`transform: resizeMode must be square or shorter, got ${c.resizeMode}`);
+  }
+  if (c.resizeMode === 'shorter' && c.resize && c.resize.width !== c.resize.height) {
+    throw new RangeError(
+      `transform: a shorter-side resize takes one size (N x N), got ${c.resize.width}x${c.resize.height}`,
+    );
+  }
+  if (c.filter !== undefined && c.filter !== 'bilinear' && c.filter !== 'bicubic') {
+    throw new RangeError(`transform: filter must be bilinear or bicubic, got ${c.filter}`);
+  }
   if (c.resize && c.crop && (c.crop.width > c.resize.width || c.crop.height > c.resize.height)) {
     throw new RangeError(
       `transform: crop ${c.crop.width}x${c.crop.height} is larger than resize ${c.resize.width}x${c.resize.height}`,

@@ -1,6 +1,7 @@
 // The weights cache ($NORMSOFTMAX_HOME/weights, default ~/.cache/normsoftmax/weights): files are downloaded
 // (resumably, into NAME.part) and kept under their official file names; a file is used only once its
-// SHA-256 matches the table.
+// SHA-256 matches the table, or, for files whose publisher states no digest, the one pinned at the first
+// download (NAME.sha256 beside the file).
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -8,6 +9,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readFileSync,
   readSync,
   renameSync,
   rmSync,
@@ -15,10 +17,11 @@ import {
 } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { DownloadError } from '../download/errors.js';
 import { megabyteProgress } from '../download/megabyte-progress.js';
 import { downloadResumable } from '../download/resumable.js';
-import { isPrefixOnly, type WeightsEntry } from './table.js';
+import { isPrefixOnly, isUnpublished, type WeightsEntry } from './table.js';
 
 export function weightsCacheDir(): string {
   const home = process.env.NORMSOFTMAX_HOME || join(homedir(), '.cache', 'normsoftmax');
@@ -67,23 +70,55 @@ function digestSync(path: string): string {
   return hash.digest('hex');
 }
 
-/** Undefined when `digest` matches the entry (whole, or its published prefix); otherwise what differs. */
-function mismatch(digest: string, e: WeightsEntry): string | undefined {
-  const want = e.sha256.toLowerCase();
+/** Where the digest of a file without a published one is pinned: beside it, as NAME.sha256. */
+export function pinPath(path: string): string {
+  return `${path}.sha256`;
+}
+
+/** The pinned digest of a cached file, or undefined when none was pinned yet. */
+export function readPin(path: string): string | undefined {
+  try {
+    const text = readFileSync(pinPath(path), 'utf8').trim().toLowerCase();
+    return /^[0-9a-f]{64}$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Undefined when `digest` matches the entry (whole, or its published prefix) or, without a published one,
+ * the pinned digest (none pinned yet: it matches, and the caller pins it); otherwise what differs.
+ */
+function mismatch(digest: string, e: WeightsEntry, path: string): string | undefined {
+  if (isUnpublished(e)) {
+    const pinned = readPin(path);
+    return pinned === undefined || digest === pinned
+      ? undefined
+      : `sha256 ${digest}, expected ${pinned} (pinned at its first download in ${pinPath(path)})`;
+  }
+  const want = (e.sha256 as string).toLowerCase();
   return digest.startsWith(want) ? undefined : `sha256 ${digest}, expected ${want}${isPrefixOnly(e) ? '...' : ''}`;
 }
 
-function warnPrefix(name: string, e: WeightsEntry, log: (line: string) => void): void {
+/** Warns about a weaker check, and pins the digest of a file without a published one at its first use. */
+function accepted(name: string, e: WeightsEntry, path: string, digest: string, log: (line: string) => void): void {
   if (isPrefixOnly(e))
-    log(`warning: ${name}: only the first ${e.sha256.length} hex digits of its SHA-256 are known; checked those`);
+    log(`warning: ${name}: only the first ${e.sha256?.length} hex digits of its SHA-256 are known; checked those`);
+  if (isUnpublished(e) && readPin(path) === undefined) {
+    writeFileAtomic(pinPath(path), `${digest}\n`);
+    log(
+      `warning: ${name}: its publisher states no SHA-256, so it was not verified; pinned this file's (${digest}) in ${pinPath(path)}, later uses are checked against it`,
+    );
+  }
 }
 
 /** Checks a cached file before use (sync, for loaders that are sync); throws when it does not match. */
 export function verifyCachedSync(name: string, e: WeightsEntry, path: string, log = stderrLog): void {
   if (verified.get(path) === stamp(path)) return;
-  const bad = mismatch(digestSync(path), e);
+  const digest = digestSync(path);
+  const bad = mismatch(digest, e, path);
   if (bad) throw corrupted(name, path, bad);
-  warnPrefix(name, e, log);
+  accepted(name, e, path, digest, log);
   verified.set(path, stamp(path));
 }
 
@@ -105,9 +140,10 @@ export async function fetchWeights(name: string, e: WeightsEntry, o: FetchOption
   const path = cachedWeightsPath(e);
   if (existsSync(path)) {
     if (verified.get(path) !== stamp(path)) {
-      const bad = mismatch(await digestAsync(path), e);
+      const digest = await digestAsync(path);
+      const bad = mismatch(digest, e, path);
       if (bad) throw corrupted(name, path, bad);
-      warnPrefix(name, e, log);
+      accepted(name, e, path, digest, log);
       verified.set(path, stamp(path));
     }
     return path;
@@ -128,14 +164,15 @@ export async function fetchWeights(name: string, e: WeightsEntry, o: FetchOption
       `${err.message.split('\n')[0]}; cannot download ${name} (offline?): fetch ${e.url} by hand and put it at ${path}`,
     );
   }
-  const bad = mismatch(await digestAsync(part), e);
+  const digest = await digestAsync(part);
+  const bad = mismatch(digest, e, path);
   if (bad) {
     rmSync(part, { force: true });
     throw new DownloadError(
       `${name}: the download from ${e.url} does not match the weights table (${bad}); the partial file ${part} was deleted; run again to download it afresh`,
     );
   }
-  warnPrefix(name, e, log);
+  accepted(name, e, path, digest, log);
   renameSync(part, path);
   verified.set(path, stamp(path));
   log(`${name} is ready: ${path}`);

@@ -6,9 +6,13 @@ import { InputError } from '../../util/errors.js';
 
 export interface WeightsEntry {
   url: string;
-  /** Full SHA-256 (64 hex digits), or only its first digits when no full digest was published (then the
-   *  download checks the prefix and warns that the file is prefix-verified only). */
-  sha256: string;
+  /**
+   * Full SHA-256 (64 hex digits), or only its first digits when no full digest was published (then the
+   * download checks the prefix and warns that the file is prefix-verified only). Absent when the publisher
+   * states none: the first download's digest is pinned in the cache (NAME.sha256 beside the file) and
+   * every later use is checked against it, with a warning that it was not verified against a published hash.
+   */
+  sha256?: string;
   /** The architecture the file fits (an ARCHS name). */
   arch: string;
   /** Size in bytes, when known. */
@@ -18,9 +22,12 @@ export interface WeightsEntry {
 
 export const WEIGHTS_TABLE_ENV = 'NORMSOFTMAX_WEIGHTS_TABLE';
 
-// Each full digest starts with the hex digits in the file's name (torchvision and Cadene name files by the
-// first 8 or 9 digits of their SHA-256), and was found quoted, identically, in several public projects
-// that pin these files (found with a code search for the prefix; sources named per entry).
+// The ResNets' and BN-Inception's full digests start with the hex digits in the file's name (torchvision
+// and Cadene name files by the first 8 or 9 digits of their SHA-256), and were found quoted, identically, in
+// several public projects that pin these files (found with a code search for the prefix; sources named per
+// entry). The ViTs list only what their publishers state: torchvision's file-name prefix, OpenAI's whole
+// digest (the directory of each CLIP URL, which clip.py's _download checks), and nothing for DINO and
+// DINOv2 (their hubconf URLs carry no hash: the first download is pinned).
 export const WEIGHTS: Record<string, WeightsEntry> = {
   resnet18: {
     // torchvision ResNet18_Weights.IMAGENET1K_V1; digest pinned in several projects' download scripts
@@ -76,6 +83,60 @@ export const WEIGHTS: Record<string, WeightsEntry> = {
     arch: 'bninception',
     description: 'Cadene pretrainedmodels, Caffe-converted ImageNet',
   },
+  vit_b_16: {
+    // torchvision ViT_B_16_Weights.IMAGENET1K_V1 (torchvision/models/vision_transformer.py).
+    url: 'https://download.pytorch.org/models/vit_b_16-c867db91.pth',
+    sha256: 'c867db91',
+    arch: 'vit_b_16',
+    description: 'torchvision ViT-B/16 ImageNet-1k (V1, supervised)',
+  },
+  vit_l_16: {
+    // torchvision ViT_L_16_Weights.IMAGENET1K_V1.
+    url: 'https://download.pytorch.org/models/vit_l_16-852ce7e3.pth',
+    sha256: '852ce7e3',
+    arch: 'vit_l_16',
+    description: 'torchvision ViT-L/16 ImageNet-1k (V1, supervised)',
+  },
+  // facebookresearch/dino hubconf.py (dino_vits16, dino_vitb16): the backbone's state dict, no head.
+  dino_vits16: {
+    url: 'https://dl.fbaipublicfiles.com/dino/dino_deitsmall16_pretrain/dino_deitsmall16_pretrain.pth',
+    arch: 'dino_vits16',
+    description: 'DINO ViT-S/16, self-supervised on ImageNet-1k',
+  },
+  dino_vitb16: {
+    url: 'https://dl.fbaipublicfiles.com/dino/dino_vitbase16_pretrain/dino_vitbase16_pretrain.pth',
+    arch: 'dino_vitb16',
+    description: 'DINO ViT-B/16, self-supervised on ImageNet-1k',
+  },
+  // facebookresearch/dinov2 dinov2/hub/backbones.py: _DINOV2_BASE_URL/{base}/{full}_pretrain.pth (LVD-142M).
+  ...Object.fromEntries(
+    (['s', 'b', 'l'] as const).flatMap((size) =>
+      [false, true].map((reg) => {
+        const base = `dinov2_vit${size}14`;
+        const arch = `${base}${reg ? '_reg' : ''}`;
+        const entry: WeightsEntry = {
+          url: `https://dl.fbaipublicfiles.com/dinov2/${base}/${base}${reg ? '_reg4' : ''}_pretrain.pth`,
+          arch,
+          description: `DINOv2 ViT-${size.toUpperCase()}/14${reg ? ' with 4 registers' : ''}, self-supervised on LVD-142M`,
+        };
+        return [arch, entry];
+      }),
+    ),
+  ),
+  // openai/CLIP clip/clip.py _MODELS: TorchScript archives of the whole CLIP (float16); the image tower is
+  // read from its visual.* tensors.
+  clip_vitb32: {
+    url: 'https://openaipublic.azureedge.net/clip/models/40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af/ViT-B-32.pt',
+    sha256: '40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af',
+    arch: 'clip_vitb32',
+    description: 'OpenAI CLIP ViT-B/32 image tower (WebImageText 400M)',
+  },
+  clip_vitb16: {
+    url: 'https://openaipublic.azureedge.net/clip/models/5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f/ViT-B-16.pt',
+    sha256: '5806e77cd80f8b59890b7e101eabd078d9fb84e6937f9e85e4ecb61988df416f',
+    arch: 'clip_vitb16',
+    description: 'OpenAI CLIP ViT-B/16 image tower (WebImageText 400M)',
+  },
 };
 
 /** The table in use: the built-in one, or the file NORMSOFTMAX_WEIGHTS_TABLE names. */
@@ -97,11 +158,11 @@ export function weightsTable(): Record<string, WeightsEntry> {
       typeof o === 'object' &&
       o !== null &&
       typeof o.url === 'string' &&
-      typeof o.sha256 === 'string' &&
-      /^[0-9a-f]{8,64}$/i.test(o.sha256) &&
+      (o.sha256 === undefined || (typeof o.sha256 === 'string' && /^[0-9a-f]{8,64}$/i.test(o.sha256))) &&
       typeof o.arch === 'string' &&
       (o.size === undefined || typeof o.size === 'number');
-    if (!ok) throw new InputError(`${WEIGHTS_TABLE_ENV}=${path}: "${name}" must be {url, sha256 (hex), arch}`);
+    if (!ok)
+      throw new InputError(`${WEIGHTS_TABLE_ENV}=${path}: "${name}" must be {url, sha256 (hex; optional), arch}`);
   }
   return doc as Record<string, WeightsEntry>;
 }
@@ -113,5 +174,10 @@ export function weightsEntry(name: string): WeightsEntry | undefined {
 
 /** Whether the digest is only a prefix of the SHA-256 (a full one has 64 hex digits). */
 export function isPrefixOnly(e: WeightsEntry): boolean {
-  return e.sha256.length < 64;
+  return e.sha256 !== undefined && e.sha256.length < 64;
+}
+
+/** Whether no digest was published: the cache pins the first download's. */
+export function isUnpublished(e: WeightsEntry): boolean {
+  return e.sha256 === undefined;
 }

@@ -3,6 +3,7 @@
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { Embedder } from '../../nn/embedder.js';
 import { FailureError } from '../../util/errors.js';
+import { isVitBackbone } from './emit-vit.js';
 import { buildModelProto } from './graph.js';
 import { type Identity, NORMSOFTMAX_VERSION, onnxMetadata, preprocessingOf } from './metadata.js';
 import { parseOpset } from './opset.js';
@@ -15,7 +16,10 @@ export interface OnnxExportOptions {
   foldBn?: boolean;
   /** Symbolic batch dimension "N" (default true); false fixes the batch to 1. */
   dynamicBatch?: boolean;
-  /** Fix the input's height and width to this size; default null: symbolic "H" and "W". */
+  /**
+   * Fix the input's height and width to this size; default null: symbolic "H" and "W" (a ViT: the
+   * preprocessing's size, the crop, which its graph is made for).
+   */
   inputSize?: number | null;
   /** The training run's eval resize and crop (a checkpoint's config), or null for the default pipeline. */
   pipeline?: { resize: number; crop: number } | null;
@@ -34,8 +38,9 @@ export function exportOnnx(model: Embedder, o: OnnxExportOptions = {}): Uint8Arr
   if (inputSize !== null && (!Number.isInteger(inputSize) || inputSize < 1)) {
     throw new RangeError(`ONNX export: inputSize must be a positive integer, got ${inputSize}`);
   }
+  const preprocessing = preprocessingOf(model, o.pipeline ?? null);
   const metadata = onnxMetadata(model, {
-    preprocessing: preprocessingOf(model, o.pipeline ?? null),
+    preprocessing,
     identity: o.identity ?? { kind: 'model' },
     foldBn,
   });
@@ -43,7 +48,8 @@ export function exportOnnx(model: Embedder, o: OnnxExportOptions = {}): Uint8Arr
     opset,
     foldBn,
     dynamicBatch: o.dynamicBatch ?? true,
-    inputSize,
+    // A ViT's graph takes the size the pipeline crops to (its position embeddings are made for it).
+    inputSize: inputSize ?? (isVitBackbone(model.backbone) ? preprocessing.size : null),
     metadata,
     producerVersion: NORMSOFTMAX_VERSION,
   });

@@ -1,5 +1,5 @@
-// The whole embedder as one ONNX graph: images -> backbone -> global average pool -> LayerNorm head (eps
-// 1e-5, no affine) -> remap (when dim != width) -> x / max(||x||_2, 1e-12) -> embeddings, as
+// The whole embedder as one ONNX graph: images -> backbone -> global average pool (a ViT: its class token)
+// -> LayerNorm head (eps 1e-5, no affine) -> remap (when dim != width) -> x / max(||x||_2, 1e-12) -> embeddings, as
 // src/nn/embedder.ts computes in eval mode.
 import { BnInception } from '../../nn/bninception.js';
 import type { Embedder } from '../../nn/embedder.js';
@@ -9,6 +9,7 @@ import { emitBnInception } from './emit-bninception.js';
 import { type EmitOptions, emitGlobalAvgPool, emitL2Normalize, emitLayerNorm, emitLinear } from './emit-layers.js';
 import { emitResNet } from './emit-resnet.js';
 import { emitSmallCnn } from './emit-smallcnn.js';
+import { emitVit, isVitBackbone } from './emit-vit.js';
 import { INPUT_NAME, OUTPUT_NAME } from './metadata.js';
 import { irVersionFor } from './opset.js';
 import { type Dim, GraphBuilder, type ModelProto, tensorValueInfo } from './proto.js';
@@ -39,7 +40,12 @@ export function buildModelProto(model: Embedder, o: GraphOptions): ModelProto {
   const g = new GraphBuilder(o.opset);
   const images = g.reserve(INPUT_NAME);
   const emit: EmitOptions = { foldBn: o.foldBn };
-  let h = emitGlobalAvgPool(g, emitBackbone(g, images, model, emit), 'pool');
+  // A ViT's features are its class token (no pooling), for one input size (exportOnnx fixes it).
+  const vit = isVitBackbone(model.backbone);
+  if (vit && o.inputSize === null) throw new Error('ONNX export: a ViT is exported for one input size');
+  let h = vit
+    ? emitVit(g, images, model.backbone, o.inputSize as number, 'backbone')
+    : emitGlobalAvgPool(g, emitBackbone(g, images, model, emit), 'pool');
   if (model.layerNorm) h = emitLayerNorm(g, h, model.width, LAYER_NORM_EPS, 'norm');
   if (model.remap) h = emitLinear(g, h, model.remap, 'remap');
   // Every other value name starts with its module's prefix, so OUTPUT_NAME is still free here.

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { transformForInput } from '../../data/image/transform-config.js';
 import type { Embedder } from '../../nn/embedder.js';
+import type { ResizeFilter, ResizeMode } from '../../nn/input-spec.js';
 import { pipelineOf } from '../embed-samples.js';
 
 export const INPUT_NAME = 'images';
@@ -13,8 +14,15 @@ const pkg = createRequire(import.meta.url)('../../../package.json') as { version
 export const NORMSOFTMAX_VERSION = pkg.version;
 
 export interface Preprocessing {
-  /** Resize the whole image to resize x resize first (aspect ratio not kept, bilinear); null: no resize. */
+  /**
+   * Resize the whole image to resize x resize first (aspect ratio not kept, bilinear), or as resizeMode
+   * and filter say; null: no resize.
+   */
   resize: number | null;
+  /** Present only as 'shorter': the shorter side to resize, aspect kept (torchvision's Resize(int)). Absent: square. */
+  resizeMode?: Exclude<ResizeMode, 'square'>;
+  /** Present only as 'bicubic' (Pillow's BICUBIC). Absent: Pillow's BILINEAR. */
+  filter?: Exclude<ResizeFilter, 'bilinear'>;
   /** Then take the centre crop x crop; null: no crop. */
   crop: number | null;
   /** The height and width the model was trained at (the crop, or the backbone's design size). */
@@ -31,12 +39,16 @@ export interface Preprocessing {
 export function preprocessingOf(model: Embedder, config: { resize: number; crop: number } | null): Preprocessing {
   const spec = model.input;
   const base = transformForInput(spec);
-  const p = pipelineOf(config);
+  const p = pipelineOf(config, spec);
   // Small (MNIST-like) inputs are used as they are; larger ones get the run's (or the paper's) resize/crop.
   const resize = base.resize === null ? null : p.resize > 0 ? p.resize : null;
   const crop = base.resize === null ? null : p.crop > 0 ? p.crop : null;
+  // The resize mode and filter are the architecture's (a ViT's publisher's); absent for the defaults, so that
+  // the metadata of the paper's models stays as it was.
   return {
     resize,
+    ...(resize !== null && base.resizeMode === 'shorter' ? { resizeMode: 'shorter' as const } : {}),
+    ...(resize !== null && base.filter === 'bicubic' ? { filter: 'bicubic' as const } : {}),
     crop,
     size: crop ?? resize ?? spec.size,
     colorOrder: spec.colorOrder,
@@ -77,6 +89,8 @@ export function onnxMetadata(
     output: OUTPUT_NAME,
     layout: 'NCHW',
     resize: p.resize === null ? 'none' : String(p.resize),
+    ...(p.resizeMode ? { resize_mode: p.resizeMode } : {}),
+    ...(p.filter ? { resize_filter: p.filter } : {}),
     crop: p.crop === null ? 'none' : String(p.crop),
     input_size: String(p.size),
     color_order: p.colorOrder,

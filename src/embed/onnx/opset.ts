@@ -17,7 +17,10 @@ export const OP_SINCE: Readonly<Record<string, number>> = {
   Concat: 4,
   Conv: 1,
   Div: 7,
+  Erf: 9,
+  Expand: 8,
   Flatten: 9,
+  Gather: 1,
   GlobalAveragePool: 1,
   LayerNormalization: 17,
   MatMul: 9,
@@ -27,8 +30,15 @@ export const OP_SINCE: Readonly<Record<string, number>> = {
   ReduceL2: 1,
   ReduceMean: 1,
   Relu: 6,
+  Reshape: 5,
+  Shape: 1,
+  Sigmoid: 6,
+  // Before opset 13 Softmax flattens from its axis on: with the last axis, the same softmax over it.
+  Softmax: 1,
+  Slice: 10,
   Sqrt: 6,
   Sub: 7,
+  Transpose: 1,
 };
 
 /** From opset 18 the Reduce* operators take their axes as an input instead of an attribute. */

@@ -80,10 +80,11 @@ export class GraphBuilder {
     return unique;
   }
 
-  int64Init(name: string, values: readonly number[]): string {
+  /** int64 values, a vector by default (dims [] for a scalar of one value). */
+  int64Init(name: string, values: readonly number[], dims: readonly number[] = [values.length]): string {
     const unique = this.fresh(name);
     const data = BigInt64Array.from(values, (v) => BigInt(v));
-    this.initializers.push({ name: unique, dataType: INT64, dims: [values.length], rawData: littleEndianBytes(data) });
+    this.initializers.push({ name: unique, dataType: INT64, dims: [...dims], rawData: littleEndianBytes(data) });
     return unique;
   }
 }

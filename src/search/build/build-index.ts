@@ -8,6 +8,7 @@ import { BadImageError } from '../../data/image/bad-image-error.js';
 import type { Sample } from '../../data/types.js';
 import { fsyncDir } from '../../io/atomic.js';
 import { acquireWriterLock, type WriterLock } from '../../io/writer-lock.js';
+import { resamplingOf } from '../../nn/input-spec.js';
 import { UsageError } from '../../util/errors.js';
 import { createProgress } from '../../util/progress.js';
 import type { SearchBackend, StoredContent } from '../backend.js';
@@ -62,6 +63,8 @@ function compatible(m: Manifest, e: EmbedderIdentity, precision: VectorPrecision
   if (m.embedder.checkpointSha256 === null || m.embedder.checkpointSha256 !== e.checkpointSha256)
     return 'another embedder';
   if (m.dim !== e.dim || m.embedder.resize !== e.resize || m.embedder.crop !== e.crop) return 'another pipeline';
+  const [was, now] = [resamplingOf(m.embedder.input), resamplingOf(e.input)];
+  if (was.mode !== now.mode || was.filter !== now.filter) return 'another pipeline';
   if ((m.embedder.jpegDraft ?? false) !== (e.jpegDraft ?? false))
     return m.embedder.jpegDraft ? 'draft JPEG decoding (--jpeg-draft)' : 'full-size JPEG decoding (no --jpeg-draft)';
   if (m.precision !== precision) return `precision ${m.precision}`;

@@ -52,7 +52,7 @@ export async function modelEmbedder(checkpoint: string, o: ModelEmbedderOptions 
     log: o.log,
   });
   const pipeline = {
-    ...pipelineOf(config),
+    ...pipelineOf(config, input),
     ...(o.workers === undefined ? {} : { workers: o.workers }),
     jpegDraft: o.jpegDraft === true,
   };

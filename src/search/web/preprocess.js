@@ -1,8 +1,10 @@
 // The server's image pipeline in the browser, for in-browser embedding: decoded RGBA pixels -> the
-// model's float32 NCHW input. The resize is a port of Pillow's Image.resize(BILINEAR) on 8-bit images
-// (fixed-point coefficients, horizontal then vertical pass), which our pipeline reproduces bit for bit
-// (src/data/image/kernels.ts); then the centre crop (Python's round-half-even offsets), the colour order
-// and (x * range / 255 - mean) / std in float32. Given the same decoded pixels, the input is the server's.
+// model's float32 NCHW input. The resize is a port of Pillow's Image.resize(BILINEAR or BICUBIC) on 8-bit
+// images (fixed-point coefficients, horizontal then vertical pass), which our pipeline reproduces bit for
+// bit (src/data/image/kernels.ts), to a square or with the shorter side to the size (torchvision's
+// Resize(int), as the ViTs' publishers evaluate); then the centre crop (Python's round-half-even offsets),
+// the colour order and (x * range / 255 - mean) / std in float32. Given the same decoded pixels, the input
+// is the server's.
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
@@ -13,11 +15,24 @@ function bilinear(x) {
   return a < 1 ? 1 - a : 0;
 }
 
+/** Keys' cubic with a = -0.5, Pillow's bicubic_filter. */
+function bicubic(x) {
+  const a = -0.5;
+  const t = x < 0 ? -x : x;
+  if (t < 1) return ((a + 2) * t - (a + 3)) * t * t + 1;
+  if (t < 2) return (((t - 5) * t + 8) * t - 4) * a;
+  return 0;
+}
+
+const FILTERS = { bilinear: { f: bilinear, support: 1 }, bicubic: { f: bicubic, support: 2 } };
+
 /** Pillow's precompute_coeffs + normalize_coeffs_8bpc for one axis. */
-function coefficients(inSize, outSize) {
+function coefficients(inSize, outSize, filter) {
+  const { f, support: reach } = FILTERS[filter];
   const scale = inSize / outSize;
   const filterscale = Math.max(scale, 1);
-  const support = filterscale;
+  const support = reach * filterscale;
+  const ss = 1 / filterscale;
   const ksize = Math.ceil(support) * 2 + 1;
   const bounds = new Int32Array(outSize * 2);
   const kk = new Float64Array(outSize * ksize);
@@ -28,7 +43,7 @@ function coefficients(inSize, outSize) {
     const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
     let ww = 0;
     for (let x = 0; x < xmax; x++) {
-      const w = bilinear((x + xmin - center + 0.5) / filterscale);
+      const w = f((x + xmin - center + 0.5) * ss);
       pre[x] = w;
       ww += w;
     }
@@ -48,12 +63,13 @@ function clip8(v) {
   return Math.floor(v / ONE);
 }
 
-/** Interleaved 8-bit pixels (channels c) resized to outW x outH as Pillow does. */
-export function resizePillowBilinear(src, w, h, c, outW, outH) {
+/** Interleaved 8-bit pixels (channels c) resized to outW x outH as Pillow does with this filter. */
+export function resizePillow(src, w, h, c, outW, outH, filter = 'bilinear') {
+  if (!(filter in FILTERS)) throw new Error(`unknown resize filter ${filter}`);
   let data = src;
   let width = w;
   if (outW !== w) {
-    const { bounds, kk, ksize } = coefficients(w, outW);
+    const { bounds, kk, ksize } = coefficients(w, outW, filter);
     const out = new Uint8Array(outW * h * c);
     for (let y = 0; y < h; y++) {
       for (let xx = 0; xx < outW; xx++) {
@@ -70,7 +86,7 @@ export function resizePillowBilinear(src, w, h, c, outW, outH) {
     width = outW;
   }
   if (outH !== h) {
-    const { bounds, kk, ksize } = coefficients(h, outH);
+    const { bounds, kk, ksize } = coefficients(h, outH, filter);
     const out = new Uint8Array(width * outH * c);
     for (let yy = 0; yy < outH; yy++) {
       const ymin = bounds[yy * 2];
@@ -97,6 +113,12 @@ function roundHalfEven(x) {
   return f % 2 === 0 ? f : f + 1;
 }
 
+/** torchvision's Resize(n) size: the shorter side to n, the longer to int(n * long / short). */
+export function shorterSideSize(w, h, n) {
+  if (w <= h) return [n, Math.trunc((n * h) / w)];
+  return [Math.trunc((n * w) / h), n];
+}
+
 /** Pillow's L: ITU-R 601-2 luma in fixed point. */
 const luma = (r, g, b) => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
 
@@ -116,9 +138,11 @@ export function prepareImage(rgba, p, resize, crop) {
   }
   // Small-input models (28x28) have their queries resized to the input size, as the server does.
   const r = p.resize === null ? p.size : Math.max(resize, 0);
-  const rw = r > 0 ? r : rgba.width;
-  const rh = r > 0 ? r : rgba.height;
-  const resized = r > 0 ? resizePillowBilinear(px, rgba.width, rgba.height, c, rw, rh) : px;
+  const shorter = p.resize !== null && p.resizeMode === 'shorter';
+  const [rw, rh] = r <= 0 ? [rgba.width, rgba.height] : shorter ? shorterSideSize(rgba.width, rgba.height, r) : [r, r];
+  const same = rw === rgba.width && rh === rgba.height;
+  const filter = p.resize !== null && p.filter === 'bicubic' ? 'bicubic' : 'bilinear';
+  const resized = same ? px : resizePillow(px, rgba.width, rgba.height, c, rw, rh, filter);
   const cw = p.resize !== null && crop > 0 ? crop : rw;
   const ch = p.resize !== null && crop > 0 ? crop : rh;
   if (cw > rw || ch > rh) throw new Error(`image is ${rw}x${rh}, smaller than the ${cw}x${ch} crop`);

@@ -54,30 +54,32 @@ export interface ResizeBilinearOptions {
   window?: PixelRect;
 }
 
+/** Pillow's resampling filters that the pipeline offers. */
+export type ResizeFilter = 'bilinear' | 'bicubic';
+
 /**
  * The window (default: all) of `src` resized to outWidth x outHeight, as HWC bytes of the window's
  * size: bit-identical to Pillow's Image.resize((outWidth, outHeight), BILINEAR) on 8-bit L or RGB.
  */
 export function imageResizeBilinear(o: ResizeBilinearOptions): Uint8Array {
-  const fn = 'imageResizeBilinear()';
+  return resizeWith('bilinear', o);
+}
+
+/** The same with Pillow's BICUBIC filter (Keys' cubic, a = -0.5), bit-identical to Image.resize. */
+export function imageResizeBicubic(o: ResizeBilinearOptions): Uint8Array {
+  return resizeWith('bicubic', o);
+}
+
+function resizeWith(filter: ResizeFilter, o: ResizeBilinearOptions): Uint8Array {
+  const fn = filter === 'bicubic' ? 'imageResizeBicubic()' : 'imageResizeBilinear()';
   checkImage(fn, o.src);
   const outWidth = checkInteger(fn, 'outWidth', o.outWidth, 1, MAX_IMAGE_SIDE);
   const outHeight = checkInteger(fn, 'outHeight', o.outHeight, 1, MAX_IMAGE_SIDE);
   const w = o.window ?? { x: 0, y: 0, width: outWidth, height: outHeight };
   checkRect(fn, 'window', w, outWidth, outHeight);
   const { src } = o;
-  return native.imageResizeBilinear(
-    src.data,
-    src.width,
-    src.height,
-    src.channels,
-    outWidth,
-    outHeight,
-    w.x,
-    w.y,
-    w.width,
-    w.height,
-  );
+  const kernel = filter === 'bicubic' ? native.imageResizeBicubic : native.imageResizeBilinear;
+  return kernel(src.data, src.width, src.height, src.channels, outWidth, outHeight, w.x, w.y, w.width, w.height);
 }
 
 export interface ImageToChwOptions {

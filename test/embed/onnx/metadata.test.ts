@@ -5,9 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { onnx } from 'onnx-proto';
-import { exportOnnx } from '../../../src/embed/onnx/index.js';
+import { exportOnnx, preprocessingOf } from '../../../src/embed/onnx/index.js';
+import { onnxMetadata } from '../../../src/embed/onnx/metadata.js';
+import { onnxModelInfo } from '../../../src/embed/onnx-metadata.js';
 import { createEmbedder } from '../../../src/nn/embedder.js';
 import { Generator } from '../../../src/tensor/index.js';
+import { InputError } from '../../../src/util/errors.js';
 import { decodeModel, metadataOf } from './helpers.js';
 
 const VERSION = (
@@ -119,6 +122,44 @@ describe('ONNX metadata_props', () => {
       assert.equal(meta.mean, '[0.5]');
       assert.equal(meta.std, '[0.5]');
       assert.deepEqual(signature(bytes).input, ['N', 1, 28, 28]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test("a ViT: its publisher's resize in resize_mode / resize_filter and the JSON, read back as written", () => {
+    const model = createEmbedder({ arch: 'dinov2_vits14', dim: 8, uninitialisedBackbone: true });
+    try {
+      const preprocessing = preprocessingOf(model, { resize: 288, crop: 252 });
+      const meta = onnxMetadata(model, { preprocessing, identity: { kind: 'model' }, foldBn: false });
+      assert.deepEqual(
+        [meta.resize, meta.resize_mode, meta.resize_filter, meta.crop, meta.input_size],
+        ['288', 'shorter', 'bicubic', '252', '252'],
+      );
+      const info = onnxModelInfo(meta, 'm.onnx');
+      assert.deepEqual(info.preprocessing, {
+        resize: 288,
+        resizeMode: 'shorter',
+        filter: 'bicubic',
+        crop: 252,
+        size: 252,
+        colorOrder: 'RGB',
+        channels: 3,
+        range: 1,
+        mean: [0.485, 0.456, 0.406],
+        std: [0.229, 0.224, 0.225],
+      });
+      // A resize this version cannot do is refused, not done another way.
+      for (const [key, value, message] of [
+        ['resizeMode', 'longer', /m\.onnx: preprocessing resizeMode must be square or shorter, got "longer"/],
+        ['filter', 'lanczos', /m\.onnx: preprocessing filter must be bilinear or bicubic, got "lanczos"/],
+      ] as const) {
+        const bad = { ...meta, preprocessing: JSON.stringify({ ...preprocessing, [key]: value }) };
+        assert.throws(
+          () => onnxModelInfo(bad, 'm.onnx'),
+          (e) => e instanceof InputError && message.test(e.message),
+        );
+      }
     } finally {
       model.dispose();
     }
