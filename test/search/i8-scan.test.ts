@@ -74,7 +74,7 @@ test('every item of an i8 index finds itself first; results stay close to the fl
   const ids = Array.from({ length: 200 }, (_, i) => `item${i * 10}`);
   const asQueries = ids.map((id) => i8.vectorOf(id) as Float32Array);
   const mine = await i8.search(asQueries, { k: 10, mode: 'float', exact: true });
-  mine.forEach((hits, i) => assert.equal(hits[0]?.id, ids[i]));
+  for (const [i, hits] of mine.entries()) assert.equal(hits[0]?.id, ids[i]);
   const theirs = await f32.search(
     ids.map((id) => f32.vectorOf(id) as Float32Array),
     { k: 10, mode: 'float', exact: true },
