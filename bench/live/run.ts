@@ -39,13 +39,13 @@ import { ResNet } from '../../src/nn/index.js';
 import { modelEmbedder } from '../../src/search/build/item-embedder.js';
 import { writeLanceIndex } from '../../src/search/lancedb/write.js';
 import { openIndex } from '../../src/search/open-index.js';
-import { normaliseRows } from '../../src/search/precision.js';
 import type { EmbedderIdentity, IndexBackend, ItemMeta } from '../../src/search/types.js';
 import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 import { manualSeed } from '../../src/tensor/index.js';
 import { BenchArgsError, runBenchMain } from '../common/args.js';
 import { cpuFlags, machineInfo } from '../common/machine.js';
 import { round } from '../common/timing.js';
+import { randomUnit } from '../common/vectors.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -111,17 +111,6 @@ function progress(message: string): void {
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-/** Seeded uniform noise in [-0.5, 0.5), normalised rows. */
-function randomUnit(n: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const x = new Float32Array(n * dim);
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  return normaliseRows(x, dim);
 }
 
 const vectorAt = (v: Float32Array, i: number) => Array.from(v.subarray(i * DIM, (i + 1) * DIM));

@@ -10,26 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { saveSafetensors } from '../../src/io/safetensors.js';
 import { ResNet } from '../../src/nn/index.js';
 import { IMAGENET_INPUT } from '../../src/nn/input-spec.js';
-import { normaliseRows } from '../../src/search/precision.js';
 import { sha256File } from '../../src/search/sha256.js';
 import type { ItemMeta } from '../../src/search/types.js';
 import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 import { manualSeed } from '../../src/tensor/index.js';
+import { randomUnit } from '../common/vectors.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ITEMS = 1000;
 const DIM = 128;
-
-/** Seeded uniform noise in [-0.5, 0.5), normalised rows. */
-function randomUnit(n: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const x = new Float32Array(n * dim);
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  return normaliseRows(x, dim);
-}
 
 /** An index at dir/idx (kept when already there) whose queries resnet18 embeds at 256/224, JPEGs drafted or not. */
 export async function memoryIndex(dir: string, jpegDraft: boolean): Promise<string> {

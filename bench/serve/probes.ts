@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { normaliseRows } from '../../src/search/precision.js';
 import type { ItemMeta } from '../../src/search/types.js';
 import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 import { parseBenchArgs, runBenchMain } from '../common/args.js';
 import { cpuFlags, machineInfo } from '../common/machine.js';
 import { round } from '../common/timing.js';
+import { randomUnit } from '../common/vectors.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -22,16 +22,6 @@ const DIM = 128;
 
 function progress(message: string): void {
   process.stderr.write(`[bench/serve-probes] ${message}\n`);
-}
-
-function randomUnit(n: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const x = new Float32Array(n * dim);
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  return normaliseRows(x, dim);
 }
 
 async function prepareIndex(n: number): Promise<string> {

@@ -18,7 +18,6 @@ import { saveSafetensors } from '../../src/io/safetensors.js';
 import { ResNet } from '../../src/nn/index.js';
 import { IMAGENET_INPUT } from '../../src/nn/input-spec.js';
 import { openIndex } from '../../src/search/open-index.js';
-import { normaliseRows } from '../../src/search/precision.js';
 import { sha256File } from '../../src/search/sha256.js';
 import type { ItemMeta } from '../../src/search/types.js';
 import { writeUsearchIndex } from '../../src/search/usearch/write.js';
@@ -27,6 +26,7 @@ import { scanInnerProduct } from '../../src/tensor/kernels/scan.js';
 import { parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
 import { median, round } from '../common/timing.js';
+import { randomUnit } from '../common/vectors.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -40,17 +40,6 @@ function progress(message: string): void {
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-/** Seeded uniform noise in [-0.5, 0.5), normalised rows. */
-function randomUnit(n: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const x = new Float32Array(n * dim);
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = s / 2 ** 32 - 0.5;
-  }
-  return normaliseRows(x, dim);
 }
 
 /** The index (cached in .cache/bench-serve): random vectors, with resnet18 weights as its embedder. */
