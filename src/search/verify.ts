@@ -1,12 +1,17 @@
 // Checks every data file of an index against its manifest (size, then SHA-256) before anything reads
 // it: usearch's loader trusts its input, and a vectors file of the wrong size would be misread.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
 import type { Manifest } from './manifest.js';
-import { sha256File } from './sha256.js';
+import { sha256File, sha256Hex } from './sha256.js';
 
-export function verifyFiles(dir: string, m: Manifest): void {
+/**
+ * Throws an InputError naming the first file that is missing or differs from the manifest. The files named in
+ * `keep` are read whole and returned, checked, so that the caller does not read them a second time.
+ */
+export function verifyFiles(dir: string, m: Manifest, o: { keep?: ReadonlySet<string> } = {}): Map<string, Uint8Array> {
+  const kept = new Map<string, Uint8Array>();
   for (const f of m.files) {
     const path = join(dir, f.name);
     if (!existsSync(path))
@@ -17,10 +22,13 @@ export function verifyFiles(dir: string, m: Manifest): void {
         `index ${dir}: ${f.name} has ${size} bytes, the manifest says ${f.bytes} (changed or corrupt): rebuild the index`,
       );
     }
-    if (sha256File(path) !== f.sha256) {
+    const bytes = o.keep?.has(f.name) ? new Uint8Array(readFileSync(path)) : null;
+    if ((bytes ? sha256Hex(bytes) : sha256File(path)) !== f.sha256) {
       throw new InputError(
         `index ${dir}: ${f.name} does not match its SHA-256 in the manifest (changed or corrupt): rebuild the index`,
       );
     }
+    if (bytes) kept.set(f.name, bytes);
   }
+  return kept;
 }

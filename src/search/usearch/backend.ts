@@ -11,7 +11,9 @@ export const usearchBackend: SearchBackend = {
   write: async (dir, content, o) => (await import('./write.js')).writeUsearchIndex(dir, content, o),
   open: async (dir, o) => (await import('./open.js')).openUsearchIndex(dir, o),
   readContent: async (dir) => (await import('./read-content.js')).readUsearchContent(dir),
-  verify: async (dir, m) => verifyFiles(dir, m),
+  verify: async (dir, m) => {
+    verifyFiles(dir, m);
+  },
   dataBytes: (_dir, m) => filesBytes(m),
   builtLines: (m) =>
     m.hnsw.map((h) => `${h.role} recall@10 vs exact: ${h.recallAt10.toFixed(4)} (${h.recallQueries} queries)`),

@@ -29,9 +29,13 @@ function need(dir: string, m: Manifest, role: DataFile['role']): DataFile {
 
 export function readIndexArrays(dir: string, o: { verify?: boolean } = {}): IndexArrays {
   const manifest = readManifest(dir);
-  if (o.verify !== false) verifyFiles(dir, manifest);
+  // The files read here are hashed as they are read for verification, not read a second time.
+  const arrays = new Set(
+    manifest.files.filter((f) => ['vectors', 'scales', 'codes', 'items'].includes(f.role)).map((f) => f.name),
+  );
+  const verified = o.verify !== false ? verifyFiles(dir, manifest, { keep: arrays }) : new Map<string, Uint8Array>();
   const { items: n, dim, precision, codeBytes } = manifest;
-  const read = (f: DataFile) => new Uint8Array(readFileSync(join(dir, f.name)));
+  const read = (f: DataFile) => verified.get(f.name) ?? new Uint8Array(readFileSync(join(dir, f.name)));
   const vf = need(dir, manifest, 'vectors');
   const vectorBytes = read(vf);
   if (vectorBytes.length !== n * dim * bytesPerValue(precision))
@@ -45,7 +49,9 @@ export function readIndexArrays(dir: string, o: { verify?: boolean } = {}): Inde
   if (codes.length !== n * codeBytes)
     throw new FormatError(join(dir, cf.name), `expected ${n} codes of ${codeBytes} bytes`);
   const itf = need(dir, manifest, 'items');
-  const items = parseItems(readFileSync(join(dir, itf.name), 'utf8'), join(dir, itf.name), n);
+  const itemBytes = read(itf);
+  const itemText = Buffer.from(itemBytes.buffer, itemBytes.byteOffset, itemBytes.byteLength).toString('utf8');
+  const items = parseItems(itemText, join(dir, itf.name), n);
   return { manifest, items, vectorBytes, scales, codes };
 }
 
