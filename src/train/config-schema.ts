@@ -3,6 +3,8 @@
 // checks of a value (config.ts, for every layer), the parsing of flag values and the commander options of
 // `train`, `experiment` and `demo` (src/cli/train-options.ts). A key's flag is the key in kebab case
 // (batchSize: --batch-size); a boolean whose default is true is turned off by --no-KEY.
+// `--resume` compares every key of a checkpoint's config with the run's (src/train/resume-check.ts): a key
+// must keep its value unless its entry says, in `onResume`, why another value is harmless.
 // A new option: one entry here (and, if a loss reads it, a key of LossSettings in src/loss/types.ts).
 import { DATASET_NAMES } from '../data/formats/index.js';
 import { DEFAULT_PIPELINE } from '../data/sources/types.js';
@@ -19,7 +21,30 @@ interface Common {
   arg?: string;
   /** A --preset sets it (PRESETS may hold only such keys). */
   preset?: true;
+  /**
+   * Why a resumed run may take another value than its checkpoint's (said when it does), or a function of
+   * the checkpoint's and this run's configs that says why, or null where the change is not harmless.
+   * Absent: `--resume` refuses another value (the safe default for a new key).
+   */
+  onResume?: string | ResumeRule;
 }
+
+/** Decides a changed key on --resume from both configs: why it is harmless, or null to refuse it. */
+export type ResumeRule = (
+  saved: Readonly<Record<string, unknown>>,
+  now: Readonly<Record<string, unknown>>,
+) => string | null;
+
+/** More steps (or fewer) of the step schedule: an epoch's lr does not depend on their number, under the cosine it does. */
+const stepsOnResume: ResumeRule = (saved, now) =>
+  saved['schedule'] === 'step' && now['schedule'] === 'step'
+    ? "the step schedule's lr of an epoch does not depend on it: the run ends at another epoch"
+    : null;
+
+const WHERE = 'where the run reads or writes, not what it trains';
+const SPEED = 'how fast it runs, not what it trains';
+const EVALUATION = 'what is evaluated, not what is trained';
+const ROUNDING = 'where or how the forward is computed (other rounding), not the recipe';
 
 export interface NumberField extends Common {
   type: 'number';
@@ -91,7 +116,7 @@ const boolean = <O extends Omit<BooleanField, 'type'>>(o: O) => ({ type: 'boolea
 
 export const TRAIN_SCHEMA = {
   dataset: text({ default: 'cub', arg: 'name', help: DATASET_NAMES.join(', '), preset: true }),
-  root: text({ default: '', arg: 'dir', help: 'data set directory' }),
+  root: text({ onResume: WHERE, default: '', arg: 'dir', help: 'data set directory' }),
   arch: choice(ARCHS, { default: 'resnet50', help: `${ARCHS.join(', ')} (default {default})` }),
   dim: integer({ default: 2048, min: 1, help: 'embedding size (default {default})' }),
   /** The embedder's LayerNorm head (the paper's method; false only for the ablation). */
@@ -123,6 +148,7 @@ export const TRAIN_SCHEMA = {
   gamma: number({ default: 0.1, above: 0, help: 'lr decay per step (default {default})' }),
   epochsPerStep: integer({ default: 15, min: 1, help: 'epochs between lr decays (default {default})' }),
   numSteps: integer({
+    onResume: stepsOnResume,
     default: 2,
     min: 1,
     help: 'lr steps; epochs = epochs-per-step * num-steps (default {default})',
@@ -177,16 +203,18 @@ export const TRAIN_SCHEMA = {
   }),
   seed: integer({ default: 0, min: 0, help: 'random seed (default {default})' }),
   device: text({
+    onResume: ROUNDING,
     default: 'cpu',
     arg: 'd',
     pattern: /^(cpu|cuda(:\d+)?)$/,
     expected: 'cpu, cuda or cuda:N',
     help: 'cpu (default), cuda or cuda:N',
   }),
-  out: text({ default: 'runs/train', arg: 'dir', help: 'output directory (default {default})' }),
-  evalEvery: integer({ default: 5, min: 1, help: 'evaluate every n epochs (default {default})' }),
+  out: text({ onResume: WHERE, default: 'runs/train', arg: 'dir', help: 'output directory (default {default})' }),
+  evalEvery: integer({ onResume: EVALUATION, default: 5, min: 1, help: 'evaluate every n epochs (default {default})' }),
   /** Recall@K list used by periodic evaluation (default: the data set's, src/eval/recall-ks.ts). */
   k: {
+    onResume: EVALUATION,
     type: 'integer-list',
     default: DEFAULT_RECALL_KS,
     arg: 'list',
@@ -194,9 +222,10 @@ export const TRAIN_SCHEMA = {
     help: "Recall@K list (default: the data set's)",
   } satisfies IntegerListField,
   /** Also compute NMI (k-means on the test embeddings) at each evaluation. */
-  nmi: boolean({ default: false, help: 'also compute NMI (k-means) at each evaluation' }),
+  nmi: boolean({ onResume: EVALUATION, default: false, help: 'also compute NMI (k-means) at each evaluation' }),
   /** The k-means behind NMI: 'paper' (close to the paper's faiss script) or 'sklearn' (src/eval/nmi.ts). */
   nmiMethod: choice(NMI_METHODS, {
+    onResume: EVALUATION,
     default: 'paper',
     phrase: 'or',
     help: "k-means behind NMI: paper (default, close to the paper's script) or sklearn",
@@ -209,11 +238,13 @@ export const TRAIN_SCHEMA = {
   }),
   crop: integer({ default: DEFAULT_PIPELINE.crop, min: 0, help: 'crop size (default {default})' }),
   workers: integer({
+    onResume: SPEED,
     default: DEFAULT_PIPELINE.workers,
     min: 1,
     help: 'images decoded in parallel (default {default})',
   }),
   skipBadImages: boolean({
+    onResume: 'what happens to an unreadable image (it is skipped or stops the run), not the recipe',
     default: DEFAULT_PIPELINE.skipBadImages,
     help: 'warn about and skip unreadable images instead of stopping',
   }),
@@ -222,6 +253,7 @@ export const TRAIN_SCHEMA = {
   /** fp32, bf16 (the backbone's forward under autocast; the loss, its class weights and the optimiser in
    * float32) or auto (bf16 where the CPU has native bf16, or on CUDA). */
   precision: choice(PRECISION_CHOICES, {
+    onResume: ROUNDING,
     default: 'fp32',
     arg: 'p',
     phrase: 'or',
@@ -234,7 +266,7 @@ export const TRAIN_SCHEMA = {
     arg: 'px',
     help: 'in-memory data sets: random translation of training images by up to px pixels (default {default})',
   }),
-  threads: integer({ default: 0, min: 0, help: 'CPU threads (default: all cores)' }),
+  threads: integer({ onResume: SPEED, default: 0, min: 0, help: 'CPU threads (default: all cores)' }),
   /** Class-disjoint folds of the training classes (0 = none; src/data/class-folds.ts). */
   folds: integer({
     default: 0,

@@ -26,6 +26,7 @@ import type { TrainConfig } from './config.js';
 import { featureSource, trainFeatures } from './feature-cache.js';
 import { type EvalRecord, readMetrics } from './metrics.js';
 import type { DataParallel } from './parallel.js';
+import { checkResumable } from './resume-check.js';
 import { runTraining, type TrainableLoss, type TrainingState } from './trainer.js';
 
 export interface SessionOptions {
@@ -62,30 +63,6 @@ export function createSampler(c: TrainConfig, labels: number[]): BatchSampler {
       : new ShuffleSampler({ labels, batchSize: c.batchSize, dropLast: true, seed: c.seed });
   } catch (e) {
     throw new UsageError((e as Error).message);
-  }
-}
-
-/** The config a resumed run must keep: everything that shapes the model, data and optimisation. */
-function checkResumable(saved: TrainConfig, now: TrainConfig, path: string): void {
-  const keys: (keyof TrainConfig)[] = [
-    'dataset',
-    'arch',
-    'dim',
-    'layerNorm',
-    'loss',
-    'batchSize',
-    'imagesPerClass',
-    'sampler',
-    'seed',
-  ];
-  // Checkpoints from before --folds have neither key: no folds; from before layerNorm: the head.
-  const withFolds = { ...saved, folds: saved.folds ?? 0, fold: saved.fold ?? 0, layerNorm: saved.layerNorm ?? true };
-  for (const k of [...keys, 'folds', 'fold'] as const) {
-    if (JSON.stringify(withFolds[k]) !== JSON.stringify(now[k])) {
-      throw new InputError(
-        `--resume ${path}: checkpoint has ${k} = ${JSON.stringify(withFolds[k])}, this run has ${JSON.stringify(now[k])}`,
-      );
-    }
   }
 }
 
@@ -171,7 +148,8 @@ async function runSessionLocked(c: TrainConfig, o: SessionOptions): Promise<Sess
   let checkpoint: Checkpoint | undefined;
   if (o.resume) {
     checkpoint = loadCheckpoint(o.resume);
-    checkResumable(checkpoint.meta.config, c, o.resume);
+    const accepted = checkResumable(checkpoint.meta.config, c, o.resume);
+    if (!o.silent) for (const line of accepted) (o.log ?? ((l: string) => console.error(l)))(line);
     const savedWorld = checkpoint.meta.worldSize ?? 1;
     const world = parallel?.worldSize ?? 1;
     if (savedWorld !== world && !o.allowWorldSizeChange) {

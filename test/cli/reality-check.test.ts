@@ -192,7 +192,10 @@ test('bad fold and protocol flags are usage errors naming the flag', async () =>
   const resume = [...TRAIN, '--folds', '2', '--fold', '1', '--resume', join(run(0), 'last.safetensors')];
   const resumed = runCli([...resume, '--out', join(dir, 'never')]);
   assert.equal(resumed.code, 3, describeRun(resume, resumed));
-  assert.match(resumed.stderr, /checkpoint has fold = 0, this run has 1$/m);
+  assert.match(
+    resumed.stderr,
+    /--fold is 0 in the checkpoint, 1 in this run; a resumed run keeps it \(start a new run in another --out to change it\)$/m,
+  );
   const train: [Record<string, string>, RegExp][] = [
     [{ folds: '2', fold: '2' }, /--fold: expected an integer in 0\.\.1 for --folds 2, got 2/],
     [{ folds: '1' }, /--folds: expected an integer of at least 2/],

@@ -71,6 +71,6 @@ test('training changes the weights and resume refuses a checkpoint of another co
   result.model.dispose();
   await assert.rejects(
     runSession({ ...c, dim: 32 }, { dataset: syntheticDataset(), silent: true, resume: join(dir, 'last.safetensors') }),
-    /checkpoint has dim = 16, this run has 32/,
+    /--dim is 16 in the checkpoint, 32 in this run; a resumed run keeps it/,
   );
 });
