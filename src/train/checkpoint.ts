@@ -24,6 +24,11 @@ export interface CheckpointMeta extends CheckpointHeader {
   /** Global step count (batches trained). */
   step: number;
   optimizer: OptimizerStateDict['meta'] | null;
+  /**
+   * The name of each optimiser parameter by index (model state-dict keys, loss.<name>), so that resume maps
+   * the state by parameter onto another grouping. Absent in checkpoints from before it (optimizer-resume.ts).
+   */
+  optimizerParams?: string[];
   /** The batch sampler's position and RNG at the end of the saved epoch. */
   sampler: SamplerState;
   /** RNG of the loss (class subsampling negatives), when it has one. */

@@ -22,6 +22,7 @@ import { appendMetrics, type EpochRecord, type EvalRecord, type MetricsRecord } 
 import { AdamW } from './optim/adamw.js';
 import type { Optimizer, ParamGroup } from './optim/optimizer.js';
 import { SGD } from './optim/sgd.js';
+import { optimizerParamNames, optimizerStateToLoad } from './optimizer-resume.js';
 import { type DataParallel, dataParallelHooks, ONE_PROCESS, type TrainingHooks } from './parallel.js';
 import { backboneGroups, exemptFromDecay } from './param-groups.js';
 import { type EpochPlan, planEpoch } from './schedule.js';
@@ -77,9 +78,21 @@ function makeOptimizer(c: TrainConfig, groups: ParamGroup[], lr: number): Optimi
     : new SGD(groups, { lr, momentum: c.momentum, weightDecay: c.weightDecay });
 }
 
+/** The parameters a run adds to the backbone: the remap layer's and the loss's (class weights). */
+function freshParameters(s: TrainingSetup): Tensor[] {
+  return [...s.model.newParameters(), ...s.loss.parameters()];
+}
+
+/** Every trainable parameter's name: the model's state-dict key, or loss.<name>. */
+function parameterNames(s: TrainingSetup): Map<Tensor, string> {
+  const names = new Map<Tensor, string>(s.model.namedParameters().map(([name, t]) => [t, name]));
+  for (const [name, t] of Object.entries(s.loss.namedParameters())) names.set(t, `loss.${name}`);
+  return names;
+}
+
 function phaseGroups(s: TrainingSetup, plan: EpochPlan): ParamGroup[] {
   const c = s.config;
-  const fresh = [...s.model.newParameters(), ...s.loss.parameters()];
+  const fresh = freshParameters(s);
   // The paper's SGD recipe decays every parameter; AdamW (the ViTs' recipe) only weights, here as in the
   // backbone (src/train/param-groups.ts).
   const decayMask = c.optimizer === 'adamw';
@@ -210,7 +223,19 @@ export class Trainer {
       if (plan.phase === savedPlan.phase) {
         const optimizer = makeOptimizer(c, phaseGroups(this.#s, plan), plan.lr);
         this.#optimizer = optimizer;
-        optimizer.loadStateDict({ meta: m.optimizer, tensors: from.checkpoint.optimizer });
+        const fresh = freshParameters(this.#s);
+        const backbone = plan.phase === 'warmup' || c.freezeBackbone ? [] : this.#s.model.backboneParameters();
+        const state = optimizerStateToLoad({
+          optimizer,
+          checkpoint: from.checkpoint,
+          nameOf: parameterNames(this.#s),
+          legacy: {
+            order: [...backbone, ...fresh],
+            sizes: backbone.length > 0 ? [backbone.length, fresh.length] : [fresh.length],
+          },
+          log: this.#log,
+        });
+        optimizer.loadStateDict(state);
         this.#optimizerPhase = plan.phase;
       }
     }
@@ -452,6 +477,7 @@ function writeCheckpoint(s: TrainingSetup, state: TrainingState, opt: Optimizer,
         numClasses: s.numClasses,
         step: state.step,
         optimizer: optState.meta,
+        optimizerParams: optimizerParamNames(opt, parameterNames(s)),
         sampler: s.sampler.state(),
         lossRng: s.loss.rng?.state() ?? null,
         lastEval: state.lastEval,
