@@ -2,7 +2,7 @@
 // A point's name is its run folder under the study's OUT directory, so it must stay stable across runs.
 import type { LossName, TrainConfig } from '../train/config.js';
 
-export const STUDY_NAMES = ['dims', 'temperature', 'layernorm', 'subsampling', 'losses'] as const;
+export const STUDY_NAMES = ['dims', 'temperature', 'layernorm', 'subsampling', 'losses', 'backbone'] as const;
 export type StudyName = (typeof STUDY_NAMES)[number];
 
 export function isStudyName(name: string): name is StudyName {
@@ -55,6 +55,7 @@ export const STUDY_VARIES: Record<StudyName, keyof TrainConfig> = {
   layernorm: 'layerNorm',
   subsampling: 'classFraction',
   losses: 'loss',
+  backbone: 'freezeBackbone',
 };
 
 /** The loss a study is about, where it is about one loss's parameter. */
@@ -126,6 +127,20 @@ export function studyGrid(name: StudyName, ctx: GridContext): StudyGrid {
         variable: 'loss',
         axis: 'category',
         points: STUDY_LOSSES.map((loss) => ({ name: `loss-${loss}`, setting: { loss }, overrides: { loss } })),
+      };
+    // The backbone fine-tuned with the head, or frozen: the head alone trains on its cached features of the
+    // training split (train --freeze-backbone), at the same budget.
+    case 'backbone':
+      return {
+        name,
+        title: 'backbone fine-tuned or frozen (head-only training on cached features)',
+        variable: 'freezeBackbone',
+        axis: 'category',
+        points: [false, true].map((freezeBackbone) => ({
+          name: freezeBackbone ? 'backbone-frozen' : 'backbone-trained',
+          setting: { freezeBackbone },
+          overrides: { freezeBackbone },
+        })),
       };
   }
 }

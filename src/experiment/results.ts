@@ -69,6 +69,7 @@ function epochsText(c: TrainConfig): string {
 
 export function settingLabel(value: SettingValue | undefined, variable: string): string {
   if (variable === 'layerNorm') return value === false ? 'without' : 'with';
+  if (variable === 'freezeBackbone') return value === true ? 'frozen' : 'fine-tuned';
   return String(value);
 }
 

@@ -47,7 +47,7 @@ describe('bad input is one usage line naming the flag', () => {
     [
       'unknown study',
       ['depth', '--dataset', 'mnist'],
-      /^experiment STUDY: expected one of dims, temperature, layernorm, subsampling, losses, got "depth"$/,
+      /^experiment STUDY: expected one of dims, temperature, layernorm, subsampling, losses, backbone, got "depth"$/,
     ],
     [
       'unknown data set',

@@ -68,6 +68,16 @@ describe('grids', () => {
       studyGrid('losses', { base: base(), numClasses: 100 }).points.map((p) => p.setting),
       [{ loss: 'normsoftmax' }, { loss: 'triplet' }, { loss: 'proxynca' }],
     );
+    const bb = studyGrid('backbone', { base: base(), numClasses: 100 });
+    assert.deepEqual(
+      bb.points.map((p) => [p.name, p.overrides.freezeBackbone]),
+      [
+        ['backbone-trained', false],
+        ['backbone-frozen', true],
+      ],
+    );
+    assert.equal(bb.variable, 'freezeBackbone');
+    assert.equal(bb.axis, 'category');
   });
 
   test('subsampling keeps the fractions whose subset ceil(f * C) still holds the batch classes', () => {
