@@ -41,6 +41,10 @@ const stepsOnResume: ResumeRule = (saved, now) =>
     ? "the step schedule's lr of an epoch does not depend on it: the run ends at another epoch"
     : null;
 
+/** The checkpoint's weights replace the --pretrained ones; but head-only training's feature cache is keyed by them. */
+const pretrainedOnResume: ResumeRule = (_saved, now) =>
+  now['freezeBackbone'] === true ? null : "the checkpoint's weights replace them (they only start a run)";
+
 const WHERE = 'where the run reads or writes, not what it trains';
 const SPEED = 'how fast it runs, not what it trains';
 const EVALUATION = 'what is evaluated, not what is trained';
@@ -122,6 +126,7 @@ export const TRAIN_SCHEMA = {
   /** The embedder's LayerNorm head (the paper's method; false only for the ablation). */
   layerNorm: boolean({ default: true, help: "drop the LayerNorm head (the paper's ablation; default: with it)" }),
   pretrained: {
+    onResume: pretrainedOnResume,
     type: 'optional-text',
     default: null,
     arg: 'file|name',

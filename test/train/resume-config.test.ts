@@ -45,6 +45,7 @@ function another(f: Field, value: unknown): unknown {
 /** The keys whose change --resume accepts (their schema entries say why): training is the same recipe. */
 const MAY_CHANGE: TrainKey[] = [
   'root',
+  'pretrained',
   'numSteps',
   'device',
   'out',
@@ -124,6 +125,19 @@ test('more steps: accepted under the step schedule, refused under the cosine (it
   assert.throws(
     () => checkResumable(cosine, { ...cosine, numSteps: 3 }, PATH),
     /^InputError: --resume runs\/x\/last\.safetensors: --num-steps is 2 in the checkpoint, 3 in this run; /,
+  );
+});
+
+test('--pretrained: accepted (the checkpoint holds the weights), but not with --freeze-backbone (its cache key)', () => {
+  const saved = tinyTrainConfig({ out: join(dir, 'a'), pretrained: 'a.pth' });
+  assert.match(
+    checkResumable(saved, { ...saved, pretrained: 'b.pth' }, PATH)[0] ?? '',
+    /^--resume: --pretrained b\.pth \(the checkpoint has a\.pth\): accepted, the checkpoint's weights replace them/,
+  );
+  const frozen = { ...saved, freezeBackbone: true };
+  assert.throws(
+    () => checkResumable(frozen, { ...frozen, pretrained: 'b.pth' }, PATH),
+    /--pretrained is a\.pth in the checkpoint, b\.pth in this run; a resumed run keeps it/,
   );
 });
 
