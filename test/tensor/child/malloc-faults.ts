@@ -1,5 +1,5 @@
 // Prints the allocator policy and the minor page faults per round of a training-step-like pattern:
-// two 16 MiB tensors allocated, written and freed. Under the policy the heap first grows to a few times
+// two tensors (16 MiB, or the MiB given as the first argument) allocated, written and freed. Under the policy the heap first grows to a few times
 // the working set (small allocations between rounds split freed blocks), then rounds stop faulting;
 // the warm-up covers that growth. Faults are counted round by round and the median reported: a heap that
 // grows once more inside the window, or the kernel's NUMA balancing unmapping pages to sample them, adds one
@@ -9,7 +9,7 @@
 import { allocatorPolicy } from '../../../src/tensor/allocator.js';
 import { empty } from '../../../src/tensor/index.js';
 
-const BLOCK_FLOATS = 4 * 1024 * 1024; // 16 MiB
+const BLOCK_FLOATS = Number(process.argv[2] ?? 16) * 256 * 1024;
 const BLOCKS = 2;
 const ROUNDS = 20;
 const WARM_UP = 80;
