@@ -17,6 +17,40 @@ export function bruteForceRecall(rows: number[][], labels: ArrayLike<number>, ks
   return Object.fromEntries(ks.map((k) => [String(k), 100 * (firstHit.filter((r) => r >= 0 && r < k).length / n)]));
 }
 
+/**
+ * The Recall@K (%) that any exact search of these rows may report when scores that differ by at most `eps`
+ * may come out in either order (a float32 GEMM and this float64 count round differently, and the order
+ * in which a GEMM sums depends on its blocking and threads): per K, the least and the most. For rows
+ * whose scores sit close together (random weights), where an exact equality would fail on a near-tie.
+ */
+export function recallRange(
+  rows: number[][],
+  labels: ArrayLike<number>,
+  ks: number[],
+  eps = 1e-5,
+): Record<string, [number, number]> {
+  const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * (b[i] as number), 0);
+  // Per query: the rank of its first hit when near-ties go its way, and when they go against it.
+  const ranks = rows.map((q, i) => {
+    const scores = rows.map((r) => dot(q, r));
+    const same = scores.filter((_, j) => j !== i && labels[j] === labels[i]);
+    if (same.length === 0) return [Infinity, Infinity] as const;
+    const best = Math.max(...same);
+    const others = scores.filter((_, j) => j !== i && labels[j] !== labels[i]);
+    return [others.filter((s) => s > best + eps).length, others.filter((s) => s >= best - eps).length] as const;
+  });
+  const percent = (hits: number) => 100 * (hits / rows.length);
+  return Object.fromEntries(
+    ks.map((k) => [
+      String(k),
+      [
+        percent(ranks.filter(([, worst]) => worst < k).length),
+        percent(ranks.filter(([bestRank]) => bestRank < k).length),
+      ],
+    ]),
+  );
+}
+
 /** The rows of a 2-d float tensor's data, as arrays. */
 export function rowsOf(data: Float32Array, columns: number): number[][] {
   return Array.from({ length: data.length / columns }, (_, i) =>
