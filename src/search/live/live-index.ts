@@ -8,6 +8,7 @@
 // writes that came after the snapshot over the new base and removes what the old one used (its files, the
 // log segments folded, and the stored images no item names any more: stored-files.ts). Each backend
 // gives its base (LiveBase); everything else is the same for both. docs/index-format.md, "The live index".
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ImageKind } from '../../data/image/image-kind.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -34,7 +35,14 @@ import type {
   VisualSearchIndex,
 } from '../types.js';
 import { Delta, type DeltaChange, type DeltaState } from './delta.js';
-import { FileHolds, removeUnreferencedFiles, type SweepReport, storedImagePath, storeImage } from './stored-files.js';
+import {
+  FILES_DIR,
+  FileHolds,
+  removeUnreferencedFiles,
+  type SweepReport,
+  storedImagePath,
+  storeImage,
+} from './stored-files.js';
 import { type WalContent, WalWriter } from './wal.js';
 import type { LiveOp } from './wal-format.js';
 
@@ -321,6 +329,8 @@ export class LiveIndex implements VisualSearchIndex {
    * the files stay for the next compaction.
    */
   async #sweepFiles(): Promise<SweepReport | null> {
+    // An index of vectors alone has no stored images: its items are not even looked at.
+    if (!existsSync(join(this.dir, FILES_DIR))) return { files: 0, bytes: 0 };
     try {
       return await this.#holds.sweep((held) => {
         const named = new Set<string>();
