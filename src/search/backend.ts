@@ -59,6 +59,11 @@ export interface SearchBackend {
   open(dir: string, o: OpenIndexOptions): Promise<VisualSearchIndex>;
   /** The content of an index folder of this backend, checked as open checks it (incremental builds). */
   readContent(dir: string): Promise<StoredContent>;
+  /**
+   * The base rows of those of `ids` that the index's generation holds (its items read, not its vectors):
+   * with the log, the live item count `index info` prints.
+   */
+  rowsOfIds(dir: string, m: Manifest, ids: ReadonlySet<string>): Promise<Map<string, number>>;
   /** `index info --verify`: throws an InputError naming what does not match the manifest. */
   verify(dir: string, m: Manifest): Promise<void>;
   /** Bytes of the index's data on disk, besides manifest.json (`index info`). */

@@ -1,5 +1,6 @@
 // The visual-search contract shared by the index (build, open, search), the search CLI and the HTTP
 // service. An index is a folder (format in docs/index-format.md); opening it gives a VisualSearchIndex.
+import type { ImageKind } from '../data/image/image-kind.js';
 import type { InputSpec } from '../nn/input-spec.js';
 import type { PartHealth } from '../util/supervised-worker.js';
 
@@ -122,6 +123,16 @@ export interface CompactReport {
   lines: string[];
 }
 
+/** An image stored under IDX/files/ for a put, held (kept by compactions) until `release` is called. */
+export interface HeldImage {
+  /** Relative to the index folder. */
+  path: string;
+  hash: string;
+  size: number;
+  /** Call once the put naming it has resolved or failed. */
+  release(): void;
+}
+
 /** The writes of an index opened writable. Each resolves once its write is durable (in the log, fsynced). */
 export interface IndexWriter {
   /** Creates or replaces the item `item.id`; vector: dim values (stored at unit length). */
@@ -130,6 +141,8 @@ export interface IndexWriter {
   remove(id: string): Promise<boolean>;
   /** Folds the log into a new generation (null: nothing to fold). */
   compact(): Promise<CompactReport | null>;
+  /** Stores an image's bytes in the index folder (content-addressed, durable when it resolves), held. */
+  storeImage(bytes: Uint8Array, kind: ImageKind): Promise<HeldImage>;
 }
 
 export interface VisualSearchIndex {

@@ -37,6 +37,8 @@ export const FAULT_POINTS = [
   'compact:before-manifest',
   /** live index compaction: the manifest switched; the old generation's files and log segments not yet removed. */
   'compact:after-manifest',
+  /** live index compaction: the new generation in place; before each stored image no item names is removed. */
+  'compact:remove-files',
   /** train: half of a metrics.jsonl record appended. */
   'train:mid-metrics',
   /** the search worker thread, when a search arrives. */

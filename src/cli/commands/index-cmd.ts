@@ -10,7 +10,7 @@ import { BACKENDS, parseBackend } from '../../search/backends.js';
 import { runIndexBuild } from '../../search/build/run-index-build.js';
 import { compactLine, DEFAULT_COMPACT_ABOVE } from '../../search/live/live-index.js';
 import { addToIndex, compactIndex, readIdsFile, removeFromIndex } from '../../search/live/offline-writes.js';
-import { logAfter } from '../../search/live/replay.js';
+import { liveItemCount, logAfter } from '../../search/live/replay.js';
 import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
 import { UsageError } from '../../util/errors.js';
@@ -109,12 +109,16 @@ function pipelineText(e: EmbedderIdentity): string {
   return `resize ${e.resize}${how}, crop ${e.crop}`;
 }
 
-/** A live index's writes after its generation: the live item count (the log replayed) and the log's records. */
+/**
+ * A live index's writes after its generation: the live item count (the log replayed over the base rows of
+ * the ids it names: the base's items read, never its vectors) and the log's records.
+ */
 async function liveOf(dir: string): Promise<{ items: number; logged: number } | null> {
   const m = readManifest(dir);
-  const logged = logAfter(dir, m).ops.length;
-  if (logged === 0) return null;
-  return { items: (await BACKENDS[m.backend].readContent(dir)).items.length, logged };
+  const { ops } = logAfter(dir, m);
+  if (ops.length === 0) return null;
+  const items = await liveItemCount(m, ops, (ids) => BACKENDS[m.backend].rowsOfIds(dir, m, ids));
+  return { items, logged: ops.length };
 }
 
 async function info(dir: string, o: { json?: boolean; verify?: boolean }): Promise<void> {

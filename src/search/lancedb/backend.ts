@@ -15,6 +15,7 @@ export const lanceBackend: SearchBackend = {
   write: async (dir, content, o) => (await import('./write.js')).writeLanceIndex(dir, content, o),
   open: async (dir, o) => (await import('./open-live.js')).openLanceLive(dir, o),
   readContent: async (dir) => (await import('./read-content.js')).readLanceContent(dir),
+  rowsOfIds: async (dir, m, ids) => (await import('./table-io.js')).rowsOfIds(dir, m as LanceManifest, ids),
   verify: async (dir, m) => {
     verifyFiles(dir, m);
     await (await import('./verify.js')).verifyLanceIndex(dir, m as LanceManifest);

@@ -4,6 +4,8 @@ import type { Table as LanceTable } from '@lancedb/lancedb';
 import type { Table as ArrowTable, Data } from 'apache-arrow';
 import { checkItemFields } from '../item-fields.js';
 import type { ItemMeta } from '../types.js';
+import type { LanceManifest } from './layout.js';
+import { openPinnedTable } from './pinned-table.js';
 import { CODE_COLUMN, itemsTable, META_COLUMN, STORED_COLUMN, VECTOR_COLUMN } from './table-data.js';
 
 export interface TableContent {
@@ -176,4 +178,22 @@ export async function syncTable(
     codes,
   );
   return { added: addRowsIdx.length, removed: remove.length };
+}
+
+/** The rows (scan order) of those of `ids` the table holds at the manifest's version: its id column only. */
+export async function rowsOfIds(dir: string, m: LanceManifest, ids: ReadonlySet<string>): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  if (ids.size === 0) return found;
+  const { table } = await openPinnedTable(dir, m);
+  try {
+    const t = (await table.query().select(['id']).toArrow()) as unknown as ArrowTable;
+    const column = t.getChild('id');
+    for (let row = 0; row < t.numRows; row++) {
+      const id = String(column?.get(row));
+      if (ids.has(id)) found.set(id, row);
+    }
+  } finally {
+    table.close();
+  }
+  return found;
 }

@@ -5,9 +5,12 @@
 // to the search worker before their answer, so that whatever starts after the answer sees them. A
 // compaction (background above `compactAbove` delta entries, or asked for) writes the next generation from a
 // snapshot of the delta while reads and writes go on, writes its manifest (the switch), then replays the
-// writes that came after the snapshot over the new base and removes what the old one used. Each backend
+// writes that came after the snapshot over the new base and removes what the old one used (its files, the
+// log segments folded, and the stored images no item names any more: stored-files.ts). Each backend
 // gives its base (LiveBase); everything else is the same for both. docs/index-format.md, "The live index".
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ImageKind } from '../../data/image/image-kind.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import type { WriterLock } from '../../io/writer-lock.js';
 import { InputError, UsageError } from '../../util/errors.js';
@@ -21,6 +24,7 @@ import { checkedRequest, unitQueries } from '../search-checks.js';
 import type {
   CompactReport,
   EmbedderIdentity,
+  HeldImage,
   IndexStats,
   IndexWriter,
   ItemMeta,
@@ -31,6 +35,14 @@ import type {
   VisualSearchIndex,
 } from '../types.js';
 import { Delta, type DeltaChange, type DeltaState } from './delta.js';
+import {
+  FILES_DIR,
+  FileHolds,
+  removeUnreferencedFiles,
+  type SweepReport,
+  storedImagePath,
+  storeImage,
+} from './stored-files.js';
 import { type WalContent, WalWriter } from './wal.js';
 import type { LiveOp } from './wal-format.js';
 
@@ -122,6 +134,7 @@ export class LiveIndex implements VisualSearchIndex {
   #failures = 0;
   #closed = false;
   readonly #counts = { puts: 0, deletes: 0, compactions: 0 };
+  readonly #holds = new FileHolds();
   readonly writer?: IndexWriter;
 
   constructor(dir: string, base: LiveBase, wal: WalContent, o: LiveOptions) {
@@ -138,6 +151,7 @@ export class LiveIndex implements VisualSearchIndex {
         put: (item, vector) => this.#put(item, vector),
         remove: (id) => this.#remove(id),
         compact: () => this.compact(),
+        storeImage: (bytes, kind) => this.#storeImage(bytes, kind),
       };
     }
   }
@@ -296,6 +310,46 @@ export class LiveIndex implements VisualSearchIndex {
     return true;
   }
 
+  /** Held from before the store (a compaction's sweep may run meanwhile) until the caller releases it. */
+  async #storeImage(bytes: Uint8Array, kind: ImageKind): Promise<HeldImage> {
+    this.#writable();
+    const at = storedImagePath(bytes, kind);
+    const release = this.#holds.hold(at.path);
+    try {
+      return { ...(await storeImage(this.dir, bytes, kind, at)), release };
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /**
+   * Removes the stored images that nothing names: not an item of the base (hidden rows too), nor a put in
+   * the log, nor a write in progress. After a switch, once the new manifest is durable. A failure is logged:
+   * the files stay for the next compaction.
+   */
+  async #sweepFiles(): Promise<SweepReport | null> {
+    // An index of vectors alone has no stored images: its items are not even looked at.
+    if (!existsSync(join(this.dir, FILES_DIR))) return { files: 0, bytes: 0 };
+    try {
+      return await this.#holds.sweep((held) => {
+        const named = new Set<string>();
+        const add = (it: ItemMeta) => {
+          if (it.stored && it.path !== null) named.add(it.path);
+        };
+        const base = this.#base;
+        for (let row = 0; row < base.n; row++) add(base.item(row));
+        for (const op of this.#log) if (op.kind === 'put') add(op.item);
+        return removeUnreferencedFiles(this.dir, (path) => named.has(path) || held(path));
+      });
+    } catch (e) {
+      this.#o.log(
+        `removing unreferenced stored images failed: ${e instanceof Error ? e.message : String(e)}; the next compaction tries again`,
+      );
+      return null;
+    }
+  }
+
   #writable(): void {
     if (!this.#o.writer) throw new UsageError(`index ${this.dir} is open read-only`);
     if (this.#closed) throw new UsageError(`index ${this.dir} is closed`);
@@ -363,7 +417,12 @@ export class LiveIndex implements VisualSearchIndex {
 
   async #compactNow(): Promise<CompactReport | null> {
     const started = Date.now();
-    if (this.#delta.size === 0) return null;
+    if (this.#delta.size === 0) {
+      // Nothing to fold: the stored images a crash left unnamed are still removed.
+      const swept = await this.#sweepFiles();
+      if (swept && swept.files > 0) this.#o.log(sweepLine(swept));
+      return null;
+    }
     const wal = await this.#openWal();
     // The cut, between two batches: everything before it is in the snapshot, everything after in a new segment.
     const snap = await wal.barrier(async (): Promise<Snapshot | null> => {
@@ -395,12 +454,13 @@ export class LiveIndex implements VisualSearchIndex {
     await old.retire();
     wal.dropThrough(snap.seq);
     this.#counts.compactions++;
+    const swept = await this.#sweepFiles();
     return {
       generation: manifest.generation,
       items: delta.count,
       folded: snap.puts.length + snap.hidden.length,
       seconds: (Date.now() - started) / 1000,
-      lines,
+      lines: swept && swept.files > 0 ? [...lines, sweepLine(swept)] : lines,
     };
   }
 
@@ -423,6 +483,9 @@ function unitVector(v: Float32Array, dim: number): Float32Array {
   const inv = 1 / Math.sqrt(ss);
   return Float32Array.from(v, (x) => x * inv);
 }
+
+const sweepLine = (s: SweepReport) =>
+  `removed ${s.files} stored image${s.files === 1 ? '' : 's'} no item names (${(s.bytes / 2 ** 20).toFixed(1)} MiB)`;
 
 export function compactLine(r: CompactReport): string {
   return [

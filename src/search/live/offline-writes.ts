@@ -15,8 +15,7 @@ import { type ItemEmbedder, modelEmbedder } from '../build/item-embedder.js';
 import { type IndexSourceSpec, listIndexSource } from '../build/run-index-build.js';
 import type { SourceItem } from '../build/sources.js';
 import { openIndex } from '../open-index.js';
-import type { CompactReport, IndexWriter, ItemMeta, VisualSearchIndex } from '../types.js';
-import { storeImage } from './stored-files.js';
+import type { CompactReport, HeldImage, IndexWriter, ItemMeta, VisualSearchIndex } from '../types.js';
 
 /** Items embedded, stored and put at a time (the puts of one chunk share group commits). */
 const CHUNK = 256;
@@ -98,11 +97,7 @@ async function indexModel(index: VisualSearchIndex, o: AddOptions): Promise<Item
 }
 
 /** The file of an item, stored in the index folder; null when it has none (vectors without a readable file). */
-async function storeFile(
-  dir: string,
-  abs: string | null,
-  required: boolean,
-): Promise<{ path: string; size: number; hash: string } | null> {
+async function storeFile(writer: IndexWriter, abs: string | null, required: boolean): Promise<HeldImage | null> {
   if (abs === null) return null;
   let bytes: Buffer;
   try {
@@ -116,7 +111,7 @@ async function storeFile(
     if (!required) return null;
     throw new InputError(`${abs}: not an image (JPEG, PNG, WebP, GIF, BMP, TIFF or AVIF)`);
   }
-  return storeImage(dir, bytes, kind);
+  return writer.storeImage(bytes, kind);
 }
 
 /** `index add`: puts every item of the source (new ids are added, known ones replaced). */
@@ -144,21 +139,31 @@ export async function addToIndex(o: AddOptions): Promise<AddReport> {
               chunk.map((it) => it.sample as NonNullable<SourceItem['sample']>),
             );
         const items: ItemMeta[] = [];
-        for (const it of chunk) {
-          const abs =
-            it.sample?.path ??
-            (it.path !== null && source.imageRoot !== null ? resolve(source.imageRoot, it.path) : null);
-          const file = await storeFile(index.dir, abs, source.vectors === undefined);
-          if (file) report.stored++;
-          items.push({
-            id: it.id,
-            label: it.label,
-            ...(file
-              ? { path: file.path, size: file.size, hash: file.hash, stored: true as const }
-              : { path: null, size: null, hash: null }),
-          });
+        // Each stored image held (a background compaction keeps it) until the put naming it is in the log.
+        const held: HeldImage[] = [];
+        let done: Awaited<ReturnType<IndexWriter['put']>>[];
+        try {
+          for (const it of chunk) {
+            const abs =
+              it.sample?.path ??
+              (it.path !== null && source.imageRoot !== null ? resolve(source.imageRoot, it.path) : null);
+            const file = await storeFile(writer, abs, source.vectors === undefined);
+            if (file) {
+              report.stored++;
+              held.push(file);
+            }
+            items.push({
+              id: it.id,
+              label: it.label,
+              ...(file
+                ? { path: file.path, size: file.size, hash: file.hash, stored: true as const }
+                : { path: null, size: null, hash: null }),
+            });
+          }
+          done = await Promise.all(items.map((item, i) => writer.put(item, vectors.slice(i * dim, (i + 1) * dim))));
+        } finally {
+          for (const h of held) h.release();
         }
-        const done = await Promise.all(items.map((item, i) => writer.put(item, vectors.slice(i * dim, (i + 1) * dim))));
         for (const r of done) {
           if (r.created) report.created++;
           else report.replaced++;

@@ -1,6 +1,7 @@
 // The content of a live index as of its log's last record, for what reads an index whole (an incremental
 // `index build` reusing vectors, `index info`): the base's items with those the log replaced or deleted
-// left out, then the items the log put, in the order of their last put.
+// left out, then the items the log put, in the order of their last put. And the live item count alone, from
+// the log and the base's rows of the ids it names (no vectors read).
 
 import type { StoredContent } from '../backend.js';
 import { packCodes } from '../binary-codes.js';
@@ -8,6 +9,7 @@ import type { Manifest } from '../manifest.js';
 import type { ItemMeta } from '../types.js';
 import { Delta } from './delta.js';
 import { readWal } from './wal.js';
+import type { LiveOp } from './wal-format.js';
 
 /** The log's records after the manifest's generation (none for an index never written live). */
 export function logAfter(dir: string, m: Manifest): ReturnType<typeof readWal> {
@@ -41,4 +43,21 @@ export function withLog(base: StoredContent, dir: string): StoredContent {
     codes.set(packCodes(e.vector, dim), i * codeBytes);
   });
   return { manifest: base.manifest, items, vectors, codes };
+}
+
+/**
+ * The live items after the log's writes: the generation's count, less the base rows the log replaced or
+ * deleted, plus the items it put that are still there; the same Delta the full replay builds, over the base
+ * rows of the ids the log names only (`rowsOf`: the backend's, which reads no vectors).
+ */
+export async function liveItemCount(
+  m: Manifest,
+  ops: readonly LiveOp[],
+  rowsOf: (ids: ReadonlySet<string>) => Promise<ReadonlyMap<string, number>>,
+): Promise<number> {
+  const named = new Set(ops.map((op) => (op.kind === 'put' ? op.item.id : op.id)));
+  const rows = await rowsOf(named);
+  const delta = new Delta({ n: m.items, rowOf: (id) => rows.get(id) });
+  delta.apply(ops);
+  return delta.count;
 }

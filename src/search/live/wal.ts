@@ -2,7 +2,11 @@
 // (wal-format.ts). Reading gives the writes after the manifest's wal.appliedSeq; writing appends with group
 // commit: the writes that arrive while one batch is being made durable wait and go together in the next
 // batch, one write() and one fdatasync() for all of them, and each is answered only once its batch is on
-// disk. Segments are preallocated (zeros), so that a batch's fdatasync need not also write the file's size;
+// disk. The next batch is also given a moment to fill (gather): as many writes as were in flight at the last
+// batch's end, waited for at most as long as an fdatasync takes. Without it, clients that each wait for their
+// answer before sending again split into two cohorts that take turns (8 clients: 4 writes per fdatasync);
+// with it they share one. Waiting less than an fdatasync's time never lowers the writes per second: two
+// half batches would take two. Segments are preallocated (zeros), so that a batch's fdatasync need not also write the file's size;
 // the zeros after the last record end the log as a torn record does. A compaction rotates to a new segment
 // between two batches (barrier), and the segments it folded are removed once the new manifest is durable.
 import {
@@ -18,6 +22,7 @@ import {
 } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fsyncDir } from '../../io/atomic.js';
 import { asDiskFull } from '../../io/disk-full.js';
 import { FailureError, InputError } from '../../util/errors.js';
@@ -30,6 +35,10 @@ const SEGMENT = /^([0-9a-f]{16})\.wal$/;
 const PREALLOCATE = 4 << 20;
 /** Most bytes of records one batch writes (more wait for the next). */
 const MAX_BATCH_BYTES = 16 << 20;
+/** Most time a batch waits for writes to gather (ms), however slow the disk's fdatasync. */
+const MAX_GATHER_MS = 10;
+/** After this long without a batch (ms), the writers counted at the last one are not waited for. */
+const GATHER_IDLE_MS = 50;
 
 export const segmentName = (firstSeq: number): string => `${firstSeq.toString(16).padStart(16, '0')}.wal`;
 
@@ -134,6 +143,8 @@ type Entry =
 export interface WalWriterOptions {
   /** Called with each durable batch, in order, before its writers are answered. */
   onDurable: (ops: LiveOp[]) => void;
+  /** Makes the segment's written bytes durable (default: fdatasync); tests count or slow it. */
+  datasync?: (fh: FileHandle) => Promise<void>;
 }
 
 /** Zeros [from, from + length) of a file (a failed batch's bytes), so that the log ends cleanly there. */
@@ -160,6 +171,13 @@ export class WalWriter {
   #queue: Entry[] = [];
   #flushing: Promise<void> | null = null;
   #broken: Error | null = null;
+  /** Writes in flight when the last batch became durable (its own and those queued meanwhile). */
+  #writers = 1;
+  #lastDurableAt = 0;
+  /** The fdatasync's time (ms), smoothed. */
+  #syncMs = 0;
+  /** A batch waiting for writes to gather: woken when `want` are queued. */
+  #gathering: { want: number; wake: () => void } | null = null;
   /** Bytes of records appended by this writer, and batches made durable. */
   bytes = 0;
   batches = 0;
@@ -223,6 +241,7 @@ export class WalWriter {
     if (this.#broken) return Promise.reject(this.#broken);
     return new Promise((resolve, reject) => {
       this.#queue.push({ kind: 'write', write, resolve, reject });
+      if (this.#gathering && this.#queue.length >= this.#gathering.want) this.#gathering.wake();
       this.#kick();
     });
   }
@@ -268,9 +287,33 @@ export class WalWriter {
     await this.#fh.close();
   }
 
+  /**
+   * Starts a drain unless one runs. It begins after the current turn of the event loop, so that the writes
+   * appended in the same turn (requests read together, a Promise.all of puts) go in the first batch.
+   */
   #kick(): void {
     if (this.#flushing) return;
-    this.#flushing = this.#drain();
+    this.#flushing = new Promise<void>((r) => setImmediate(r)).then(() => this.#drain());
+  }
+
+  /**
+   * Waits (at most about one fdatasync) until as many writes are queued as were in flight at the last batch's
+   * end: those answered by it are on their way back. Not after an idle moment, nor when they are all there.
+   */
+  async #gather(): Promise<void> {
+    const want = this.#writers;
+    if (this.#queue.length >= want || performance.now() - this.#lastDurableAt > GATHER_IDLE_MS) return;
+    const ms = Math.min(this.#syncMs, MAX_GATHER_MS);
+    if (ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.#gathering = null;
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.#gathering = { want, wake };
+    });
   }
 
   /**
@@ -293,6 +336,7 @@ export class WalWriter {
         }
         continue;
       }
+      await this.#gather();
       const batch: Extract<Entry, { kind: 'write' }>[] = [];
       const records: Buffer[] = [];
       let bytes = 0;
@@ -324,7 +368,11 @@ export class WalWriter {
       faultPoint('wal:mid-append');
       await writeAll(this.#fh, buf.subarray(half), at + half);
       faultPoint('wal:before-fsync');
-      await this.#fh.datasync();
+      const syncStart = performance.now();
+      await (this.#o.datasync ? this.#o.datasync(this.#fh) : this.#fh.datasync());
+      const now = performance.now();
+      this.#syncMs = this.batches === 0 ? now - syncStart : 0.8 * this.#syncMs + 0.2 * (now - syncStart);
+      this.#lastDurableAt = now;
       faultPoint('wal:after-fsync');
     } catch (e) {
       const error = asDiskFull(e, path) as Error;
@@ -344,6 +392,7 @@ export class WalWriter {
     this.#nextSeq += batch.length;
     this.bytes += buf.length;
     this.batches += 1;
+    this.#writers = batch.length + this.#queue.filter((e) => e.kind === 'write').length;
     this.#o.onDurable(ops);
     for (const [i, op] of ops.entries()) batch[i]?.resolve(op);
   }

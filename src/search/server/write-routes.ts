@@ -10,7 +10,6 @@ import { sniffImage } from '../../data/image/image-kind.js';
 import { isDiskFull } from '../../io/disk-full.js';
 import { excerpt } from '../../util/excerpt.js';
 import { checkItemFields } from '../item-fields.js';
-import { storeImage } from '../live/stored-files.js';
 import type { IndexWriter, ItemFields, ItemMeta, VisualSearchIndex } from '../types.js';
 import type { Admission } from './admission.js';
 import type { DatasetPixels } from './dataset-pixels.js';
@@ -133,10 +132,18 @@ export function registerWriteRoutes(app: FastifyInstance, d: WriteDeps): void {
   const dim = index.stats().dim;
   const onRequest = requireWriteToken(d.token);
 
-  async function itemOfPut(id: string, p: PutRequest): Promise<{ item: ItemMeta; vector: Float32Array }> {
+  /** The item and vector of a put; an image stored in the index folder is held until `release`. */
+  async function itemOfPut(
+    id: string,
+    p: PutRequest,
+  ): Promise<{ item: ItemMeta; vector: Float32Array; release: () => void }> {
     const common = { id, label: p.label, ...(p.meta !== undefined ? { meta: p.meta } : {}) };
     if (p.body.kind === 'vector') {
-      return { item: { ...common, path: null, size: null, hash: null }, vector: parseVector(p.body.value, dim) };
+      return {
+        item: { ...common, path: null, size: null, hash: null },
+        vector: parseVector(p.body.value, dim),
+        release: () => {},
+      };
     }
     const bytes = p.body.bytes;
     if (!batcher) throw badRequest('this index has no model for images (built from --embeddings): put a "vector"');
@@ -147,15 +154,24 @@ export function registerWriteRoutes(app: FastifyInstance, d: WriteDeps): void {
     } catch (e) {
       throw e instanceof BadImageError ? badRequest(`image: ${e.reason.split('\n')[0]}`) : e;
     }
-    const stored = await durably(() => storeImage(index.dir, bytes, sniffImage(bytes) ?? 'png'));
-    return { item: { ...common, path: stored.path, size: stored.size, hash: stored.hash, stored: true }, vector };
+    const stored = await durably(() => writer.storeImage(bytes, sniffImage(bytes) ?? 'png'));
+    return {
+      item: { ...common, path: stored.path, size: stored.size, hash: stored.hash, stored: true },
+      vector,
+      release: stored.release,
+    };
   }
 
   app.put<{ Params: { id: string } }>('/api/items/:id', { onRequest }, async (req, reply) => {
     const id = writableId(req.params.id);
     const p = await readPut(req);
-    const { item, vector } = await itemOfPut(id, p);
-    const r = await durably(() => writer.put(item, vector));
+    const { item, vector, release } = await itemOfPut(id, p);
+    let r: Awaited<ReturnType<typeof writer.put>>;
+    try {
+      r = await durably(() => writer.put(item, vector));
+    } finally {
+      release();
+    }
     metrics.writes.inc({ op: 'put', result: r.created ? 'created' : 'replaced' });
     return reply.code(r.created ? 201 : 200).send(itemJson(index, d.pixels, r.item));
   });

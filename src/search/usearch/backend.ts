@@ -2,8 +2,11 @@
 // f32, f16 or i8, codes, items.jsonl, HNSW graphs above exactBelow items), searched in an engine worker.
 // Its modules load when first used, so that a command that does not open, write or read an index pays
 // nothing for them.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FormatError } from '../../util/errors.js';
 import type { SearchBackend } from '../backend.js';
-import { filesBytes } from '../manifest.js';
+import { fileOf, filesBytes } from '../manifest.js';
 import { verifyFiles } from '../verify.js';
 
 export const usearchBackend: SearchBackend = {
@@ -11,6 +14,11 @@ export const usearchBackend: SearchBackend = {
   write: async (dir, content, o) => (await import('./write.js')).writeUsearchIndex(dir, content, o),
   open: async (dir, o) => (await import('./open.js')).openUsearchIndex(dir, o),
   readContent: async (dir) => (await import('./read-content.js')).readUsearchContent(dir),
+  rowsOfIds: async (dir, m, ids) => {
+    const f = fileOf(m, 'items');
+    if (!f) throw new FormatError(join(dir, 'manifest.json'), 'lists no items file');
+    return (await import('./items-file.js')).rowsOfIds(readFileSync(join(dir, f.name), 'utf8'), ids);
+  },
   verify: async (dir, m) => {
     verifyFiles(dir, m);
   },

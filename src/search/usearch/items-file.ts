@@ -72,3 +72,32 @@ export function parseItems(text: string, source: string, expected: number): Item
     return item;
   });
 }
+
+const ID_PREFIX = '{"id":';
+const AFTER_ID = ',"path":';
+
+/**
+ * The rows (line numbers) of those of `ids` that an items file holds, without parsing its lines: itemRecord
+ * writes the id first, as JSON, then "path", and a quote inside the id is escaped, so the id's JSON text
+ * ends at the first `,"path":`. A line of another form is parsed whole.
+ */
+export function rowsOfIds(text: string, ids: ReadonlySet<string>): Map<string, number> {
+  const found = new Map<string, number>();
+  if (ids.size === 0) return found;
+  const wanted = new Map(Array.from(ids, (id) => [JSON.stringify(id), id]));
+  let row = 0;
+  for (let at = 0; at < text.length; row++) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    const stop = text.startsWith(ID_PREFIX, at) ? text.indexOf(AFTER_ID, at) : -1;
+    if (stop > 0 && stop < end) {
+      const id = wanted.get(text.slice(at + ID_PREFIX.length, stop));
+      if (id !== undefined) found.set(id, row);
+    } else {
+      const id = (JSON.parse(text.slice(at, end)) as { id?: unknown }).id;
+      if (typeof id === 'string' && ids.has(id)) found.set(id, row);
+    }
+    at = end + 1;
+  }
+  return found;
+}
