@@ -10,7 +10,7 @@ import { type RowHits, rescore } from '../rescore.js';
 import { SearchTimeoutError } from '../search-timeout.js';
 import type { SearchMode, VectorPrecision } from '../types.js';
 import { exactBinary, exactFloat, int8Rows, unpackCodes } from './exact-search.js';
-import { type HnswSpec, loadHnsw, searchHnsw } from './hnsw.js';
+import { HnswGraph, type HnswSpec } from './hnsw.js';
 
 /** Filters whose matching rows are kept (the most recently used), so that a repeated filter is not rescanned. */
 const FILTER_CACHE_ENTRIES = 16;
@@ -51,6 +51,8 @@ export interface EngineQuery {
   where: string | null;
   /** Date.now() after which the search stops with a SearchTimeoutError; null: no limit. */
   deadline: number | null;
+  /** The HNSW search beam (expansion); null: the graph's own, as built (the manifest's expansionSearch). */
+  ef: number | null;
 }
 
 /** What the search itself uses: the rows to search (ascending), or null for every row. */
@@ -95,17 +97,15 @@ export class SearchEngine {
   readonly #d: EngineData;
   /** What exact float search scans: the float32 vectors, or their int8 form. */
   readonly #scanned: Float32Array | StoredVectors;
-  // biome-ignore lint/suspicious/noExplicitAny: usearch's Index class type is not exported under a stable name.
-  readonly #hnswFloat: any;
-  // biome-ignore lint/suspicious/noExplicitAny: as above.
-  readonly #hnswBinary: any;
+  readonly #hnswFloat: HnswGraph | null;
+  readonly #hnswBinary: HnswGraph | null;
   readonly #filtered = new Map<string, Int32Array>();
 
   constructor(d: EngineData) {
     this.#d = d;
     this.#scanned = d.precision === 'i8' ? int8Rows(d.vectors, d.dim) : d.vectors;
-    this.#hnswFloat = d.hnswFloat ? loadHnsw(d.hnswFloat.spec, d.hnswFloat.path) : null;
-    this.#hnswBinary = d.hnswBinary ? loadHnsw(d.hnswBinary.spec, d.hnswBinary.path) : null;
+    this.#hnswFloat = d.hnswFloat ? new HnswGraph(d.hnswFloat.spec, d.hnswFloat.path) : null;
+    this.#hnswBinary = d.hnswBinary ? new HnswGraph(d.hnswBinary.spec, d.hnswBinary.path) : null;
   }
 
   /** queries: nq x dim row-major, unit length. */
@@ -116,9 +116,11 @@ export class SearchEngine {
     if (q.mode === 'float') {
       if (this.#hnswFloat && !q.exact && q.rows === null) {
         const orphans = this.#d.hnswFloat?.orphans ?? new Int32Array(0);
-        return searchHnsw(this.#hnswFloat, queries, nq, q.k).map((h, i) =>
-          rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), union(h.rows, orphans), q.k),
-        );
+        return this.#hnswFloat
+          .search(queries, nq, q.k, q.ef)
+          .map((h, i) =>
+            rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), union(h.rows, orphans), q.k),
+          );
       }
       return exactFloat(this.#scanned, dim, queries, nq, q.k, q.rows);
     }
@@ -156,7 +158,7 @@ export class SearchEngine {
     if (this.#hnswBinary && !q.exact && q.rows === null) {
       const orphans = this.#d.hnswBinary?.orphans ?? new Int32Array(0);
       const extra = orphans.length > 0 ? exactBinary(this.#d.codes, codes, nq, k, dim, orphans) : null;
-      return searchHnsw(this.#hnswBinary, unpackCodes(codes), nq, k).map((h, i) => {
+      return this.#hnswBinary.search(unpackCodes(codes), nq, k, q.ef).map((h, i) => {
         const graph = { rows: h.rows, scores: Float32Array.from(h.distances, (d) => dim - Math.round(d)) };
         return topK(mergeHits(graph, extra?.[i] ?? null), k);
       });
@@ -164,6 +166,6 @@ export class SearchEngine {
     return exactBinary(this.#d.codes, codes, nq, k, dim, q.rows);
   }
 
-  /** Nothing native to free: the arrays are the caller's, the graphs usearch's (freed with them). */
+  /** The graphs' views end with their objects (usearch unmaps on free); the arrays are the caller's. */
   close(): void {}
 }

@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OpenIndexOptions } from '../backend.js';
+import { checkedEf } from '../graph-settings.js';
 import { LiveIndex } from '../live/live-index.js';
 import { readWal, type WalContent, WalGapError } from '../live/wal.js';
 import { fileOf, type Manifest, removeManifestTemps } from '../manifest.js';
@@ -87,7 +88,11 @@ export async function openUsearchIndex(dirIn: string, o: OpenIndexOptions = {}):
       hnswBinary: hnswOf(dir, m, 'hnsw-binary'),
       items: a.items.map(({ id, path, label, meta }) => ({ id, path, label, ...(meta ? { meta } : {}) })),
     });
-    const live = new LiveIndex(dir, base, wal, { log, ...(o.writer ? { writer: o.writer } : {}) });
+    const live = new LiveIndex(dir, base, wal, {
+      log,
+      ...(o.writer ? { writer: o.writer } : {}),
+      ...(o.ef !== undefined ? { ef: checkedEf(o.ef) as number } : {}),
+    });
     await live.start();
     return live;
   } catch (e) {
