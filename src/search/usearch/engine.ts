@@ -3,6 +3,7 @@
 // searched exactly). Synchronous: it runs inside the engine worker (engine-worker.ts) so that the caller's
 // event loop never waits on it, and a filter's scan stops at the query's deadline.
 
+import type { FileIdentity } from '../../io/mapped-file.js';
 import type { StoredVectors } from '../../tensor/kernels/scan.js';
 import { packCodes } from '../binary-codes.js';
 import { compileWhere, type FilterFields } from '../filter.js';
@@ -22,6 +23,11 @@ export interface EngineData {
   dim: number;
   /** n x dim unit vectors (dequantised), row-major; usually a view of a SharedArrayBuffer. */
   vectors: Float32Array;
+  /**
+   * The f32 vectors file the vectors are (then `vectors` is empty in a message): the worker maps it itself,
+   * checking that it is the file verified (mapFile's identity check).
+   */
+  vectorsFile?: { path: string; identity: FileIdentity };
   /**
    * How the index stores them: i8 is scanned as int8 by exact float search (a quarter of the bytes, int8
    * queries); f32 and f16 scan the float32 vectors. Default f32.
