@@ -1,7 +1,8 @@
 // Opens a usearch index folder as a VisualSearchIndex: verifies every file against the manifest, loads the
-// metadata and vectors (f32 vectors memory-mapped where the search addon can: io/mapped-file.ts), hands search (filters included) to a supervised engine worker thread, and replays
-// the write-ahead log of a live index (docs/index-format.md, "The live index") into the delta it searches
-// beside the files. Opened writable (the caller holds the folder's writer lock), it also appends to the log.
+// metadata and vectors (f32 vectors memory-mapped where the search addon can: io/mapped-file.ts), hands
+// search (filters included) to a supervised engine worker thread, and replays the write-ahead log of a
+// live index (docs/index-format.md, "The live index") into the delta it searches beside the files. Opened
+// writable (the caller holds the folder's writer lock), it also appends to the log.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OpenIndexOptions } from '../backend.js';
