@@ -200,6 +200,19 @@ function rssMiB(): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
+/**
+ * Proportional set size: each resident page divided among the mappings that share it. RSS counts a page of
+ * the graph file once per view (one view per ef), PSS once in all.
+ */
+function pssMiB(): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'));
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** The engine worker's thread is in this process: its resident memory counts here too. */
 async function searchAll(index: VisualSearchIndex, qs: Float32Array[], ef: number | null, exact = false) {
   const hits = await index.search(qs, { k: K, mode: 'float', exact, ...(ef !== null ? { ef } : {}) });
@@ -259,13 +272,16 @@ export async function runScale(a: ScaleArgs): Promise<void> {
     const qs = Array.from({ length: a.queries }, (_, i) => qf.slice(i * DIM, (i + 1) * DIM));
 
     const rssBefore = rssMiB();
+    const pssBefore = pssMiB();
     const openStart = process.hrtime.bigint();
     const index = await openIndex(idx);
     const openSeconds = seconds(openStart);
     const rssOpen = rssMiB();
+    const pssOpen = pssMiB();
     let truth: number[][];
     const sweep: { ours: SweepPoint[]; faiss: SweepPoint[] } = { ours: [], faiss: [] };
     let rssSweep = rssOpen;
+    let pssSweep = pssOpen;
     let exactSeconds = 0;
     try {
       progress('graph sweep over ef (ours through openIndex: memory-mapped views, rescored; faiss on 1 thread)');
@@ -302,6 +318,7 @@ export async function runScale(a: ScaleArgs): Promise<void> {
         progress(`  ef ${ef}: ours ${round(a.queries / ours, 1)} q/s, faiss ${round(a.queries / theirs, 1)} q/s`);
       }
       rssSweep = rssMiB();
+      pssSweep = pssMiB();
       progress('exact search for the truth (the same index, --exact)');
       const s = process.hrtime.bigint();
       truth = await searchAll(index, qs, null, true);
@@ -371,7 +388,8 @@ export async function runScale(a: ScaleArgs): Promise<void> {
       open: {
         seconds: round(openSeconds, 2),
         rssMiB: { before: Math.round(rssBefore), afterOpen: Math.round(rssOpen), afterSweep: Math.round(rssSweep) },
-        note: 'this process (libtorch loaded for data generation) with the index open: the vectors and graphs are mapped, so afterSweep - before is what the searches touched plus the items',
+        pssMiB: { before: Math.round(pssBefore), afterOpen: Math.round(pssOpen), afterSweep: Math.round(pssSweep) },
+        note: 'this process (libtorch loaded for data generation) with the index open. The vectors and graphs are mapped: RSS counts a page of the graph once per ef view, PSS once; afterSweep - before is what the searches touched, the items and the JS results',
       },
       exactSeconds: round(exactSeconds, 2),
       unit: 'queries/s (wall, best of 2, 1 thread each); recall@10 against our exact search; ratio = ours / faiss, higher is better',
