@@ -84,7 +84,11 @@ export async function writeUsearchIndex(dir: string, content: IndexContent, o: U
   const params = graphParamsOf(o, prev);
   if (n > o.exactBelow) {
     // HNSW sees the vectors search uses: stored precision, renormalised.
-    const stored = dequantize(encoded.vectors, encoded.scales, n, dim, o.precision, { renormalise: true });
+    // In memory shared with the engine worker: a plain array would be copied into it (2 GB at 1M x 512).
+    const stored = dequantize(encoded.vectors, encoded.scales, n, dim, o.precision, {
+      renormalise: true,
+      into: new Float32Array(new SharedArrayBuffer(Math.max(4, n * dim * 4)), 0, n * dim),
+    });
     const engine = new EngineClient();
     try {
       for (const kind of ['float', 'binary'] as const) {
