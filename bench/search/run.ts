@@ -12,6 +12,7 @@
 //   - build times, index sizes and peak RSS of each process.
 // Queries are 1,000 vectors drawn like the items (not items). One JSON object on stdout; progress on stderr.
 // Usage: node --import tsx bench/search/run.ts [--threads N] [--quick] [--no-lancedb] [--noise X]
+//        node --import tsx bench/search/run.ts --scale 1m|100k|N [...]: index build and HNSW at scale (scale.ts)
 //   --quick: 5,000 items, 200 queries, a short sweep: a smoke run, not figures to publish.
 //   --noise: standard deviation of the noise per coordinate around the centres (default NOISE).
 import { spawnSync } from 'node:child_process';
@@ -237,6 +238,12 @@ function ownFlags(argv: string[]): { rest: string[]; lancedb: boolean; noise: nu
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--scale')) {
+    // index build --embeddings at scale, then the HNSW curve against faiss (scale.ts)
+    const { parseScaleArgs, runScale } = await import('./scale.js');
+    await runScale(parseScaleArgs(process.argv.slice(2)));
+    return;
+  }
   const own = ownFlags(process.argv.slice(2));
   const args = parseBenchArgs(own.rest);
   if (!existsSync(PYTHON) || spawnSync(PYTHON, ['-c', 'import faiss'], { stdio: 'ignore' }).status !== 0) {

@@ -3,6 +3,7 @@
 // first use (in a worker thread), so a program that searches by id never loads one.
 import { readFileSync } from 'node:fs';
 import type { EngineName } from '../embed/engine.js';
+import { checkedEf } from '../search/graph-settings.js';
 import { openIndex as openIndexFolder } from '../search/open-index.js';
 import { createQueryEmbedder, type SettledQueryEmbedder } from '../search/query-embedder.js';
 import type { IndexStats, ItemMeta, SearchHit, SearchMode, SearchRequest, VisualSearchIndex } from '../search/types.js';
@@ -23,6 +24,8 @@ export type SearchQuery = ({ id: string } | { vector: ArrayLike<number> } | { im
   oversample?: number;
   /** Stop a search that runs longer (a filter's scan) with an error. */
   timeoutMs?: number;
+  /** HNSW search beam, 1-4096 (default openIndex's ef, else the index's): more finds more true neighbours. */
+  ef?: number;
 };
 
 export interface SearchResults {
@@ -38,6 +41,8 @@ export interface OpenIndexOptions {
   /** The image queries' engine and precision (default as `serve` chooses). */
   engine?: EngineName;
   precision?: Precision;
+  /** HNSW search beam of searches that name none, 1-4096 (default the one the index was built with, 64). */
+  ef?: number;
 }
 
 export interface SearchIndex {
@@ -56,6 +61,7 @@ function requestOf(q: SearchQuery): SearchRequest {
   if (q.exact !== undefined) request.exact = q.exact;
   if (q.oversample !== undefined) request.oversample = q.oversample;
   if (q.timeoutMs !== undefined) request.timeoutMs = q.timeoutMs;
+  if (q.ef !== undefined) request.ef = q.ef;
   return request;
 }
 
@@ -121,5 +127,6 @@ class LibrarySearchIndex implements SearchIndex {
 
 /** Opens an index folder built by `normsoftmax index build` (or buildIndex): checks its files, loads it. */
 export async function openIndex(dir: string, options: OpenIndexOptions = {}): Promise<SearchIndex> {
-  return new LibrarySearchIndex(await openIndexFolder(dir), options);
+  const ef = checkedEf(options.ef);
+  return new LibrarySearchIndex(await openIndexFolder(dir, ef !== undefined ? { ef } : {}), options);
 }

@@ -40,3 +40,12 @@ export function optionalInteger<T extends number | undefined>(
 ): number | T {
   return value === undefined ? fallback : parseInteger(flag, value, min);
 }
+
+/** An optional integer flag within [min, max] (both inclusive); undefined when not given. */
+export function optionalBounded(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`${flag}: expected an integer from ${min} to ${max}, got "${value}"`);
+  return n;
+}

@@ -2,6 +2,7 @@
 // index folder (SearchBackend), and what passes through it. backends.ts holds the one table of them, keyed
 // by the manifest's `backend`.
 import type { WriterLock } from '../io/writer-lock.js';
+import type { GraphSettings } from './graph-settings.js';
 import type { Manifest, SourceInfo, WalInfo } from './manifest.js';
 import type { EmbedderIdentity, ItemMeta, VectorPrecision, VisualSearchIndex } from './types.js';
 
@@ -28,6 +29,8 @@ export interface WriteOptions {
   onStatus?: (line: string) => void;
   /** A live index's write-ahead log position that the written content includes (the manifest's `wal`). */
   wal?: WalInfo;
+  /** The HNSW graph's M and efConstruction (absent: the previous build's, else the backend's default). */
+  graph?: GraphSettings;
 }
 
 /** The content of an existing index, for an incremental build to reuse. */
@@ -48,6 +51,11 @@ export interface OpenIndexOptions {
    * for as long as the index is open, and the delta size above which it compacts in the background.
    */
   writer?: { lock: WriterLock; compactAbove?: number };
+  /**
+   * The HNSW search beam (expansion) of every search that does not name its own (default: the one the
+   * index was built with). More finds more of the true neighbours, at a cost in time.
+   */
+  ef?: number;
 }
 
 export interface SearchBackend {

@@ -38,6 +38,13 @@ export interface HnswInfo {
   orphans?: number[];
 }
 
+/** usearch's names: connectivity = M, expansionAdd = efConstruction, expansionSearch = ef. */
+export interface HnswParamsInfo {
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+}
+
 export interface SourceInfo {
   kind: 'images' | 'dataset' | 'csv' | 'embeddings';
   /** The flags that named the source, for `index info` and rebuilds. */
@@ -73,6 +80,12 @@ export interface Manifest {
   exactBelow: number;
   files: DataFile[];
   hnsw: HnswInfo[];
+  /**
+   * The HNSW parameters chosen at build (usearch; `index build --hnsw-m / --hnsw-ef-construction`), kept
+   * while the index is too small to have graphs, so that a later build or compaction that makes them uses
+   * them. Absent (indexes from before it): the graphs' own, else the defaults.
+   */
+  graphParams?: HnswParamsInfo;
   /** Present (and `version` 2) once the index has been opened for writing: see WalInfo. */
   wal?: WalInfo;
 }
@@ -128,6 +141,12 @@ export function readManifest(dir: string): Manifest {
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)
       fail(dir, 'wal.appliedSeq must be a non-negative integer');
     if (m.version < 2) fail(dir, 'a wal section needs version 2');
+  }
+  if (m.graphParams !== undefined) {
+    const g = m.graphParams as Partial<HnswParamsInfo> | null;
+    const values = [g?.connectivity, g?.expansionAdd, g?.expansionSearch];
+    if (values.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < 1))
+      fail(dir, 'graphParams needs positive integers connectivity, expansionAdd and expansionSearch');
   }
   for (const f of m.files) {
     if (

@@ -74,6 +74,8 @@ export interface SearchRequest {
   where?: string;
   /** Stop a search that runs longer (a filter's scan) with a SearchTimeoutError; default no limit. */
   timeoutMs?: number;
+  /** HNSW search beam (1-4096) for this search; default the index's (openIndex's ef, else the build's). */
+  ef?: number;
 }
 
 export interface IndexStats {

@@ -28,4 +28,13 @@ export const searchAddonFile: string | null = path;
 // a top-level await, which keeps a module from being require()d); libtorch's intra-op threads are then
 // what native.ts sets where it is loaded too, else libtorch's default.
 const file = path ?? libtorchAddonFile();
-export const searchNative: SearchAddon = searchFunctions(file, createRequire(import.meta.url)(file));
+const loaded = createRequire(import.meta.url)(file) as Record<string, unknown>;
+export const searchNative: SearchAddon = searchFunctions(file, loaded);
+
+/**
+ * The search addon's mapFile (native/src/search_mmap.cpp): a whole file memory-mapped, private and
+ * copy-on-write, as an ArrayBuffer that unmaps when collected. Null where the addon lacks it (the libtorch
+ * fallback, or a build from before it): callers read the file into the heap instead.
+ */
+export const mapFileNative: ((path: string) => ArrayBuffer) | null =
+  typeof loaded.mapFile === 'function' ? (loaded.mapFile as (path: string) => ArrayBuffer) : null;

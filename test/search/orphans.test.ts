@@ -59,6 +59,7 @@ function firstHits(e: SearchEngine, mode: 'float' | 'binary' | 'rerank'): number
     oversample: 4,
     where: null,
     deadline: null,
+    ef: null,
   });
   return hits.map((h) => h.rows[0] as number);
 }
@@ -97,6 +98,7 @@ test('with the orphan list, every orphan finds itself first (float, binary and r
       oversample: 4,
       where: null,
       deadline: null,
+      ef: null,
     });
     assert.ok(Math.abs((one[0]?.scores[0] as number) - 1) < 1e-5);
   } finally {

@@ -15,7 +15,7 @@ import { EngineClient } from '../../src/search/usearch/engine-client.js';
 import { SearchBatcher } from '../../src/search/usearch/search-batcher.js';
 import { itemsOf, randomUnit, write } from './helpers.js';
 
-const Q: EngineQuery = { mode: 'float', k: 3, exact: false, oversample: 1, where: null, deadline: null };
+const Q: EngineQuery = { mode: 'float', k: 3, exact: false, oversample: 1, where: null, deadline: null, ef: null };
 
 interface Call {
   queries: number[];

@@ -12,10 +12,20 @@ import { InputError, UsageError } from '../../src/util/errors.js';
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'normsoftmax-search-checks-')));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('k, mode and oversample: a UsageError naming the field; oversample defaults to 4', () => {
-  assert.deepEqual(checkedRequest({ k: 3, mode: 'rerank' }), { k: 3, mode: 'rerank', oversample: DEFAULT_OVERSAMPLE });
+test('k, mode, oversample and ef: a UsageError naming the field; oversample defaults to 4, ef to the index', () => {
+  assert.deepEqual(checkedRequest({ k: 3, mode: 'rerank' }), {
+    k: 3,
+    mode: 'rerank',
+    oversample: DEFAULT_OVERSAMPLE,
+    ef: null,
+  });
   assert.equal(DEFAULT_OVERSAMPLE, 4);
-  assert.deepEqual(checkedRequest({ k: 1, mode: 'binary', oversample: 9 }), { k: 1, mode: 'binary', oversample: 9 });
+  assert.deepEqual(checkedRequest({ k: 1, mode: 'binary', oversample: 9, ef: 40 }), {
+    k: 1,
+    mode: 'binary',
+    oversample: 9,
+    ef: 40,
+  });
   const refused = (request: Parameters<typeof checkedRequest>[0], message: string) =>
     assert.throws(
       () => checkedRequest(request),
@@ -25,6 +35,8 @@ test('k, mode and oversample: a UsageError naming the field; oversample defaults
   refused({ k: 1.5, mode: 'float' }, 'k: expected a positive integer, got 1.5');
   refused({ k: 1, mode: 'hamming' as 'binary' }, 'mode: expected float, binary or rerank, got "hamming"');
   refused({ k: 1, mode: 'rerank', oversample: 0 }, 'oversample: expected a positive integer, got 0');
+  refused({ k: 1, mode: 'float', ef: 0 }, 'ef: expected an integer from 1 to 4096, got 0');
+  refused({ k: 1, mode: 'float', ef: 4097 }, 'ef: expected an integer from 1 to 4096, got 4097');
 });
 
 test('queries: scaled to unit length (new arrays); a wrong length or a zero / non-finite vector is an InputError', () => {

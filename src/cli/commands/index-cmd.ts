@@ -8,6 +8,7 @@ import { resamplingOf } from '../../nn/input-spec.js';
 import { DEFAULT_EXACT_BELOW } from '../../search/backend.js';
 import { BACKENDS, parseBackend } from '../../search/backends.js';
 import { runIndexBuild } from '../../search/build/run-index-build.js';
+import { GRAPH_BOUNDS } from '../../search/graph-settings.js';
 import { compactLine, DEFAULT_COMPACT_ABOVE } from '../../search/live/live-index.js';
 import { addToIndex, compactIndex, readIdsFile, removeFromIndex } from '../../search/live/offline-writes.js';
 import { liveItemCount, logAfter } from '../../search/live/replay.js';
@@ -15,7 +16,7 @@ import { MANIFEST_NAME, readManifest } from '../../search/manifest.js';
 import type { EmbedderIdentity, VectorPrecision } from '../../search/types.js';
 import { UsageError } from '../../util/errors.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
-import { optionalInteger } from '../parse-flags.js';
+import { optionalBounded, optionalInteger } from '../parse-flags.js';
 
 interface BuildFlags {
   out: string;
@@ -34,6 +35,8 @@ interface BuildFlags {
   computePrecision?: string;
   backend?: string;
   exactBelow?: string;
+  hnswM?: string;
+  hnswEfConstruction?: string;
   skipBadImages?: boolean;
   batchSize?: string;
   workers?: string;
@@ -52,6 +55,14 @@ async function build(f: BuildFlags): Promise<void> {
   const precision = parsePrecision(f.precision);
   const backend = parseBackend(f.backend) ?? 'usearch';
   const exactBelow = optionalInteger('--exact-below', f.exactBelow, DEFAULT_EXACT_BELOW, 0);
+  const { m: mBounds, efConstruction: efcBounds } = GRAPH_BOUNDS;
+  const hnswM = optionalBounded('--hnsw-m', f.hnswM, mBounds.min, mBounds.max);
+  const hnswEfConstruction = optionalBounded(
+    '--hnsw-ef-construction',
+    f.hnswEfConstruction,
+    efcBounds.min,
+    efcBounds.max,
+  );
   const dim = optionalInteger('--dim', f.dim, undefined);
   const batchSize = optionalInteger('--batch-size', f.batchSize, 64);
   const workers = optionalInteger('--workers', f.workers, undefined, 0);
@@ -70,6 +81,8 @@ async function build(f: BuildFlags): Promise<void> {
     precision,
     backend,
     exactBelow,
+    hnswM,
+    hnswEfConstruction,
     skipBadImages: f.skipBadImages === true,
     batchSize,
     workers,
@@ -259,6 +272,14 @@ export function register(program: Command): void {
       "usearch (the folder's own files, default) or lancedb (a Lance table: filters, add/delete, versions)",
     )
     .option('--exact-below <n>', `build HNSW indexes only above this many items (default ${DEFAULT_EXACT_BELOW})`)
+    .option(
+      '--hnsw-m <n>',
+      `HNSW links per node, ${GRAPH_BOUNDS.m.min}-${GRAPH_BOUNDS.m.max} (default the previous build's, else 16): more is better recall and more memory`,
+    )
+    .option(
+      '--hnsw-ef-construction <n>',
+      `HNSW build beam, ${GRAPH_BOUNDS.efConstruction.min}-${GRAPH_BOUNDS.efConstruction.max} (default the previous build's, else 128): more is a better graph and a slower build`,
+    )
     .option('--skip-bad-images', 'leave out unreadable images (listed at the end) instead of stopping')
     .option('--batch-size <n>', 'images per batch (default 64)')
     .option(

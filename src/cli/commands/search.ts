@@ -2,11 +2,12 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { expectBackend } from '../../search/backends.js';
+import { GRAPH_BOUNDS } from '../../search/graph-settings.js';
 import { openIndex } from '../../search/open-index.js';
 import { DEFAULT_OVERSAMPLE } from '../../search/search-checks.js';
 import type { SearchHit, SearchMode, VisualSearchIndex } from '../../search/types.js';
 import { InputError, UsageError } from '../../util/errors.js';
-import { optionalInteger } from '../parse-flags.js';
+import { optionalBounded, optionalInteger } from '../parse-flags.js';
 
 interface SearchFlags {
   index: string;
@@ -17,6 +18,7 @@ interface SearchFlags {
   mode: string;
   oversample?: string;
   exact?: boolean;
+  ef?: string;
   where?: string;
   json?: boolean;
   backend?: string;
@@ -113,8 +115,9 @@ async function search(f: SearchFlags): Promise<void> {
   const mode = parseMode(f.mode);
   const oversample = optionalInteger('--oversample', f.oversample, DEFAULT_OVERSAMPLE);
   if (f.oversample !== undefined && mode !== 'rerank') throw new UsageError('--oversample goes with --mode rerank');
+  const ef = optionalBounded('--ef', f.ef, GRAPH_BOUNDS.ef.min, GRAPH_BOUNDS.ef.max);
   expectBackend(f.index, f.backend);
-  const index = await openIndex(f.index);
+  const index = await openIndex(f.index, ef !== undefined ? { ef } : {});
   try {
     const q = await queriesOf(f, index);
     const results = await index.search(q.vectors, {
@@ -153,6 +156,10 @@ export function register(program: Command): void {
     )
     .option('--oversample <m>', `rerank: m x k binary candidates (default ${DEFAULT_OVERSAMPLE})`)
     .option('--exact', 'exact search even when the index has HNSW graphs')
+    .option(
+      '--ef <n>',
+      `HNSW search beam, ${GRAPH_BOUNDS.ef.min}-${GRAPH_BOUNDS.ef.max} (default the index's, 64): more finds more true neighbours, slower`,
+    )
     .option('--where <expr>', "a metadata filter, e.g. \"label = 'sandal' AND path LIKE 'shoes/%'\"")
     .option('--backend <b>', 'usearch or lancedb: what the index must be (it is read from its manifest)')
     .option('--json', 'one JSON object per query: {"query", "results": [{"id", "path", "label", "score"}]}')

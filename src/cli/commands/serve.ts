@@ -2,13 +2,14 @@
 // the query model once; stops gracefully on SIGTERM / SIGINT (in-flight requests finish, then exit 0).
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { GRAPH_BOUNDS } from '../../search/graph-settings.js';
 import { DEFAULT_COMPACT_ABOVE } from '../../search/live/live-index.js';
 import { DEFAULT_SERVER_OPTIONS, MAX_PIXELS_CEILING } from '../../search/server/options.js';
 import { startSearchService } from '../../search/server/start-service.js';
 import { MAX_TOKEN_CHARS, MIN_TOKEN_CHARS } from '../../search/server/write-token.js';
 import { firstLine, UsageError } from '../../util/errors.js';
 import { addEngineOptions, engineFromFlags } from '../engine-flag.js';
-import { optionalInteger, parseNumber } from '../parse-flags.js';
+import { optionalBounded, optionalInteger, parseNumber } from '../parse-flags.js';
 
 /** In-flight requests get this long to finish after SIGTERM / SIGINT before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 9000;
@@ -23,6 +24,7 @@ interface ServeFlags {
   cors?: string;
   queue?: string;
   timeoutMs?: string;
+  ef?: string;
   checkpoint?: string;
   force?: boolean;
   precision?: string;
@@ -108,6 +110,7 @@ async function serve(f: ServeFlags): Promise<void> {
   }
   const queue = optionalInteger('--queue', f.queue, DEFAULT_SERVER_OPTIONS.queue);
   const timeoutMs = optionalInteger('--timeout-ms', f.timeoutMs, DEFAULT_SERVER_OPTIONS.timeoutMs);
+  const ef = optionalBounded('--ef', f.ef, GRAPH_BOUNDS.ef.min, GRAPH_BOUNDS.ef.max);
   const cors = parseCors(f.cors);
   const rateLimit = parseRateLimit(f.rateLimit);
   const choice = engineFromFlags(f, { value: f.precision });
@@ -136,6 +139,7 @@ async function serve(f: ServeFlags): Promise<void> {
     engine: f.engine === undefined ? undefined : choice.engine,
     threads: choice.threads,
     browserEmbed: f.browserEmbed,
+    ...(ef !== undefined ? { ef } : {}),
     options: { maxUploadBytes: Math.round(maxUploadMb * 1024 * 1024), maxPixels, cors, rateLimit, queue, timeoutMs },
     log,
     ...(writable ? { writable } : {}),
@@ -198,6 +202,10 @@ export function register(program: Command): void {
     .option(
       '--queue <n>',
       `most searches queued at once; more get 503 + Retry-After (default ${DEFAULT_SERVER_OPTIONS.queue})`,
+    )
+    .option(
+      '--ef <n>',
+      `HNSW search beam of every search, ${GRAPH_BOUNDS.ef.min}-${GRAPH_BOUNDS.ef.max} (default the index's, 64); a request's "ef" field overrides it`,
     )
     .option('--timeout-ms <n>', `request and search time limit in ms (default ${DEFAULT_SERVER_OPTIONS.timeoutMs})`)
     .option('--checkpoint <file>', "embed query images with this checkpoint instead of the index's")

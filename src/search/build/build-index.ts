@@ -14,6 +14,7 @@ import { createProgress } from '../../util/progress.js';
 import type { SearchBackend, StoredContent } from '../backend.js';
 import { BACKENDS } from '../backends.js';
 import { packCodes } from '../binary-codes.js';
+import type { GraphSettings } from '../graph-settings.js';
 import { logAfter } from '../live/replay.js';
 import { WAL_DIR } from '../live/wal.js';
 import { MANIFEST_NAME, type Manifest, readManifest, type WalInfo } from '../manifest.js';
@@ -30,6 +31,8 @@ export interface BuildOptions {
   /** Where the index lives (default usearch: the folder's own files; lancedb: a Lance table). */
   backend?: IndexBackend;
   exactBelow: number;
+  /** The HNSW graph's M and efConstruction (absent: the previous build's, else the backend's default). */
+  graph?: GraphSettings;
   skipBadImages: boolean;
   /** Required unless the source has its vectors. */
   embedder: ItemEmbedder | null;

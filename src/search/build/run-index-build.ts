@@ -11,6 +11,7 @@ import { acquireWriterLock } from '../../io/writer-lock.js';
 import type { Precision } from '../../tensor/precision.js';
 import { UsageError } from '../../util/errors.js';
 import { DEFAULT_EXACT_BELOW } from '../backend.js';
+import { checkedGraphSettings } from '../graph-settings.js';
 import type { IndexBackend, VectorPrecision } from '../types.js';
 import { type BuildReport, buildIndex } from './build-index.js';
 import { type ItemEmbedder, modelEmbedder } from './item-embedder.js';
@@ -42,6 +43,9 @@ export interface IndexBuildRun extends IndexSourceSpec {
   precision?: VectorPrecision;
   backend?: IndexBackend;
   exactBelow?: number;
+  /** The HNSW graph's links per node (2-256) and build beam (1-4096); default the previous build's, else 16 and 128. */
+  hnswM?: number;
+  hnswEfConstruction?: number;
   skipBadImages?: boolean;
   batchSize?: number;
   workers?: number;
@@ -93,6 +97,10 @@ export function listIndexSource(o: IndexSourceSpec & { out: string; checkpoint?:
 export async function runIndexBuild(o: IndexBuildRun): Promise<BuildReport> {
   const out = resolve(o.out);
   const log = o.log ?? (() => {});
+  const graph = checkedGraphSettings(
+    { m: o.hnswM, efConstruction: o.hnswEfConstruction },
+    { m: 'hnswM', efConstruction: 'hnswEfConstruction' },
+  );
   // One writer per folder: a second build is refused before it lists, loads or embeds anything.
   const lock = acquireWriterLock(out, 'index build');
   let embedder: ItemEmbedder | null = null;
@@ -119,6 +127,7 @@ export async function runIndexBuild(o: IndexBuildRun): Promise<BuildReport> {
       precision: o.precision ?? 'f32',
       backend: o.backend ?? 'usearch',
       exactBelow: o.exactBelow ?? DEFAULT_EXACT_BELOW,
+      ...(Object.keys(graph).length > 0 ? { graph } : {}),
       skipBadImages: o.skipBadImages === true,
       embedder,
       log,

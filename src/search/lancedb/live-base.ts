@@ -129,7 +129,10 @@ export class LanceBase implements LiveBase {
       dim,
       vectors: this.#vectors,
       rowOf: this.#rowOf,
-      ann: this.manifest.lance.index !== null && !q.exact ? this.#query : null,
+      ann:
+        this.manifest.lance.index !== null && !q.exact
+          ? { ...this.#query, ...(q.ef !== null ? { ef: q.ef } : {}) }
+          : null,
     };
     const k = q.k + hidden.size;
     const one = (query: Float32Array): Promise<RowHits> => {

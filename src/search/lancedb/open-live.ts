@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { folderBytes } from '../../io/folder-bytes.js';
 import type { OpenIndexOptions } from '../backend.js';
+import { checkedEf } from '../graph-settings.js';
 import { LiveIndex } from '../live/live-index.js';
 import { readWal, type WalContent, WalGapError } from '../live/wal.js';
 import { MANIFEST_NAME, removeManifestTemps } from '../manifest.js';
@@ -64,7 +65,11 @@ export async function openLanceLive(dirIn: string, o: OpenIndexOptions = {}): Pr
     await table.checkout(m.lance.tableVersion);
     const content = await readTable(table, m.dim);
     const base = new LanceBase(dir, m, table, content, await hasLiveColumns(table), engine, () => folderBytes(dir));
-    const live = new LiveIndex(dir, base, wal, { log, ...(o.writer ? { writer: o.writer } : {}) });
+    const live = new LiveIndex(dir, base, wal, {
+      log,
+      ...(o.writer ? { writer: o.writer } : {}),
+      ...(o.ef !== undefined ? { ef: checkedEf(o.ef) as number } : {}),
+    });
     await live.start();
     return live;
   } catch (e) {

@@ -111,7 +111,7 @@ export class LanceSearchIndex implements VisualSearchIndex {
   }
 
   async search(queries: readonly Float32Array[], request: SearchRequest): Promise<SearchHit[][]> {
-    const { k, mode, oversample } = checkedRequest(request);
+    const { k, mode, oversample, ef } = checkedRequest(request);
     const dim = this.#m.dim;
     const where = request.where !== undefined && request.where.trim() !== '' ? whereToSql(request.where) : undefined;
     const qs = unitQueries(queries, dim);
@@ -120,7 +120,10 @@ export class LanceSearchIndex implements VisualSearchIndex {
       dim,
       vectors: this.#vectors,
       rowOf: this.#rowOf,
-      ann: this.#m.lance.index !== null && request.exact !== true ? this.#query : null,
+      ann:
+        this.#m.lance.index !== null && request.exact !== true
+          ? { ...this.#query, ...(ef !== null ? { ef } : {}) }
+          : null,
     };
     const items = this.#items;
     const one = (q: Float32Array): Promise<RowHits> => {

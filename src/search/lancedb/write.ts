@@ -117,8 +117,11 @@ export async function writeLanceIndex(
   const query = o.query ?? TUNED_QUERY;
   let quality: AnnQuality | null = null;
   if (n > o.exactBelow) {
-    ann = o.ann ?? prev?.lance.index ?? TUNED_INDEX;
-    if (!(await hasVectorIndex(table))) {
+    const asked = o.graph && Object.keys(o.graph).length > 0 ? o.graph : null;
+    const before = prev?.lance.index ?? TUNED_INDEX;
+    // --hnsw-m / --hnsw-ef-construction: the HNSW kinds' m and efConstruction, the index made again with them.
+    ann = o.ann ?? (asked ? { ...before, ...asked } : before);
+    if (asked || !(await hasVectorIndex(table))) {
       o.onStatus?.(`lancedb: building the ${ann.kind} index (${n} items)`);
       await table.createIndex(VECTOR_COLUMN, { config: indexConfig(ann), replace: true });
     } else {

@@ -66,6 +66,8 @@ export interface LiveQuery {
   oversample: number;
   where: string | null;
   deadline: number | null;
+  /** The HNSW search beam; null: the graph's own (the build's). */
+  ef: number | null;
 }
 
 /** Where the delta is searched: a worker that is sent the whole delta, then each change in order. */
@@ -109,6 +111,8 @@ export interface LiveOptions {
   log: (line: string) => void;
   /** Open for writing: the folder's writer lock, held by the caller for as long as the index is open. */
   writer?: { lock: WriterLock; compactAbove?: number };
+  /** The HNSW search beam of searches that name none (absent: the graph's own). */
+  ef?: number;
 }
 
 interface Overlay {
@@ -230,7 +234,7 @@ export class LiveIndex implements VisualSearchIndex {
   }
 
   async search(queries: readonly Float32Array[], request: SearchRequest): Promise<SearchHit[][]> {
-    const { k, mode, oversample } = checkedRequest(request);
+    const { k, mode, oversample, ef } = checkedRequest(request);
     const dim = this.#base.manifest.dim;
     const flat = new Float32Array(queries.length * dim);
     for (const [i, u] of unitQueries(queries, dim).entries()) flat.set(u, i * dim);
@@ -250,6 +254,7 @@ export class LiveIndex implements VisualSearchIndex {
         oversample,
         where,
         deadline: request.timeoutMs === undefined ? null : Date.now() + request.timeoutMs,
+        ef: ef ?? this.#o.ef ?? null,
       },
       hidden,
     );

@@ -1,6 +1,7 @@
 // Validation of a search's parameters, from a JSON body, multipart fields or the query string. Every
 // problem is a 400 naming the field and what was expected.
 import { excerpt } from '../../util/excerpt.js';
+import { GRAPH_BOUNDS } from '../graph-settings.js';
 import type { SearchMode, SearchRequest } from '../types.js';
 import { badRequest } from './http-error.js';
 import { MAX_K } from './options.js';
@@ -11,7 +12,7 @@ const MAX_WHERE = 1000;
 const MAX_OVERSAMPLE = 100;
 
 /** The search options any query kind takes. */
-export const OPTION_FIELDS = ['k', 'mode', 'where', 'exact', 'oversample'] as const;
+export const OPTION_FIELDS = ['k', 'mode', 'where', 'exact', 'oversample', 'ef'] as const;
 
 /** An integer field given as a JSON number or (from a form or query string) a decimal string. */
 function integerField(name: string, v: unknown, min: number, max: number): number {
@@ -28,7 +29,7 @@ function booleanField(name: string, v: unknown): boolean {
   throw badRequest(`${name}: expected true or false, got ${excerpt(v)}`);
 }
 
-/** k, mode, where, exact, oversample of a search (absent fields take their defaults). */
+/** k, mode, where, exact, oversample, ef of a search (absent fields take their defaults). */
 export function parseSearchOptions(fields: Record<string, unknown>): SearchRequest {
   const k = fields.k === undefined || fields.k === '' ? DEFAULT_K : integerField('k', fields.k, 1, MAX_K);
   const modeIn = fields.mode === undefined || fields.mode === '' ? 'float' : fields.mode;
@@ -46,6 +47,8 @@ export function parseSearchOptions(fields: Record<string, unknown>): SearchReque
   if (fields.oversample !== undefined && fields.oversample !== '') {
     request.oversample = integerField('oversample', fields.oversample, 1, MAX_OVERSAMPLE);
   }
+  if (fields.ef !== undefined && fields.ef !== '')
+    request.ef = integerField('ef', fields.ef, GRAPH_BOUNDS.ef.min, GRAPH_BOUNDS.ef.max);
   return request;
 }
 
@@ -82,7 +85,7 @@ export function parseJsonQuery(body: unknown): { query: JsonQuery; request: Sear
   const unknown = Object.keys(fields).filter((f) => !allowed.has(f));
   if (unknown.length > 0) {
     throw badRequest(
-      `unknown field ${excerpt(unknown[0])}: expected id or vector, and k, mode, where, exact, oversample`,
+      `unknown field ${excerpt(unknown[0])}: expected id or vector, and k, mode, where, exact, oversample, ef`,
     );
   }
   const hasId = fields.id !== undefined;

@@ -43,7 +43,7 @@ async function readMultipart(req: FastifyRequest): Promise<{ query: Query; reque
     } else {
       if (!(OPTION_FIELDS as readonly string[]).includes(part.fieldname)) {
         throw badRequest(
-          `unknown field ${excerpt(part.fieldname)}: expected image, and k, mode, where, exact, oversample`,
+          `unknown field ${excerpt(part.fieldname)}: expected image, and k, mode, where, exact, oversample, ef`,
         );
       }
       fields[part.fieldname] = String(part.value);

@@ -35,6 +35,8 @@ export interface ServiceStart {
   engine?: EngineName;
   precision?: Precision;
   threads?: number;
+  /** The HNSW search beam of searches that name none (default the index's). */
+  ef?: number;
   /** Offer the model to the page for in-browser embedding (default true). */
   browserEmbed?: boolean;
   /** Limits and settings (server/options.ts); thumbnails go to IDX/thumbs when the folder is writable. */
@@ -89,6 +91,7 @@ export async function startSearchService(s: ServiceStart): Promise<RunningServic
   try {
     index = await openIndex(s.index, {
       log,
+      ...(s.ef !== undefined ? { ef: s.ef } : {}),
       ...(lock && s.writable ? { writer: { lock, compactAbove: s.writable.compactAbove } } : {}),
     });
   } catch (e) {

@@ -129,7 +129,7 @@ export function compactGeneration(req: CompactRequest): { result: CompactResult;
             expansionAdd: before.expansionAdd,
             expansionSearch: before.expansionSearch,
           }
-        : DEFAULT_HNSW;
+        : (m.graphParams ?? DEFAULT_HNSW);
       const spec: HnswSpec =
         kind === 'float'
           ? { metric: 'cos', quantization: precision, dimensions: dim, params }

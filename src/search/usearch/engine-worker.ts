@@ -4,6 +4,7 @@
 // search, filter scans and compaction never block the main event loop. Fault point (tests):
 // search-worker:search ends this thread when a search arrives.
 import { parentPort } from 'node:worker_threads';
+import { mapFile } from '../../io/mapped-file.js';
 import { firstLine, NormsoftmaxError } from '../../util/errors.js';
 import { faultPoint } from '../../util/fault.js';
 import type { DeltaChange, DeltaState } from '../live/delta.js';
@@ -29,7 +30,12 @@ const port = parentPort;
 if (port === null) throw new Error('engine-worker.ts must run in a worker thread');
 let engine: LiveEngine | null = null;
 
-function open(data: EngineData): LiveEngine {
+function open(sent: EngineData): LiveEngine {
+  let data = sent;
+  if (sent.vectorsFile) {
+    const { bytes } = mapFile(sent.vectorsFile.path, sent.vectorsFile.identity);
+    data = { ...sent, vectors: new Float32Array(bytes.buffer, bytes.byteOffset, sent.n * sent.dim) };
+  }
   return new LiveEngine(data.n > 0 ? new SearchEngine(data) : null, data.n, data.dim);
 }
 

@@ -3,6 +3,7 @@
 // searched exactly). Synchronous: it runs inside the engine worker (engine-worker.ts) so that the caller's
 // event loop never waits on it, and a filter's scan stops at the query's deadline.
 
+import type { FileIdentity } from '../../io/mapped-file.js';
 import type { StoredVectors } from '../../tensor/kernels/scan.js';
 import { packCodes } from '../binary-codes.js';
 import { compileWhere, type FilterFields } from '../filter.js';
@@ -10,7 +11,7 @@ import { type RowHits, rescore } from '../rescore.js';
 import { SearchTimeoutError } from '../search-timeout.js';
 import type { SearchMode, VectorPrecision } from '../types.js';
 import { exactBinary, exactFloat, int8Rows, unpackCodes } from './exact-search.js';
-import { type HnswSpec, loadHnsw, searchHnsw } from './hnsw.js';
+import { HnswGraph, type HnswSpec } from './hnsw.js';
 
 /** Filters whose matching rows are kept (the most recently used), so that a repeated filter is not rescanned. */
 const FILTER_CACHE_ENTRIES = 16;
@@ -22,6 +23,11 @@ export interface EngineData {
   dim: number;
   /** n x dim unit vectors (dequantised), row-major; usually a view of a SharedArrayBuffer. */
   vectors: Float32Array;
+  /**
+   * The f32 vectors file the vectors are (then `vectors` is empty in a message): the worker maps it itself,
+   * checking that it is the file verified (mapFile's identity check).
+   */
+  vectorsFile?: { path: string; identity: FileIdentity };
   /**
    * How the index stores them: i8 is scanned as int8 by exact float search (a quarter of the bytes, int8
    * queries); f32 and f16 scan the float32 vectors. Default f32.
@@ -51,6 +57,8 @@ export interface EngineQuery {
   where: string | null;
   /** Date.now() after which the search stops with a SearchTimeoutError; null: no limit. */
   deadline: number | null;
+  /** The HNSW search beam (expansion); null: the graph's own, as built (the manifest's expansionSearch). */
+  ef: number | null;
 }
 
 /** What the search itself uses: the rows to search (ascending), or null for every row. */
@@ -95,17 +103,15 @@ export class SearchEngine {
   readonly #d: EngineData;
   /** What exact float search scans: the float32 vectors, or their int8 form. */
   readonly #scanned: Float32Array | StoredVectors;
-  // biome-ignore lint/suspicious/noExplicitAny: usearch's Index class type is not exported under a stable name.
-  readonly #hnswFloat: any;
-  // biome-ignore lint/suspicious/noExplicitAny: as above.
-  readonly #hnswBinary: any;
+  readonly #hnswFloat: HnswGraph | null;
+  readonly #hnswBinary: HnswGraph | null;
   readonly #filtered = new Map<string, Int32Array>();
 
   constructor(d: EngineData) {
     this.#d = d;
     this.#scanned = d.precision === 'i8' ? int8Rows(d.vectors, d.dim) : d.vectors;
-    this.#hnswFloat = d.hnswFloat ? loadHnsw(d.hnswFloat.spec, d.hnswFloat.path) : null;
-    this.#hnswBinary = d.hnswBinary ? loadHnsw(d.hnswBinary.spec, d.hnswBinary.path) : null;
+    this.#hnswFloat = d.hnswFloat ? new HnswGraph(d.hnswFloat.spec, d.hnswFloat.path) : null;
+    this.#hnswBinary = d.hnswBinary ? new HnswGraph(d.hnswBinary.spec, d.hnswBinary.path) : null;
   }
 
   /** queries: nq x dim row-major, unit length. */
@@ -116,9 +122,11 @@ export class SearchEngine {
     if (q.mode === 'float') {
       if (this.#hnswFloat && !q.exact && q.rows === null) {
         const orphans = this.#d.hnswFloat?.orphans ?? new Int32Array(0);
-        return searchHnsw(this.#hnswFloat, queries, nq, q.k).map((h, i) =>
-          rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), union(h.rows, orphans), q.k),
-        );
+        return this.#hnswFloat
+          .search(queries, nq, q.k, q.ef)
+          .map((h, i) =>
+            rescore(this.#d.vectors, dim, queries.subarray(i * dim, (i + 1) * dim), union(h.rows, orphans), q.k),
+          );
       }
       return exactFloat(this.#scanned, dim, queries, nq, q.k, q.rows);
     }
@@ -156,7 +164,7 @@ export class SearchEngine {
     if (this.#hnswBinary && !q.exact && q.rows === null) {
       const orphans = this.#d.hnswBinary?.orphans ?? new Int32Array(0);
       const extra = orphans.length > 0 ? exactBinary(this.#d.codes, codes, nq, k, dim, orphans) : null;
-      return searchHnsw(this.#hnswBinary, unpackCodes(codes), nq, k).map((h, i) => {
+      return this.#hnswBinary.search(unpackCodes(codes), nq, k, q.ef).map((h, i) => {
         const graph = { rows: h.rows, scores: Float32Array.from(h.distances, (d) => dim - Math.round(d)) };
         return topK(mergeHits(graph, extra?.[i] ?? null), k);
       });
@@ -164,6 +172,6 @@ export class SearchEngine {
     return exactBinary(this.#d.codes, codes, nq, k, dim, q.rows);
   }
 
-  /** Nothing native to free: the arrays are the caller's, the graphs usearch's (freed with them). */
+  /** The graphs' views end with their objects (usearch unmaps on free); the arrays are the caller's. */
   close(): void {}
 }

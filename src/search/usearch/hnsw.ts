@@ -123,3 +123,59 @@ export function loadHnsw(spec: HnswSpec, path: string): UIndex {
   index.load(path);
   return index;
 }
+
+/** Beams besides the build's kept open at once (the least recently used is dropped). */
+export const MAX_EF_VIEWS = 4;
+
+/**
+ * A saved graph, searched through memory-mapped views of its file (usearch's view(): the graph and its
+ * vectors stay in the page cache, and the process's resident memory is the pages searches touch). usearch
+ * fixes a search's beam (expansion) when an index object is made, and its JS binding cannot change it, so
+ * each beam asked for gets its own view of the same file: the pages are shared, each view adds only its
+ * lookup tables (a few tens of bytes per item). The build's beam is always kept; up to MAX_EF_VIEWS others.
+ * `map: false` loads the file into the heap instead (one copy per beam).
+ */
+export class HnswGraph {
+  readonly #views = new Map<number, UIndex>();
+  readonly #spec: HnswSpec;
+  readonly #path: string;
+  readonly #map: boolean;
+
+  constructor(spec: HnswSpec, path: string, o: { map?: boolean } = {}) {
+    this.#spec = spec;
+    this.#path = path;
+    this.#map = o.map !== false;
+    this.#view(spec.params.expansionSearch);
+  }
+
+  /** The beams with a view open now, the build's first. */
+  beams(): number[] {
+    return [...this.#views.keys()];
+  }
+
+  #view(ef: number): UIndex {
+    const open = this.#views.get(ef);
+    const own = this.#spec.params.expansionSearch;
+    if (open) {
+      if (ef !== own) {
+        this.#views.delete(ef);
+        this.#views.set(ef, open);
+      }
+      return open;
+    }
+    const index = createIndex({ ...this.#spec, params: { ...this.#spec.params, expansionSearch: ef } });
+    if (this.#map) index.view(this.#path);
+    else index.load(this.#path);
+    this.#views.set(ef, index);
+    if (this.#views.size > MAX_EF_VIEWS + 1) {
+      const oldest = [...this.#views.keys()].find((b) => b !== own && b !== ef);
+      if (oldest !== undefined) this.#views.delete(oldest);
+    }
+    return index;
+  }
+
+  /** The k nearest rows of each query with beam ef (null: the build's). */
+  search(queries: Float32Array, nq: number, k: number, ef: number | null): HnswHits[] {
+    return searchHnsw(this.#view(ef ?? this.#spec.params.expansionSearch), queries, nq, k);
+  }
+}

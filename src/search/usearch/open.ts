@@ -1,10 +1,12 @@
 // Opens a usearch index folder as a VisualSearchIndex: verifies every file against the manifest, loads the
-// metadata and vectors, hands search (filters included) to a supervised engine worker thread, and replays
-// the write-ahead log of a live index (docs/index-format.md, "The live index") into the delta it searches
-// beside the files. Opened writable (the caller holds the folder's writer lock), it also appends to the log.
+// metadata and vectors (f32 vectors memory-mapped where the search addon can: io/mapped-file.ts), hands
+// search (filters included) to a supervised engine worker thread, and replays the write-ahead log of a
+// live index (docs/index-format.md, "The live index") into the delta it searches beside the files. Opened
+// writable (the caller holds the folder's writer lock), it also appends to the log.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OpenIndexOptions } from '../backend.js';
+import { checkedEf } from '../graph-settings.js';
 import { LiveIndex } from '../live/live-index.js';
 import { readWal, type WalContent, WalGapError } from '../live/wal.js';
 import { fileOf, type Manifest, removeManifestTemps } from '../manifest.js';
@@ -32,7 +34,7 @@ function hnswOf(dir: string, m: Manifest, role: 'hnsw-float' | 'hnsw-binary'): E
 /** The generation's arrays and the log after it; read again when a compaction switched meanwhile. */
 export function readLive(dir: string): { a: IndexArrays; wal: WalContent } {
   for (let attempt = 0; ; attempt++) {
-    const a = readIndexArrays(dir);
+    const a = readIndexArrays(dir, { mapVectors: true });
     const m = a.manifest;
     try {
       const wal = m.wal ? readWal(dir, m.wal.appliedSeq, m.dim) : { ops: [], lastSeq: 0, segments: [], tornBytes: 0 };
@@ -72,22 +74,34 @@ export async function openUsearchIndex(dirIn: string, o: OpenIndexOptions = {}):
   }
   const n = m.items;
   const dim = m.dim;
-  const shared = new Float32Array(new SharedArrayBuffer(Math.max(4, n * dim * 4)), 0, n * dim);
-  dequantize(a.vectorBytes, a.scales, n, dim, m.precision, { renormalise: true, into: shared });
+  // f32 vectors are searched as stored: mapped, each thread its own mapping of the same pages (an external
+  // buffer cannot be shared with a worker). f16 and i8 are decoded into memory shared with the worker.
+  const mapped = a.mappedVectors;
+  let shared: Float32Array;
+  if (mapped) shared = new Float32Array(a.vectorBytes.buffer, a.vectorBytes.byteOffset, n * dim);
+  else {
+    shared = new Float32Array(new SharedArrayBuffer(Math.max(4, n * dim * 4)), 0, n * dim);
+    dequantize(a.vectorBytes, a.scales, n, dim, m.precision, { renormalise: true, into: shared });
+  }
   const bytes = m.files.reduce((s, f) => s + f.bytes, 0) + readFileSync(join(dir, 'manifest.json')).length;
   const base = new UsearchBase(dir, m, a.items, shared, engine, bytes, log);
   try {
     await engine.open({
       n,
       dim,
-      vectors: shared,
+      vectors: mapped ? new Float32Array(0) : shared,
+      ...(mapped ? { vectorsFile: mapped } : {}),
       precision: m.precision,
       codes: a.codes,
       hnswFloat: hnswOf(dir, m, 'hnsw-float'),
       hnswBinary: hnswOf(dir, m, 'hnsw-binary'),
       items: a.items.map(({ id, path, label, meta }) => ({ id, path, label, ...(meta ? { meta } : {}) })),
     });
-    const live = new LiveIndex(dir, base, wal, { log, ...(o.writer ? { writer: o.writer } : {}) });
+    const live = new LiveIndex(dir, base, wal, {
+      log,
+      ...(o.writer ? { writer: o.writer } : {}),
+      ...(o.ef !== undefined ? { ef: checkedEf(o.ef) as number } : {}),
+    });
     await live.start();
     return live;
   } catch (e) {

@@ -1,7 +1,8 @@
 // The data files of a usearch index folder, verified against the manifest (size and SHA-256) and checked
 // against its counts before anything reads them: for opening the index and for incremental rebuilds.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { canMapFiles, type FileIdentity, identityOf, mapFile } from '../../io/mapped-file.js';
 import { FormatError } from '../../util/errors.js';
 import type { StoredContent } from '../backend.js';
 import { withLog } from '../live/replay.js';
@@ -19,6 +20,11 @@ export interface IndexArrays {
   vectorBytes: Uint8Array;
   scales: Uint8Array | null;
   codes: Uint8Array;
+  /**
+   * Where the vectors were memory-mapped rather than read (f32 with mapVectors, where mapping works): the file
+   * and its identity as verified, for another thread to map the same bytes.
+   */
+  mappedVectors: { path: string; identity: FileIdentity } | null;
 }
 
 function need(dir: string, m: Manifest, role: DataFile['role']): DataFile {
@@ -27,17 +33,33 @@ function need(dir: string, m: Manifest, role: DataFile['role']): DataFile {
   return f;
 }
 
-export function readIndexArrays(dir: string, o: { verify?: boolean } = {}): IndexArrays {
+/**
+ * o.mapVectors: f32 vectors memory-mapped (io/mapped-file.ts) instead of read into the heap, where mapping
+ * works; they are verified first all the same (hashed in chunks from disk, so that verifying does not make
+ * them resident), and mapped only if the file is still the one hashed.
+ */
+export function readIndexArrays(dir: string, o: { verify?: boolean; mapVectors?: boolean } = {}): IndexArrays {
   const manifest = readManifest(dir);
+  const { items: n, dim, precision, codeBytes } = manifest;
+  const vf = need(dir, manifest, 'vectors');
+  const mapping = o.mapVectors === true && precision === 'f32' && canMapFiles();
   // The files read here are hashed as they are read for verification, not read a second time.
   const arrays = new Set(
-    manifest.files.filter((f) => ['vectors', 'scales', 'codes', 'items'].includes(f.role)).map((f) => f.name),
+    manifest.files
+      .filter((f) => ['vectors', 'scales', 'codes', 'items'].includes(f.role) && !(mapping && f.name === vf.name))
+      .map((f) => f.name),
   );
-  const verified = o.verify !== false ? verifyFiles(dir, manifest, { keep: arrays }) : new Map<string, Uint8Array>();
-  const { items: n, dim, precision, codeBytes } = manifest;
+  const identities = new Map<string, FileIdentity>();
+  const verified =
+    o.verify !== false ? verifyFiles(dir, manifest, { keep: arrays, identities }) : new Map<string, Uint8Array>();
   const read = (f: DataFile) => verified.get(f.name) ?? new Uint8Array(readFileSync(join(dir, f.name)));
-  const vf = need(dir, manifest, 'vectors');
-  const vectorBytes = read(vf);
+  const vectorsPath = join(dir, vf.name);
+  const map = mapping ? mapFile(vectorsPath, identities.get(vf.name)) : null;
+  const vectorBytes = map ? map.bytes : read(vf);
+  const mappedVectors =
+    map?.mapped === true
+      ? { path: vectorsPath, identity: identities.get(vf.name) ?? identityOf(statSync(vectorsPath)) }
+      : null;
   if (vectorBytes.length !== n * dim * bytesPerValue(precision))
     throw new FormatError(join(dir, vf.name), `expected ${n} x ${dim} ${precision} values`);
   const sf = precision === 'i8' ? need(dir, manifest, 'scales') : undefined;
@@ -52,7 +74,7 @@ export function readIndexArrays(dir: string, o: { verify?: boolean } = {}): Inde
   const itemBytes = read(itf);
   const itemText = Buffer.from(itemBytes.buffer, itemBytes.byteOffset, itemBytes.byteLength).toString('utf8');
   const items = parseItems(itemText, join(dir, itf.name), n);
-  return { manifest, items, vectorBytes, scales, codes };
+  return { manifest, items, vectorBytes, scales, codes, mappedVectors };
 }
 
 /**

@@ -5,7 +5,7 @@
 // search waits for nothing; while a batch is in the worker, the searches that arrive meanwhile wait and
 // leave together when it answers (the worker takes one call at a time anyway, so they lose nothing). A
 // batch of maxQueries queries leaves at once. Only searches with the same mode, k,
-// exact, oversample and filter share a batch (a filter's rows are then scanned once for all of them); the
+// exact, oversample, ef and filter share a batch (a filter's rows are then scanned once for all of them); the
 // batch's deadline is the earliest of theirs. Results are the same as one search at a time: the kernels
 // give the same bits and order at any batch size (test/search/search-batcher.test.ts).
 import type { EngineQuery } from './engine.js';
@@ -29,7 +29,7 @@ interface Batch<H> {
 export const DEFAULT_MAX_BATCH = 256;
 
 function batchKey(q: EngineQuery, dim: number): string {
-  return JSON.stringify([q.mode, q.k, q.exact, q.oversample, q.where, dim]);
+  return JSON.stringify([q.mode, q.k, q.exact, q.oversample, q.where, q.ef, dim]);
 }
 
 function earliest(a: number | null, b: number | null): number | null {

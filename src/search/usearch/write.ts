@@ -10,6 +10,7 @@ import { asDiskFull } from '../../io/disk-full.js';
 import { faultPoint } from '../../util/fault.js';
 import type { IndexContent, WriteOptions } from '../backend.js';
 import { packCodes } from '../binary-codes.js';
+import { checkedGraphSettings } from '../graph-settings.js';
 import {
   type DataFile,
   type DataRole,
@@ -29,7 +30,7 @@ import { DEFAULT_HNSW, type HnswParams, type HnswSpec } from './hnsw.js';
 import { serializeItems } from './items-file.js';
 
 export interface UsearchWriteOptions extends WriteOptions {
-  /** The HNSW graphs' parameters (default DEFAULT_HNSW). */
+  /** The HNSW graphs' parameters, all three (default: graphParamsOf). */
   hnsw?: HnswParams;
 }
 
@@ -39,6 +40,21 @@ function previousManifest(dir: string): Manifest | null {
   } catch {
     return null;
   }
+}
+
+/** The graphs' parameters: the options', else the previous build's, else the defaults; M and efConstruction as asked. */
+export function graphParamsOf(o: Pick<UsearchWriteOptions, 'hnsw' | 'graph'>, prev: Manifest | null): HnswParams {
+  if (o.hnsw) return o.hnsw;
+  const asked = checkedGraphSettings(o.graph);
+  const before = prev?.graphParams ?? prev?.hnsw.find((h) => h.role === 'hnsw-float');
+  const base: HnswParams = before
+    ? { connectivity: before.connectivity, expansionAdd: before.expansionAdd, expansionSearch: before.expansionSearch }
+    : DEFAULT_HNSW;
+  return {
+    connectivity: asked.m ?? base.connectivity,
+    expansionAdd: asked.efConstruction ?? base.expansionAdd,
+    expansionSearch: base.expansionSearch,
+  };
 }
 
 export async function writeUsearchIndex(dir: string, content: IndexContent, o: UsearchWriteOptions): Promise<Manifest> {
@@ -65,10 +81,14 @@ export async function writeUsearchIndex(dir: string, content: IndexContent, o: U
   put('items', 'items.jsonl', Buffer.from(serializeItems(items), 'utf8'));
 
   const hnsw: HnswInfo[] = [];
+  const params = graphParamsOf(o, prev);
   if (n > o.exactBelow) {
-    const params = o.hnsw ?? DEFAULT_HNSW;
     // HNSW sees the vectors search uses: stored precision, renormalised.
-    const stored = dequantize(encoded.vectors, encoded.scales, n, dim, o.precision, { renormalise: true });
+    // In memory shared with the engine worker: a plain array would be copied into it (2 GB at 1M x 512).
+    const stored = dequantize(encoded.vectors, encoded.scales, n, dim, o.precision, {
+      renormalise: true,
+      into: new Float32Array(new SharedArrayBuffer(Math.max(4, n * dim * 4)), 0, n * dim),
+    });
     const engine = new EngineClient();
     try {
       for (const kind of ['float', 'binary'] as const) {
@@ -141,6 +161,7 @@ export async function writeUsearchIndex(dir: string, content: IndexContent, o: U
     exactBelow: o.exactBelow,
     files,
     hnsw,
+    graphParams: params,
     ...(o.wal ? { wal: o.wal } : {}),
   };
   faultPoint('index-build:before-manifest');
