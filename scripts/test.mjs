@@ -31,12 +31,16 @@ if (filters.length === 0)
 // where much of a file's time is waiting (children, servers, Chromium) or starting (tsx, libtorch):
 // 11.4 min instead of 23 for the suite under a load of 4-5 (2 cores). NORMSOFTMAX_TEST_CONCURRENCY overrides.
 const concurrency = process.env.NORMSOFTMAX_TEST_CONCURRENCY ?? String(Math.max(2, availableParallelism()));
+// One libtorch thread per test process (and per CLI child, test/helpers/cli.ts) unless NORMSOFTMAX_THREADS
+// says otherwise: with two files at a time on two cores, each file's OpenMP workers spinning on the other's
+// core made small ops slower than one thread (a k-means run 1.25 s against 0.43 s) and the suite took
+// 12 min of wall time instead of 8. Tests of the thread count and of parallel kernels set their own.
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...files],
   {
     stdio: 'inherit',
-    env: { ...process.env, NORMSOFTMAX_TEST: '1' },
+    env: { ...process.env, NORMSOFTMAX_TEST: '1', NORMSOFTMAX_THREADS: process.env.NORMSOFTMAX_THREADS ?? '1' },
   },
 );
 process.exit(result.status ?? 1);

@@ -20,7 +20,7 @@ export function runCli(
   const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     cwd: o.cwd ?? REPO_ROOT,
-    env: { ...process.env, NORMSOFTMAX_THREADS: '2', ...o.env },
+    env: { ...process.env, NORMSOFTMAX_THREADS: '1', ...o.env },
     maxBuffer: 1 << 26,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
