@@ -35,6 +35,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 from jsonl_worker import dispatch, serve  # noqa: E402
+from dinov2_hub import dinov2_backbone  # noqa: E402
 from torch_setup import torch_setup  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
@@ -59,26 +60,6 @@ class Files(torch.utils.data.Dataset):
         with open(self.files[i], "rb") as f:
             img = Image.open(f).convert("RGB")
         return self.transform(img)
-
-
-def dinov2_backbone(arch, checkout):
-    """facebookresearch/dinov2's hub model from a checkout (random init): its forward is the class token
-    after the final norm. torch 1.13 lacks scaled_dot_product_attention, which its Attention calls: it gets
-    the plain formula (as tools/golden/vit.py does)."""
-    if not hasattr(F, "scaled_dot_product_attention"):
-        def plain_sdpa(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=False):
-            scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
-            if attn_mask is not None:
-                scores = scores + attn_mask
-            return scores.softmax(-1) @ v
-
-        F.scaled_dot_product_attention = plain_sdpa
-    if checkout not in sys.path:
-        sys.path.insert(0, checkout)
-    from dinov2.hub import backbones
-
-    model = getattr(backbones, arch)(pretrained=False)
-    return model, model.embed_dim
 
 
 class Embedder(torch.nn.Module):

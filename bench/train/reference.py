@@ -1,11 +1,11 @@
 """PyTorch eager side of bench/train/run.ts: one full NormSoftmax training step of a torchvision ResNet
-(or ViT-B/16).
+(or ViT-B/16, or with "dinov2": DIR facebookresearch/dinov2's ViT-S/14 from that checkout).
 
 Reads one JSON request per line on stdin and answers each with one JSON line on stdout:
   {"cmd": "setup", "threads": N}                                   -> torch version, threads, python
   {"cmd": "prepare", "arch": A, "size": S, "batch": B, "classes": C, "temperature": T,
    "lr": LR, "lrMult": M, "momentum": MO, "weightDecay": WD,
-   "precision": "fp32" | "bf16"}                                   -> {"dim": D}
+   "precision": "fp32" | "bf16", "dinov2": DIR (dinov2_* only)}     -> {"dim": D}
   {"cmd": "step", "iterations": K}                                 -> {"nsPerIteration", "cpuNsPerIteration"}
 A step mirrors run.ts op for op: embedding = normalize(layer_norm(avgpool(backbone(x)))) with BatchNorm
 in train mode (no remap: dim = backbone width), loss = cross_entropy(embedding @ normalize(W)^T / T, y),
@@ -28,6 +28,7 @@ import torch.nn.functional as F
 import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from dinov2_hub import dinov2_backbone  # noqa: E402
 from jsonl_worker import dispatch, serve  # noqa: E402
 
 state = {}
@@ -41,12 +42,17 @@ def setup(req):
 def prepare(req):
     state.clear()  # frees the previous case's model before building the next
     torch.manual_seed(0)
-    backbone = getattr(torchvision.models, req["arch"])()
-    if req["arch"].startswith("vit_"):
+    if req["arch"].startswith("dinov2_"):
+        # facebookresearch/dinov2's hub model (a checkout, --dinov2 DIR): its forward is the class token
+        # after the final norm; position embeddings interpolated from its 37 x 37 grid, as ours are.
+        backbone, dim = dinov2_backbone(req["arch"], req["dinov2"])
+    elif req["arch"].startswith("vit_"):
         # torchvision's ViT: without heads, the class token after encoder.ln.
+        backbone = getattr(torchvision.models, req["arch"])()
         dim = backbone.heads.head.in_features
         backbone.heads = nn.Identity()
     else:
+        backbone = getattr(torchvision.models, req["arch"])()
         dim = backbone.fc.in_features
         backbone.fc = nn.Identity()
     backbone.train()

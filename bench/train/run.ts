@@ -1,13 +1,16 @@
 // Training-step throughput (issue 3 point 10): images/s of one full step (embedder forward with
 // BatchNorm in train mode + NormSoftmax loss + backward + SGD step with two parameter groups) for
 // ResNet-50 at 224x224, batch 8, ResNet-18 at 112x112, batch 32, and ViT-B/16 at 224, batch 4 (issue 20;
-// --quick halves its batch only): ours vs PyTorch eager
+// --quick halves its batch only), and with --dinov2 DIR (a facebookresearch/dinov2 checkout, never committed)
+// DINOv2 ViT-S/14 at 224, batch 4 (PyTorch's side: that checkout's hub model): ours vs PyTorch eager
 // (bench/train/reference.py, run as a child process) with the same threads, random init and input.
-// Usage: node --import tsx bench/train/run.ts [--threads N] [--quick] [--precision fp32|bf16]   (one JSON object)
+// Usage: node --import tsx bench/train/run.ts [--threads N] [--quick] [--precision fp32|bf16] [--dinov2 DIR]
+// (one JSON object)
 // --precision bf16: both sides train as `train --precision bf16` does: the embedder's forward under CPU
 // autocast (bfloat16) with weights and input in channels_last memory, the loss in float32.
 // --quick halves the input size and the batch and takes fewer samples: a smoke run, not figures.
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { embedBatch } from '../../src/embed/embed-batch.js';
 import { NormSoftmaxLoss } from '../../src/loss/normsoftmax.js';
@@ -45,6 +48,14 @@ const CASES: readonly StepCase[] = [
   // torchvision's ViT-B/16 (17.6 GMACs an image): its class token after encoder.ln is the features.
   { name: 'vit_b_16@224 batch 4', arch: 'vit_b_16', size: 224, batch: 4, fixedSize: true },
 ];
+// With --dinov2 DIR: 16 x 16 patches of 14 px, position embeddings interpolated from the 37 x 37 grid.
+const DINOV2_CASE: StepCase = {
+  name: 'dinov2_vits14@224 batch 4',
+  arch: 'dinov2_vits14',
+  size: 224,
+  batch: 4,
+  fixedSize: true,
+};
 // CUB's 100 training classes; the recipe's optimiser. Neither changes the cost much.
 const RECIPE = { classes: 100, temperature: 0.05, lr: 0.01, lrMult: 1, momentum: 0.9, weightDecay: 1e-4 };
 const REFERENCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference.py');
@@ -161,8 +172,22 @@ function precisionArg(argv: string[]): { precision: Precision; rest: string[] } 
   return { precision: value, rest: [...argv.slice(0, at), ...argv.slice(at + 2)] };
 }
 
+/** --dinov2 DIR, taken out of argv before the shared flags are parsed. */
+function dinov2Arg(argv: string[]): { dinov2: string | null; rest: string[] } {
+  const at = argv.indexOf('--dinov2');
+  if (at < 0) return { dinov2: null, rest: argv };
+  const value = argv[at + 1];
+  if (!value || !existsSync(join(value, 'dinov2', 'hub', 'backbones.py'))) {
+    throw new BenchArgsError(
+      `--dinov2: expected a facebookresearch/dinov2 checkout (DIR/dinov2/hub/backbones.py), got ${value}`,
+    );
+  }
+  return { dinov2: resolve(value), rest: [...argv.slice(0, at), ...argv.slice(at + 2)] };
+}
+
 async function main(): Promise<void> {
-  const { precision, rest } = precisionArg(process.argv.slice(2));
+  const { dinov2, rest: afterDinov2 } = dinov2Arg(process.argv.slice(2));
+  const { precision, rest } = precisionArg(afterDinov2);
   const args = parseBenchArgs(rest);
   const python = findTorchPython();
   if (python === null) {
@@ -171,9 +196,10 @@ async function main(): Promise<void> {
   setNumThreads(args.threads);
   const warmup = args.quick ? 1 : 2;
   const repeats = args.quick ? 3 : 9;
+  const all = dinov2 ? [...CASES, DINOV2_CASE] : CASES;
   const cases = args.quick
-    ? CASES.map((c) => ({ ...c, size: c.fixedSize ? c.size : c.size / 2, batch: c.batch / 2 }))
-    : CASES;
+    ? all.map((c) => ({ ...c, size: c.fixedSize ? c.size : c.size / 2, batch: c.batch / 2 }))
+    : all;
   const worker = new PythonWorker(python, REFERENCE_SCRIPT);
   try {
     const machine = machineInfo();
@@ -189,7 +215,15 @@ async function main(): Promise<void> {
     const results = [];
     for (const c of cases) {
       progress(`${c.arch}@${c.size} batch ${c.batch}: warm-up`);
-      await worker.request({ cmd: 'prepare', arch: c.arch, size: c.size, batch: c.batch, precision, ...RECIPE });
+      await worker.request({
+        cmd: 'prepare',
+        arch: c.arch,
+        size: c.size,
+        batch: c.batch,
+        precision,
+        ...RECIPE,
+        ...(c.arch.startsWith('dinov2_') ? { dinov2 } : {}),
+      });
       const ours = prepareStep(c, precision);
       try {
         ours.run(warmup);
@@ -214,7 +248,7 @@ async function main(): Promise<void> {
     }
     const result = {
       benchmark: 'train-step',
-      command: `node --import tsx bench/train/run.ts --threads ${args.threads}${args.quick ? ' --quick' : ''} --precision ${precision}`,
+      command: `node --import tsx bench/train/run.ts --threads ${args.threads}${args.quick ? ' --quick' : ''} --precision ${precision}${dinov2 ? ' --dinov2 DIR' : ''}`,
       precision,
       quick: args.quick,
       threads: args.threads,
