@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { acquireWriterLock } from '../../src/io/writer-lock.js';
-import { writeLanceIndex } from '../../src/search/lancedb/write.js';
 import { openIndex } from '../../src/search/open-index.js';
 import type { IndexBackend, VisualSearchIndex } from '../../src/search/types.js';
 import { describeRun, runCli } from '../helpers/cli.js';
 import { ServeProcess } from '../helpers/serve-process.js';
-import { itemsOf, NO_EMBEDDER, randomUnit, write } from './helpers.js';
+import { randomUnit, writeBackend } from './helpers.js';
 
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-crash-live-'));
@@ -28,21 +27,7 @@ const fresh = randomUnit(200, DIM, 22);
 const vec = (v: Float32Array, r: number) => Array.from(v.slice(r * DIM, (r + 1) * DIM));
 
 async function buildIndex(backend: IndexBackend, idx: string): Promise<void> {
-  if (backend === 'usearch') {
-    await write(idx, base, DIM);
-    return;
-  }
-  await writeLanceIndex(
-    idx,
-    { items: itemsOf(N), dim: DIM, vectors: base },
-    {
-      precision: 'f32',
-      exactBelow: 50_000,
-      embedder: { ...NO_EMBEDDER, dim: DIM },
-      imageRoot: null,
-      source: { kind: 'embeddings', detail: {} },
-    },
-  );
+  await writeBackend(backend, idx, base, DIM);
 }
 
 /** What an id holds: a vector and a label, or nothing (deleted / never put). */

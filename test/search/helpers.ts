@@ -1,6 +1,8 @@
 // Seeded random unit vectors and a writeUsearchIndex call with defaults, for the search tests.
+
+import { writeLanceIndex } from '../../src/search/lancedb/write.js';
 import { normaliseRows } from '../../src/search/precision.js';
-import type { EmbedderIdentity, ItemMeta, VectorPrecision } from '../../src/search/types.js';
+import type { EmbedderIdentity, IndexBackend, ItemMeta, VectorPrecision } from '../../src/search/types.js';
 import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 
 export function randomUnit(n: number, dim: number, seed = 1): Float32Array {
@@ -45,6 +47,25 @@ export function write(
     {
       precision: o.precision ?? 'f32',
       exactBelow: o.exactBelow ?? 50_000,
+      embedder: { ...NO_EMBEDDER, dim },
+      imageRoot: null,
+      source: { kind: 'embeddings', detail: {} },
+    },
+  );
+}
+
+/** `write` for either backend: rows `item0..` of the vectors, f32, exact below 50,000 items. */
+export async function writeBackend(backend: IndexBackend, dir: string, vectors: Float32Array, dim: number) {
+  if (backend === 'usearch') {
+    await write(dir, vectors, dim);
+    return;
+  }
+  await writeLanceIndex(
+    dir,
+    { items: itemsOf(vectors.length / dim), dim, vectors },
+    {
+      precision: 'f32',
+      exactBelow: 50_000,
       embedder: { ...NO_EMBEDDER, dim },
       imageRoot: null,
       source: { kind: 'embeddings', detail: {} },

@@ -10,14 +10,13 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { acquireWriterLock } from '../../src/io/writer-lock.js';
 import { BACKENDS } from '../../src/search/backends.js';
-import { writeLanceIndex } from '../../src/search/lancedb/write.js';
 import { liveItemCount, logAfter } from '../../src/search/live/replay.js';
 import { readManifest } from '../../src/search/manifest.js';
 import { openIndex } from '../../src/search/open-index.js';
 import type { IndexBackend, ItemMeta } from '../../src/search/types.js';
 import { parseItems, rowsOfIds, serializeItems } from '../../src/search/usearch/items-file.js';
 import { describeRun, runCli } from '../helpers/cli.js';
-import { itemsOf, NO_EMBEDDER, randomUnit, write } from './helpers.js';
+import { randomUnit, writeBackend } from './helpers.js';
 
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-live-count-'));
@@ -31,21 +30,7 @@ const ODD = ['a","path":"b', 'é/😀', 'x,"path":y', '{"id":"item3"}'];
 
 async function buildIndex(backend: IndexBackend, idx: string): Promise<void> {
   const base = randomUnit(N, DIM, 4);
-  if (backend === 'usearch') {
-    await write(idx, base, DIM);
-    return;
-  }
-  await writeLanceIndex(
-    idx,
-    { items: itemsOf(N), dim: DIM, vectors: base },
-    {
-      precision: 'f32',
-      exactBelow: 50_000,
-      embedder: { ...NO_EMBEDDER, dim: DIM },
-      imageRoot: null,
-      source: { kind: 'embeddings', detail: {} },
-    },
-  );
+  await writeBackend(backend, idx, base, DIM);
 }
 
 async function cheapAndFull(idx: string): Promise<[number, number]> {

@@ -12,11 +12,10 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { acquireWriterLock } from '../../src/io/writer-lock.js';
-import { writeLanceIndex } from '../../src/search/lancedb/write.js';
 import { storedImagePath } from '../../src/search/live/stored-files.js';
 import { openIndex } from '../../src/search/open-index.js';
 import type { IndexBackend, IndexWriter, VisualSearchIndex } from '../../src/search/types.js';
-import { itemsOf, NO_EMBEDDER, randomUnit, write } from './helpers.js';
+import { randomUnit, writeBackend } from './helpers.js';
 
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
 const REPO = join(import.meta.dirname, '..', '..');
@@ -32,21 +31,7 @@ const pathOf = (name: string) => storedImagePath(image(name), 'png').path;
 
 async function buildIndex(backend: IndexBackend, idx: string): Promise<void> {
   const base = randomUnit(N, DIM, 8);
-  if (backend === 'usearch') {
-    await write(idx, base, DIM);
-    return;
-  }
-  await writeLanceIndex(
-    idx,
-    { items: itemsOf(N), dim: DIM, vectors: base },
-    {
-      precision: 'f32',
-      exactBelow: 50_000,
-      embedder: { ...NO_EMBEDDER, dim: DIM },
-      imageRoot: null,
-      source: { kind: 'embeddings', detail: {} },
-    },
-  );
+  await writeBackend(backend, idx, base, DIM);
 }
 
 /** The stored files under IDX/files/ (relative paths), sorted. */
