@@ -1,6 +1,6 @@
 // Headless Debian Chromium for page tests (playwright-core), with the flags this closed network needs.
 import { existsSync } from 'node:fs';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { needsInstalled } from './skip.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -30,4 +30,20 @@ export function launchChromium(
     ],
     ...(o.viewport ? { viewport: o.viewport } : {}),
   });
+}
+
+/**
+ * Drops an image on the search page (its file input) with in-browser embedding on, waits for the results
+ * and returns the vector the page computed and posted.
+ */
+export async function embedInPage(page: Page, image: string): Promise<number[]> {
+  await page.setInputFiles('#file', image);
+  await page.waitForFunction(
+    () => /results for the uploaded image/.test(document.getElementById('status')?.textContent ?? ''),
+    undefined,
+    { timeout: 240_000 },
+  );
+  return (await page.evaluate(
+    () => (window as unknown as { searchPage: { lastVector: number[] } }).searchPage.lastVector,
+  )) as number[];
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
-import { CHROMIUM, chromiumMissing, chromiumSkip, launchChromium } from '../../helpers/chromium.js';
+import { CHROMIUM, chromiumMissing, chromiumSkip, embedInPage, launchChromium } from '../../helpers/chromium.js';
 import { describeRun, runCli } from '../../helpers/cli.js';
 import { writeImageFolder } from '../../helpers/images.js';
 import { buildTinyResnetIndex, ServeProcess } from '../../helpers/serve-process.js';
@@ -134,15 +134,7 @@ test('the page embeds the dropped image in Chromium: same vector and results as 
   assert.equal(await page.isVisible('#browser-embed'), true);
   assert.equal(await page.isChecked('#browser-embed'), true);
 
-  await page.setInputFiles('#file', queryPng);
-  await page.waitForFunction(
-    () => /results for the uploaded image/.test(document.getElementById('status')?.textContent ?? ''),
-    undefined,
-    { timeout: 240_000 },
-  );
-  const browserVector = (await page.evaluate(
-    () => (window as unknown as { searchPage: { lastVector: number[] } }).searchPage.lastVector,
-  )) as number[];
+  const browserVector = await embedInPage(page, queryPng);
   assert.equal(browserVector.length, 16);
   const c = cosine(browserVector, serverVector);
   assert.ok(c >= 0.999, `cosine(browser, server) = ${c}`);

@@ -18,7 +18,7 @@ import { createEmbedder } from '../../../src/nn/embedder.js';
 import { manualSeed } from '../../../src/tensor/index.js';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, saveCheckpoint } from '../../../src/train/checkpoint.js';
 import { resolveConfig } from '../../../src/train/config.js';
-import { CHROMIUM, chromiumMissing, chromiumSkip, launchChromium } from '../../helpers/chromium.js';
+import { CHROMIUM, chromiumMissing, chromiumSkip, embedInPage, launchChromium } from '../../helpers/chromium.js';
 import { describeRun, runCli } from '../../helpers/cli.js';
 import { writeImageFolder } from '../../helpers/images.js';
 import { ServeProcess } from '../../helpers/serve-process.js';
@@ -199,15 +199,7 @@ test('the page embeds a dropped image with the ViT in Chromium: the results of t
   await page.goto(`${base}/`);
   await page.waitForFunction(() => document.getElementById('info')?.textContent?.includes('9 items'));
   assert.equal(await page.isChecked('#browser-embed'), true);
-  await page.setInputFiles('#file', queryPng);
-  await page.waitForFunction(
-    () => /results for the uploaded image/.test(document.getElementById('status')?.textContent ?? ''),
-    undefined,
-    { timeout: 240_000 },
-  );
-  const vector = (await page.evaluate(
-    () => (window as unknown as { searchPage: { lastVector: number[] } }).searchPage.lastVector,
-  )) as number[];
+  const vector = await embedInPage(page, queryPng);
   assert.equal(vector.length, 8);
   const inBrowser = await page.$$eval('#results .result', (els) =>
     els.map((el) => [el.getAttribute('data-id'), el.querySelector('.score')?.textContent]),
