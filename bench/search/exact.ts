@@ -11,8 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { knnInnerProduct } from '../../src/eval/knn.js';
 import { saveNpy } from '../../src/io/npy.js';
 import { arange, F, Generator, libtorchVersion, randn, scope, setNumThreads, tensor } from '../../src/tensor/index.js';
@@ -23,15 +22,11 @@ import { cpuFlags, machineInfo } from '../common/machine.js';
 import { PythonWorker } from '../common/python.js';
 import { round } from '../common/timing.js';
 import { recallAtK, splitIds } from './measures.js';
+import { HERE, K, NOISE, PYTHON, ROOT } from './setting.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const PYTHON = '/usr/bin/python3';
 const ITEMS = 50_000;
 const DIM = 128;
 const CLUSTERS = 1000;
-const NOISE = 1.0;
-const K = 10;
 const BATCHES = [1, 16, 256];
 const RECALL_FLOOR = 0.99;
 

@@ -18,8 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { saveNpy } from '../../src/io/npy.js';
 import { packCodes } from '../../src/search/binary-codes.js';
 import { openLanceIndex } from '../../src/search/lancedb/open.js';
@@ -35,13 +34,8 @@ import { machineInfo } from '../common/machine.js';
 import { PythonWorker } from '../common/python.js';
 import { round } from '../common/timing.js';
 import { qpsTarget, recallAtK, rerankTarget, type SweepPoint, splitIds } from './measures.js';
+import { DIM, HERE, K, NOISE, PYTHON, ROOT } from './setting.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const PYTHON = '/usr/bin/python3';
-const DIM = 512;
-const K = 10;
-const NOISE = 1.0;
 const RECALL_FLOOR = 0.99;
 const RERANK_FLOOR = 0.98;
 const RERANK_MS = [2, 4, 10];

@@ -9,8 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { openIndex } from '../../src/search/open-index.js';
 import type { VisualSearchIndex } from '../../src/search/types.js';
 import { DEFAULT_HNSW } from '../../src/search/usearch/hnsw.js';
@@ -20,13 +19,8 @@ import { machineInfo } from '../common/machine.js';
 import { PythonWorker } from '../common/python.js';
 import { round } from '../common/timing.js';
 import { qpsTarget, recallAtK, type SweepPoint } from './measures.js';
+import { DIM, HERE, K, NOISE, PYTHON, ROOT } from './setting.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..', '..');
-const PYTHON = '/usr/bin/python3';
-const DIM = 512;
-const K = 10;
-const NOISE = 1.0;
 const RECALL_FLOOR = 0.95;
 /** Items per cluster: 100 (bench/search's 100,000 items in 1,000 clusters). */
 const PER_CLUSTER = 100;
