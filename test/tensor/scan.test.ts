@@ -576,141 +576,55 @@ for (const { name: addonName, kernels, direct, otherBuild } of ADDONS) {
     const rows = new Int32Array(37);
     const scores = new Float32Array(37);
     const level = 0;
+    // The addon's arguments by name, each case changing only what it tests.
+    const rawArgs = {
+      vectors: GRID.x as never,
+      n: 600,
+      dim,
+      stored: 0,
+      rowScales: null as Float32Array | null,
+      queries: q as never,
+      nq: 37,
+      k: 1,
+      subset: null as Int32Array | null,
+      selfRows: null as Int32Array | null,
+      int8Queries: false,
+      threads: 1,
+      level,
+    };
+    const rawScan = (change: Partial<typeof rawArgs>) => () => {
+      const a = { ...rawArgs, ...change };
+      direct.scanInnerProduct(
+        a.vectors,
+        a.n,
+        a.dim,
+        a.stored,
+        a.rowScales,
+        a.queries,
+        a.nq,
+        a.k,
+        a.subset,
+        a.selfRows,
+        a.int8Queries,
+        a.threads,
+        a.level,
+        rows,
+        scores,
+      );
+    };
     const raw: [() => unknown, RegExp][] = [
-      [
-        () => direct.scanInnerProduct(GRID.x, 601, dim, 0, null, q, 37, 1, null, null, false, 1, level, rows, scores),
-        /vectors hold/,
-      ],
-      [
-        () => direct.scanInnerProduct(GRID.x, 600, dim, 0, null, q, 38, 1, null, null, false, 1, level, rows, scores),
-        /queries holds/,
-      ],
-      [
-        () => direct.scanInnerProduct(GRID.x, 600, dim, 0, null, q, 37, 2, null, null, false, 1, level, rows, scores),
-        /outRows holds/,
-      ],
-      [
-        () =>
-          direct.scanInnerProduct(
-            GRID.x,
-            600,
-            dim,
-            0,
-            null,
-            q,
-            37,
-            1,
-            Int32Array.of(5, 5),
-            null,
-            false,
-            1,
-            level,
-            rows,
-            scores,
-          ),
-        /ascending/,
-      ],
-      [
-        () =>
-          direct.scanInnerProduct(
-            GRID.x,
-            600,
-            dim,
-            0,
-            null,
-            q,
-            37,
-            1,
-            Int32Array.of(-1),
-            null,
-            false,
-            1,
-            level,
-            rows,
-            scores,
-          ),
-        /ascending/,
-      ],
-      [
-        () =>
-          direct.scanInnerProduct(
-            GRID.x,
-            600,
-            dim,
-            0,
-            null,
-            q,
-            37,
-            1,
-            null,
-            new Int32Array(37).fill(600),
-            false,
-            1,
-            level,
-            rows,
-            scores,
-          ),
-        /selfRows/,
-      ],
-      [
-        () => direct.scanInnerProduct(GRID.x, 600, dim, 2, null, q, 37, 1, null, null, false, 1, level, rows, scores),
-        /vectors hold|rowScales/,
-      ],
-      [
-        () => direct.scanInnerProduct(GRID.x, 600, dim, 0, null, q, 37, 1, null, null, true, 1, level, rows, scores),
-        /int8 queries need i8/,
-      ],
-      [
-        () => direct.scanInnerProduct(GRID.x, 600, dim, 0, null, q, 37, 1, null, null, false, 1, 9, rows, scores),
-        /level = 9/,
-      ],
-      [
-        () =>
-          direct.scanInnerProduct(
-            GRID.x,
-            600,
-            dim,
-            0,
-            null,
-            q as never,
-            37,
-            1,
-            null,
-            null,
-            false,
-            0,
-            level,
-            rows,
-            scores,
-          ),
-        /threads = 0/,
-      ],
-      [
-        () =>
-          direct.scanInnerProduct(
-            GRID.x,
-            600,
-            dim,
-            0,
-            null,
-            Float64Array.from(q) as never,
-            37,
-            1,
-            null,
-            null,
-            false,
-            1,
-            level,
-            rows,
-            scores,
-          ),
-        /queries must be a Float32Array/,
-      ],
-      [
-        () =>
-          direct.scanInnerProduct({} as never, 600, dim, 0, null, q, 37, 1, null, null, false, 1, level, rows, scores),
-        /vectors must be a typed array/,
-      ],
+      [rawScan({ n: 601 }), /vectors hold/],
+      [rawScan({ nq: 38 }), /queries holds/],
+      [rawScan({ k: 2 }), /outRows holds/],
+      [rawScan({ subset: Int32Array.of(5, 5) }), /ascending/],
+      [rawScan({ subset: Int32Array.of(-1) }), /ascending/],
+      [rawScan({ selfRows: new Int32Array(37).fill(600) }), /selfRows/],
+      [rawScan({ stored: 2 }), /vectors hold|rowScales/],
+      [rawScan({ int8Queries: true }), /int8 queries need i8/],
+      [rawScan({ level: 9 }), /level = 9/],
+      [rawScan({ threads: 0 }), /threads = 0/],
+      [rawScan({ queries: Float64Array.from(q) as never }), /queries must be a Float32Array/],
+      [rawScan({ vectors: {} as never }), /vectors must be a typed array/],
       [
         () =>
           direct.scanHamming(
