@@ -13,6 +13,7 @@ import type { QueryEmbedder, SearchHit, SearchRequest, VisualSearchIndex } from 
 import { type Admission, withTimeout } from './admission.js';
 import type { EmbedBatcher } from './embed-batcher.js';
 import { badRequest, HttpError, notFound } from './http-error.js';
+import { readImageForm } from './image-form.js';
 import { itemOf } from './item-files.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ServerOptions } from './options.js';
@@ -32,24 +33,7 @@ type Query = { kind: 'id'; id: string } | { kind: 'vector'; vector: Float32Array
 export const thumbUrl = (id: string): string => `/api/thumbs/${encodeURIComponent(id)}`;
 
 async function readMultipart(req: FastifyRequest): Promise<{ query: Query; request: SearchRequest }> {
-  const fields: Record<string, string> = {};
-  let bytes: Buffer | null = null;
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'image')
-        throw badRequest(`unexpected file field ${excerpt(part.fieldname)}: send the image as "image"`);
-      if (bytes !== null) throw badRequest('one image per search');
-      bytes = await part.toBuffer();
-    } else {
-      if (!(OPTION_FIELDS as readonly string[]).includes(part.fieldname)) {
-        throw badRequest(
-          `unknown field ${excerpt(part.fieldname)}: expected image, and k, mode, where, exact, oversample, ef`,
-        );
-      }
-      fields[part.fieldname] = String(part.value);
-    }
-  }
-  if (bytes === null) throw badRequest('field "image": expected an image file (multipart/form-data)');
+  const { bytes, fields } = await readImageForm(req, OPTION_FIELDS, 'search');
   return { query: { kind: 'image', bytes }, request: parseSearchOptions(fields) };
 }
 

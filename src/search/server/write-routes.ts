@@ -15,6 +15,7 @@ import type { Admission } from './admission.js';
 import type { DatasetPixels } from './dataset-pixels.js';
 import type { EmbedBatcher } from './embed-batcher.js';
 import { badRequest, HttpError, notFound } from './http-error.js';
+import { readImageForm } from './image-form.js';
 import { MAX_ID_LENGTH } from './item-files.js';
 import { itemJson } from './item-routes.js';
 import type { ServerMetrics } from './metrics.js';
@@ -82,21 +83,7 @@ function refuseUnknown(fields: Record<string, unknown>, allowed: readonly string
 }
 
 async function readMultipart(req: FastifyRequest): Promise<PutRequest> {
-  const fields: Record<string, string> = {};
-  let bytes: Buffer | null = null;
-  for await (const part of req.parts()) {
-    if (part.type === 'file') {
-      if (part.fieldname !== 'image')
-        throw badRequest(`unexpected file field ${excerpt(part.fieldname)}: send the image as "image"`);
-      if (bytes !== null) throw badRequest('one image per item');
-      bytes = await part.toBuffer();
-    } else {
-      if (!(PUT_FIELDS as readonly string[]).includes(part.fieldname))
-        throw badRequest(`unknown field ${excerpt(part.fieldname)}: expected image, and label, meta`);
-      fields[part.fieldname] = String(part.value);
-    }
-  }
-  if (bytes === null) throw badRequest('field "image": expected an image file (multipart/form-data)');
+  const { bytes, fields } = await readImageForm(req, PUT_FIELDS, 'item');
   return { body: { kind: 'image', bytes }, label: labelOf(fields.label), meta: metaOf(fields.meta) };
 }
 
