@@ -1,8 +1,8 @@
-// Seeded random unit vectors and a writeUsearchIndex call with defaults, for the search tests.
+// Seeded random unit vectors, small indexes of either backend, live items and the exact answer, for the search tests.
 
 import { writeLanceIndex } from '../../src/search/lancedb/write.js';
 import { normaliseRows } from '../../src/search/precision.js';
-import type { EmbedderIdentity, IndexBackend, ItemMeta, VectorPrecision } from '../../src/search/types.js';
+import type { EmbedderIdentity, IndexBackend, ItemMeta, SearchHit, VectorPrecision } from '../../src/search/types.js';
 import { writeUsearchIndex } from '../../src/search/usearch/write.js';
 
 export function randomUnit(n: number, dim: number, seed = 1): Float32Array {
@@ -71,4 +71,26 @@ export async function writeBackend(backend: IndexBackend, dir: string, vectors: 
       source: { kind: 'embeddings', detail: {} },
     },
   );
+}
+
+/** An item put into a live index by the tests: labelled 'new', no image, with `meta` when given. */
+export const liveItem = (id: string, meta?: ItemMeta['meta']): ItemMeta => ({
+  id,
+  path: null,
+  label: 'new',
+  size: null,
+  hash: null,
+  ...(meta ? { meta } : {}),
+});
+
+/** The ids of a search's hits, in order. */
+export const idsOf = (hits: SearchHit[] | undefined): string[] => (hits ?? []).map((h) => h.id);
+
+/** Exact answer over a plain list of (id, vector): the reference a live index must equal. */
+export function exactIds(items: Map<string, Float32Array>, q: Float32Array, k: number): string[] {
+  return [...items.entries()]
+    .map(([id, v]) => ({ id, s: v.reduce((a, x, j) => a + x * (q[j] as number), 0) }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, k)
+    .map((h) => h.id);
 }

@@ -14,8 +14,8 @@ import { compileWhere } from '../../src/search/filter.js';
 import { readLanceManifest } from '../../src/search/lancedb/layout.js';
 import { writeLanceIndex } from '../../src/search/lancedb/write.js';
 import { openIndex } from '../../src/search/open-index.js';
-import type { ItemFields, ItemMeta, SearchHit, VisualSearchIndex } from '../../src/search/types.js';
-import { itemsOf, NO_EMBEDDER, randomUnit } from './helpers.js';
+import type { ItemFields, ItemMeta, VisualSearchIndex } from '../../src/search/types.js';
+import { exactIds, idsOf, itemsOf, liveItem, NO_EMBEDDER, randomUnit } from './helpers.js';
 
 process.env.LANCE_INCLUDE_VECTOR_CENTROIDS ??= 'false';
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-live-lance-'));
@@ -24,15 +24,6 @@ const N = 30;
 const base = randomUnit(N, DIM, 11);
 const fresh = randomUnit(80, DIM, 12);
 const row = (v: Float32Array, r: number) => v.slice(r * DIM, (r + 1) * DIM);
-const item = (id: string, meta?: ItemFields): ItemMeta => ({
-  id,
-  path: null,
-  label: 'new',
-  size: null,
-  hash: null,
-  ...(meta ? { meta } : {}),
-});
-const ids = (hits: SearchHit[] | undefined) => (hits ?? []).map((h) => h.id);
 
 function writeLance(out: string, n: number, v: Float32Array, exactBelow: number) {
   return writeLanceIndex(
@@ -46,14 +37,6 @@ function writeLance(out: string, n: number, v: Float32Array, exactBelow: number)
       source: { kind: 'embeddings', detail: {} },
     },
   );
-}
-
-function reference(items: Map<string, Float32Array>, q: Float32Array, k: number): string[] {
-  return [...items.entries()]
-    .map(([id, v]) => ({ id, s: v.reduce((a, x, j) => a + x * (q[j] as number), 0) }))
-    .sort((a, b) => b.s - a.s)
-    .slice(0, k)
-    .map((h) => h.id);
 }
 
 let idx: string;
@@ -82,7 +65,7 @@ async function agrees(index: VisualSearchIndex, what: string): Promise<void> {
   for (let q = 0; q < 6; q++) {
     const query = row(randomUnit(6, DIM, 31), q);
     const [got] = await index.search([query], { k: 7, mode: 'float' });
-    assert.deepEqual(ids(got), reference(truth, query, 7), `${what}: query ${q}`);
+    assert.deepEqual(idsOf(got), exactIds(truth, query, 7), `${what}: query ${q}`);
   }
   assert.equal(index.stats().items, truth.size, what);
 }
@@ -91,9 +74,9 @@ test('puts, replaces and deletes before and after a compaction by mergeInsert an
   const w = live.writer;
   assert.ok(w);
   const put = async (id: string, r: number, meta?: ItemFields) => {
-    const res = await w.put(item(id, meta), row(fresh, r));
+    const res = await w.put(liveItem(id, meta), row(fresh, r));
     truth.set(id, row(fresh, r));
-    metas.set(id, item(id, meta));
+    metas.set(id, liveItem(id, meta));
     return res;
   };
   assert.equal((await put('a', 0, { color: 'red' })).created, true);
@@ -101,7 +84,7 @@ test('puts, replaces and deletes before and after a compaction by mergeInsert an
   assert.equal(await w.remove('item9'), true);
   truth.delete('item9');
   metas.delete('item9');
-  assert.equal(ids((await live.search([row(fresh, 0)], { k: 1, mode: 'float' }))[0])[0], 'a');
+  assert.equal(idsOf((await live.search([row(fresh, 0)], { k: 1, mode: 'float' }))[0])[0], 'a');
   assert.equal(live.item('item4')?.label, 'new');
   await agrees(live, 'delta over the table');
 
@@ -140,9 +123,9 @@ test('meta filters: LanceDB SQL over the table means what filter.ts means over t
   const fields = fc.dictionary(fc.constantFrom('c', 'p', 'b'), value, { maxKeys: 3 });
   const all = fc.sample(fields, { numRuns: 40, seed: 18 });
   for (const [i, meta] of all.entries()) {
-    await w.put(item(`m${i}`, meta), row(fresh, 10 + i));
+    await w.put(liveItem(`m${i}`, meta), row(fresh, 10 + i));
     truth.set(`m${i}`, row(fresh, 10 + i));
-    metas.set(`m${i}`, item(`m${i}`, meta));
+    metas.set(`m${i}`, liveItem(`m${i}`, meta));
   }
   await w.compact();
   const lit = (v: string | number | boolean) => (typeof v === 'string' ? `'${v.replaceAll("'", "''")}'` : String(v));
@@ -174,7 +157,7 @@ test('meta filters: LanceDB SQL over the table means what filter.ts means over t
       .map((it) => it.id)
       .sort();
     const [got] = await live.search([q], { k: 200, mode: 'float', exact: true, where });
-    assert.deepEqual(ids(got).sort(), want, where);
+    assert.deepEqual(idsOf(got).sort(), want, where);
   }
 });
 
@@ -186,7 +169,7 @@ test('an ANN table: the compaction optimizes it and measures its recall', async 
   const index = await openIndex(annDir, { writer: { lock: l }, log: () => {} });
   try {
     assert.deepEqual(index.stats().hnsw, { float: true, binary: false });
-    for (let i = 0; i < 30; i++) await index.writer?.put(item(`n${i}`), row(fresh, i));
+    for (let i = 0; i < 30; i++) await index.writer?.put(liveItem(`n${i}`), row(fresh, i));
     for (let i = 0; i < 10; i++) await index.writer?.remove(`item${i}`);
     const r = await index.writer?.compact();
     assert.match(r?.lines.join('\n') ?? '', /lancedb ivf-hnsw-sq optimized, recall@10 (0\.9\d*|1\.0+)/);

@@ -11,9 +11,9 @@ import { acquireWriterLock, type WriterLock } from '../../src/io/writer-lock.js'
 import { WAL_DIR } from '../../src/search/live/wal.js';
 import { readManifest } from '../../src/search/manifest.js';
 import { openIndex } from '../../src/search/open-index.js';
-import type { ItemMeta, SearchHit, VisualSearchIndex } from '../../src/search/types.js';
+import type { SearchHit, VisualSearchIndex } from '../../src/search/types.js';
 import { UsageError } from '../../src/util/errors.js';
-import { randomUnit, write } from './helpers.js';
+import { exactIds, idsOf, liveItem, randomUnit, write } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'normsoftmax-live-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,24 +22,6 @@ const N = 40;
 const base = randomUnit(N, DIM, 7);
 const fresh = randomUnit(30, DIM, 8);
 const row = (v: Float32Array, r: number) => v.slice(r * DIM, (r + 1) * DIM);
-const item = (id: string, meta?: ItemMeta['meta']): ItemMeta => ({
-  id,
-  path: null,
-  label: 'new',
-  size: null,
-  hash: null,
-  ...(meta ? { meta } : {}),
-});
-const ids = (hits: SearchHit[] | undefined) => (hits ?? []).map((h) => h.id);
-
-/** Exact answer over a plain list of (id, vector): the reference a live index must equal. */
-function reference(items: Map<string, Float32Array>, q: Float32Array, k: number): string[] {
-  return [...items.entries()]
-    .map(([id, v]) => ({ id, s: v.reduce((a, x, j) => a + x * (q[j] as number), 0) }))
-    .sort((a, b) => b.s - a.s)
-    .slice(0, k)
-    .map((h) => h.id);
-}
 
 let idx: string;
 let lock: WriterLock;
@@ -62,7 +44,7 @@ test('puts, replaces and deletes are seen by the next search, item and count (re
   const w = live.writer;
   assert.ok(w);
   assert.equal(readManifest(idx).version, 1, 'no write yet: still version 1');
-  const created = await w.put(item('new0', { color: 'red', price: 12 }), row(fresh, 0));
+  const created = await w.put(liveItem('new0', { color: 'red', price: 12 }), row(fresh, 0));
   assert.equal(created.created, true);
   assert.equal(readManifest(idx).version, 2, 'the first write makes the manifest version 2');
   truth.set('new0', row(fresh, 0));
@@ -74,7 +56,7 @@ test('puts, replaces and deletes are seen by the next search, item and count (re
   assert.deepEqual(live.item('new0')?.meta, { color: 'red', price: 12 });
 
   // Replace a base item: 200 (created false), its old vector no longer finds it.
-  const replaced = await w.put(item('item3'), row(fresh, 1));
+  const replaced = await w.put(liveItem('item3'), row(fresh, 1));
   assert.equal(replaced.created, false);
   truth.set('item3', row(fresh, 1));
   const [old] = await live.search([row(base, 3)], { k: N + 5, mode: 'float', exact: true });
@@ -96,32 +78,32 @@ test('puts, replaces and deletes are seen by the next search, item and count (re
 
   // Concurrent writes of one id: applied in order, the last wins; statuses by the order they were made.
   const results = await Promise.all([
-    w.put(item('dup'), row(fresh, 2)),
-    w.put(item('dup'), row(fresh, 3)),
+    w.put(liveItem('dup'), row(fresh, 2)),
+    w.put(liveItem('dup'), row(fresh, 3)),
     w.remove('dup'),
-    w.put(item('dup'), row(fresh, 4)),
+    w.put(liveItem('dup'), row(fresh, 4)),
   ]);
   assert.deepEqual(results, [
-    { created: true, item: item('dup') },
-    { created: false, item: item('dup') },
+    { created: true, item: liveItem('dup') },
+    { created: false, item: liveItem('dup') },
     true,
-    { created: true, item: item('dup') },
+    { created: true, item: liveItem('dup') },
   ]);
   truth.set('dup', row(fresh, 4));
   for (let i = 5; i < 15; i++) {
-    await w.put(item(`new${i}`, { color: i % 2 ? 'red' : 'blue', price: i }), row(fresh, i));
+    await w.put(liveItem(`new${i}`, { color: i % 2 ? 'red' : 'blue', price: i }), row(fresh, i));
     truth.set(`new${i}`, row(fresh, i));
   }
   for (let q = 0; q < 10; q++) {
     const query = row(randomUnit(10, DIM, 99), q);
     const [got] = await live.search([query], { k: 8, mode: 'float' });
-    assert.deepEqual(ids(got), reference(truth, query, 8), `query ${q}`);
+    assert.deepEqual(idsOf(got), exactIds(truth, query, 8), `query ${q}`);
   }
 });
 
 test('where tests meta.FIELD: typed equality, comparisons, IN, LIKE, != with missing fields', async () => {
   const q = row(fresh, 20);
-  const run = async (where: string) => ids((await live.search([q], { k: 100, mode: 'float', where }))[0]).sort();
+  const run = async (where: string) => idsOf((await live.search([q], { k: 100, mode: 'float', where }))[0]).sort();
   assert.deepEqual(await run("meta.color = 'red'"), ['new11', 'new13', 'new5', 'new7', 'new9']);
   assert.deepEqual(await run('meta.price < 8'), ['new5', 'new6', 'new7']);
   assert.deepEqual(await run("meta.price >= 13 AND meta.color = 'red'"), ['new13']);
@@ -165,9 +147,9 @@ test('a restarted search worker gets the delta again', async () => {
   const index = await openIndex(idx2, { writer: { lock: lock2 }, log: (l) => lines.push(l) });
   delete process.env.NORMSOFTMAX_FAULT;
   try {
-    await index.writer?.put(item('x'), row(fresh, 0));
+    await index.writer?.put(liveItem('x'), row(fresh, 0));
     await index.writer?.remove('item1');
-    assert.equal(ids((await index.search([row(fresh, 0)], { k: 1, mode: 'float' }))[0])[0], 'x');
+    assert.equal(idsOf((await index.search([row(fresh, 0)], { k: 1, mode: 'float' }))[0])[0], 'x');
     await assert.rejects(index.search([row(fresh, 0)], { k: 1, mode: 'float' }), /search worker exited/);
     let hits: SearchHit[] | undefined;
     for (let i = 0; i < 100 && hits === undefined; i++) {
@@ -175,7 +157,7 @@ test('a restarted search worker gets the delta again', async () => {
       if (hits === undefined) await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(hits?.[0]?.id, 'x', 'the delta survived the restart');
-    assert.ok(!ids(hits).includes('item1'), 'and so did the tombstone');
+    assert.ok(!idsOf(hits).includes('item1'), 'and so did the tombstone');
     assert.ok(
       lines.some((l) => /running again/.test(l)),
       lines.join('\n'),
@@ -208,20 +190,20 @@ test('compaction: a new generation with the same answers, the log folded, old fi
   );
   assert.equal(readdirSync(join(idx, WAL_DIR)).length, 1, 'one (new, empty) segment left');
   const afterHits = await live.search(queries, { k: 10, mode: 'float' });
-  assert.deepEqual(afterHits.map(ids), before.map(ids));
+  assert.deepEqual(afterHits.map(idsOf), before.map(idsOf));
   assert.deepEqual(live.item('new7')?.meta, { color: 'red', price: 7 });
   assert.deepEqual(
-    ids((await live.search([row(fresh, 0)], { k: 100, mode: 'float', where: "meta.color = 'red'" }))[0]).length,
+    idsOf((await live.search([row(fresh, 0)], { k: 100, mode: 'float', where: "meta.color = 'red'" }))[0]).length,
     5,
   );
 
   // Writes after a compaction, and a reader of the new generation and the new segment.
-  await live.writer?.put(item('late'), row(fresh, 25));
+  await live.writer?.put(liveItem('late'), row(fresh, 25));
   truth.set('late', row(fresh, 25));
   const reader = await openIndex(idx, { log: () => {} });
   try {
     assert.equal(reader.stats().items, truth.size);
-    assert.equal(ids((await reader.search([row(fresh, 25)], { k: 1, mode: 'float' }))[0])[0], 'late');
+    assert.equal(idsOf((await reader.search([row(fresh, 25)], { k: 1, mode: 'float' }))[0])[0], 'late');
   } finally {
     await reader.close();
   }
