@@ -21,3 +21,17 @@ export function round(value: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
+
+/**
+ * One round of a comparison: ours then the reference in even rounds, the other way round in odd ones, so
+ * that load from other work (or a warm cache) falls on both sides alike.
+ */
+export async function inTurn(
+  round: number,
+  ours: () => unknown | Promise<unknown>,
+  reference: () => unknown | Promise<unknown>,
+): Promise<void> {
+  const [first, second] = round % 2 === 0 ? [ours, reference] : [reference, ours];
+  await first();
+  await second();
+}

@@ -20,7 +20,7 @@ import { getNumThreads, libtorchVersion, randn, scope, setNumThreads } from '../
 import { BenchArgsError, parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
 import { findTorchPython, PythonWorker } from '../common/python.js';
-import { median, round } from '../common/timing.js';
+import { inTurn, median, round } from '../common/timing.js';
 import { writeSyntheticJpegs } from './synthetic.js';
 
 const REFERENCE_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'reference.py');
@@ -184,13 +184,11 @@ async function main(): Promise<void> {
     };
     try {
       for (let r = 0; r < rounds; r++) {
-        if (r % 2 === 0) {
-          await oursRound(r);
-          await torchRound(r);
-        } else {
-          await torchRound(r);
-          await oursRound(r);
-        }
+        await inTurn(
+          r,
+          () => oursRound(r),
+          () => torchRound(r),
+        );
       }
     } finally {
       await loader.close();

@@ -20,7 +20,7 @@ import { native } from '../../src/tensor/native.js';
 import { BenchArgsError, parseBenchArgs, runBenchMain } from '../common/args.js';
 import { cpuFlags, machineInfo } from '../common/machine.js';
 import { PythonWorker } from '../common/python.js';
-import { round } from '../common/timing.js';
+import { inTurn, round } from '../common/timing.js';
 import { recallAtK, splitIds } from './measures.js';
 import { HERE, K, NOISE, PYTHON, ROOT } from './setting.js';
 
@@ -196,13 +196,7 @@ async function main(): Promise<void> {
         for (let r = 0; r < s.repeats; r++) {
           const runOurs = () => mine.push(scanAll(f32, q, batch, threads, false));
           const runTheirs = async () => theirs.push(await worker.request({ op: 'flat', k: K, batch, threads }));
-          if (r % 2 === 0) {
-            runOurs();
-            await runTheirs();
-          } else {
-            await runTheirs();
-            runOurs();
-          }
+          await inTurn(r, runOurs, runTheirs);
         }
         const o = best(mine);
         const t = best(theirs);

@@ -32,7 +32,7 @@ import { arange, F, Generator, libtorchVersion, randn, scope, setNumThreads } fr
 import { BenchArgsError, parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
 import { PythonWorker } from '../common/python.js';
-import { round } from '../common/timing.js';
+import { inTurn, round } from '../common/timing.js';
 import { qpsTarget, recallAtK, rerankTarget, type SweepPoint, splitIds } from './measures.js';
 import { DIM, HERE, K, NOISE, PYTHON, ROOT } from './setting.js';
 
@@ -107,13 +107,7 @@ async function bestOf<A, B>(
       const x = await theirs();
       if (t === null || x.seconds < t.seconds) t = x;
     };
-    if (r % 2 === 0) {
-      runOurs();
-      await runTheirs();
-    } else {
-      await runTheirs();
-      runOurs();
-    }
+    await inTurn(r, runOurs, runTheirs);
   }
   return { ours: o as unknown as Timed<A>, theirs: t as unknown as Timed<B> };
 }

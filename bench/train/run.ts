@@ -31,7 +31,7 @@ import { SGD } from '../../src/train/optim/sgd.js';
 import { BenchArgsError, parseBenchArgs, runBenchMain } from '../common/args.js';
 import { machineInfo } from '../common/machine.js';
 import { findTorchPython, PythonWorker } from '../common/python.js';
-import { median, round } from '../common/timing.js';
+import { inTurn, median, round } from '../common/timing.js';
 
 interface StepCase {
   name: string;
@@ -131,13 +131,11 @@ async function interleaved(
   const samples = { ours: [] as Sample[], reference: [] as Sample[] };
   for (let r = 0; r < repeats; r++) {
     progress(`  sample ${r + 1}/${repeats}`);
-    if (r % 2 === 0) {
-      samples.ours.push(ours());
-      samples.reference.push(await reference());
-    } else {
-      samples.reference.push(await reference());
-      samples.ours.push(ours());
-    }
+    await inTurn(
+      r,
+      () => samples.ours.push(ours()),
+      async () => samples.reference.push(await reference()),
+    );
   }
   return samples;
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { BenchArgsError, parseBenchArgs } from '../../bench/common/args.js';
 import { PythonWorker } from '../../bench/common/python.js';
-import { median, round, timePerIteration } from '../../bench/common/timing.js';
+import { inTurn, median, round, timePerIteration } from '../../bench/common/timing.js';
 import { REFERENCE_PYTHON, referenceSkip } from '../helpers/reference-python.js';
 
 describe('timing', () => {
@@ -81,4 +81,19 @@ describe('PythonWorker', { skip: referenceSkip(['json'], 'the PythonWorker test'
       worker.close();
     }
   });
+});
+
+test('inTurn: ours first in even rounds, the reference first in odd ones; an async side is awaited', async () => {
+  const order: string[] = [];
+  for (let r = 0; r < 3; r++) {
+    await inTurn(
+      r,
+      () => order.push(`ours${r}`),
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        order.push(`ref${r}`);
+      },
+    );
+  }
+  assert.deepEqual(order, ['ours0', 'ref0', 'ref1', 'ours1', 'ours2', 'ref2']);
 });
